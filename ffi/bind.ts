@@ -1,0 +1,55 @@
+import type { Native } from "./native.ts";
+import type { RawSymbols } from "./symbols.ts";
+
+/** What an adapter supplies beyond the raw symbols: the parts that differ by runtime. */
+export interface RuntimeParts {
+  readonly runtime: "deno" | "bun";
+  readonly path: string;
+  /** NUL-terminated UTF-8 bytes in the form the runtime passes as `const char*`. */
+  cstring(s: string): unknown;
+  view(address: number, size: number): ArrayBuffer;
+  /** The address of a typed array's memory, as a number (computed once per buffer). */
+  addressOf(a: BigUint64Array): number;
+  futexWaitAsync(base: number, offset: number, expected: number, timeoutNs: number): Promise<number>;
+}
+
+const encoder = new TextEncoder();
+export function nulTerminated(s: string): Uint8Array {
+  return encoder.encode(s + "\0");
+}
+
+/** Builds the runtime-neutral Native from raw FFI symbols (i64 results may be bigint). */
+export function bind(s: RawSymbols, parts: RuntimeParts): Native {
+  const addresses = new WeakMap<BigUint64Array, number>();
+  return {
+    runtime: parts.runtime,
+    path: parts.path,
+    abiVersion: () => s.shmkit_abi_version(),
+    shmOpen: (name, how, mode) => s.shmkit_shm_open(parts.cstring(name), how, mode),
+    shmUnlink: (name) => s.shmkit_shm_unlink(parts.cstring(name)),
+    close: (fd) => s.shmkit_close(fd),
+    resize: (fd, size) => s.shmkit_resize(fd, size),
+    size: (fd) => Number(s.shmkit_size(fd)),
+    map: (fd, size) => Number(s.shmkit_map(fd, size)),
+    unmap: (address, size) => s.shmkit_unmap(address, size),
+    view: parts.view,
+    futexWait: (b, o, e, t) => s.shmkit_futex_wait(b, o, e, t),
+    futexWaitAsync: parts.futexWaitAsync,
+    futexWake: (b, o, n) => s.shmkit_futex_wake(b, o, n),
+    getpid: () => s.shmkit_getpid(),
+    processStartTime: (pid) => Number(s.shmkit_process_start_time(pid)),
+    load64: (b, o) => s.shmkit_load64(b, o),
+    store64: (b, o, v) => s.shmkit_store64(b, o, v),
+    add64: (b, o, v) => s.shmkit_add64(b, o, v),
+    and64: (b, o, v) => s.shmkit_and64(b, o, v),
+    or64: (b, o, v) => s.shmkit_or64(b, o, v),
+    xor64: (b, o, v) => s.shmkit_xor64(b, o, v),
+    exchange64: (b, o, v) => s.shmkit_exchange64(b, o, v),
+    cas64: (b, o, e, d) => s.shmkit_cas64(b, o, e, d),
+    cas128(b, o, args) {
+      let at = addresses.get(args);
+      if (at === undefined) addresses.set(args, at = parts.addressOf(args));
+      return s.shmkit_cas128(b, o, at);
+    },
+  };
+}

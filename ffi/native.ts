@@ -1,0 +1,57 @@
+/**
+ * The one interface between shmkit and its native library. `ffi/deno.ts` and
+ * `ffi/bun.ts` implement it; nothing outside `ffi/` knows which runtime it is on.
+ *
+ * Conventions: addresses and offsets are plain numbers (never pointer objects or
+ * BigInts, which cost an allocation per call); failures come back as negative
+ * errno values, which `src/errors.ts` turns into typed errors.
+ */
+export interface Native {
+  /** Which runtime loaded the library: "deno" or "bun". */
+  readonly runtime: "deno" | "bun";
+  /** Absolute path of the loaded library. */
+  readonly path: string;
+  abiVersion(): number;
+
+  /** how: 0 open, 1 create exclusively, 2 open or create. Returns fd or -errno. */
+  shmOpen(name: string, how: number, mode: number): number;
+  shmUnlink(name: string): number;
+  close(fd: number): number;
+  resize(fd: number, size: number): number;
+  /** Size in bytes, or -errno. */
+  size(fd: number): number;
+  /** Address of a shared read-write mapping, or -errno. */
+  map(fd: number, size: number): number;
+  unmap(address: number, size: number): number;
+  /** An ArrayBuffer over `size` bytes at `address` (the mapping stays owned by the caller). */
+  view(address: number, size: number): ArrayBuffer;
+
+  /** 0 woken, -EAGAIN value differed, -ETIMEDOUT, -EINTR. timeoutNs < 0: no limit. */
+  futexWait(base: number, offset: number, expected: number, timeoutNs: number): number;
+  /** Same wait on a helper thread: resolves with the same codes without blocking the event loop. */
+  futexWaitAsync(base: number, offset: number, expected: number, timeoutNs: number): Promise<number>;
+  /** Wakes up to `count` waiters; returns how many woke, or -errno. */
+  futexWake(base: number, offset: number, count: number): number;
+
+  getpid(): number;
+  /** Start time (clock ticks after boot) of a live process, or -ESRCH. */
+  processStartTime(pid: number): number;
+
+  load64(base: number, offset: number): number;
+  store64(base: number, offset: number, value: number): void;
+  add64(base: number, offset: number, value: number): number;
+  and64(base: number, offset: number, value: number): number;
+  or64(base: number, offset: number, value: number): number;
+  xor64(base: number, offset: number, value: number): number;
+  exchange64(base: number, offset: number, value: number): number;
+  /** Returns the value found; equal to `expected` when the swap happened. */
+  cas64(base: number, offset: number, expected: number, desired: number): number;
+  /**
+   * 128-bit CAS. `args` holds [expectedLo, expectedHi, desiredLo, desiredHi]; on
+   * failure the current value is written into args[0..1]. 1 success, 0 failure.
+   */
+  cas128(base: number, offset: number, args: BigUint64Array): number;
+}
+
+/** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
+export const ABI_VERSION = 1;

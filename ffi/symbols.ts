@@ -1,0 +1,41 @@
+/**
+ * The native library's C ABI, written once in a neutral notation that each adapter
+ * translates to its runtime's FFI type names. Keep in step with zig/*.zig.
+ */
+export type CType = "i32" | "u32" | "i64" | "usize" | "f64" | "void" | "cstring" | "callback";
+
+export interface Signature {
+  readonly args: readonly CType[];
+  readonly returns: CType;
+}
+
+const AT: readonly CType[] = ["usize", "usize"]; // base address, byte offset
+
+export const SYMBOLS = {
+  shmkit_abi_version: { args: [], returns: "i32" },
+  shmkit_shm_open: { args: ["cstring", "i32", "u32"], returns: "i32" },
+  shmkit_shm_unlink: { args: ["cstring"], returns: "i32" },
+  shmkit_close: { args: ["i32"], returns: "i32" },
+  shmkit_resize: { args: ["i32", "i64"], returns: "i32" },
+  shmkit_size: { args: ["i32"], returns: "i64" },
+  shmkit_map: { args: ["i32", "i64"], returns: "i64" },
+  shmkit_unmap: { args: ["usize", "i64"], returns: "i32" },
+  shmkit_futex_wait: { args: [...AT, "i32", "i64"], returns: "i32" },
+  shmkit_futex_wake: { args: [...AT, "i32"], returns: "i32" },
+  shmkit_futex_wait_thread: { args: [...AT, "i32", "i64", "callback", "u32"], returns: "i32" },
+  shmkit_getpid: { args: [], returns: "i32" },
+  shmkit_process_start_time: { args: ["i32"], returns: "i64" },
+  shmkit_load64: { args: AT, returns: "f64" },
+  shmkit_store64: { args: [...AT, "i64"], returns: "void" },
+  shmkit_add64: { args: [...AT, "i64"], returns: "f64" },
+  shmkit_and64: { args: [...AT, "i64"], returns: "f64" },
+  shmkit_or64: { args: [...AT, "i64"], returns: "f64" },
+  shmkit_xor64: { args: [...AT, "i64"], returns: "f64" },
+  shmkit_exchange64: { args: [...AT, "i64"], returns: "f64" },
+  shmkit_cas64: { args: [...AT, "i64", "i64"], returns: "f64" },
+  shmkit_cas128: { args: [...AT, "usize"], returns: "i32" },
+} as const satisfies Record<string, Signature>;
+
+export type SymbolName = keyof typeof SYMBOLS;
+// deno-lint-ignore no-explicit-any
+export type RawSymbols = Record<SymbolName, (...args: any[]) => any>;

@@ -1,0 +1,131 @@
+/**
+ * SharedArray<T>: a fixed-length array of elements in a segment, read and written in
+ * place. Numeric arrays also offer a zero-copy typed array view.
+ */
+import { assertElementType, type ElementType, type StructType } from "./elements.ts";
+import { ShmError } from "./errors.ts";
+import { Handle } from "./handle.ts";
+import { Kind } from "./kinds.ts";
+import type { Segment } from "./segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+
+const MAX_LENGTH = 2 ** 40;
+
+function spec<T>(type: ElementType<T>): StructureSpec {
+  assertElementType(type);
+  return { kind: Kind.ARRAY, type, controlBytes: 0, dataBytes: (n) => n * type.size };
+}
+
+type View<T> = T extends number ? Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array
+  : T extends bigint ? BigInt64Array | BigUint64Array
+  : never;
+
+export class SharedArray<T> extends Handle implements Iterable<T> {
+  /** Number of elements. */
+  readonly length: number;
+  /** The element type. */
+  readonly type: ElementType<T>;
+  readonly #data: number;
+  readonly #size: number;
+
+  private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
+    super(seg, p);
+    this.length = p.capacity;
+    this.type = type;
+    this.#data = p.data;
+    this.#size = type.size;
+  }
+
+  /** Creates an array of `length` zeroed elements named `name`. EXISTS if the name is taken. */
+  static create<T>(seg: Segment, name: string, type: ElementType<T>, length: number): SharedArray<T> {
+    const s = spec(type);
+    checkCapacity(length, "array length", MAX_LENGTH);
+    return new SharedArray(seg, seg.createEntry(name, s, length), type);
+  }
+
+  /** Opens an existing array; TYPE_MISMATCH if it holds another type, NOT_FOUND if absent. */
+  static open<T>(seg: Segment, name: string, type: ElementType<T>): SharedArray<T> {
+    return new SharedArray(seg, seg.openEntry(name, spec(type)), type);
+  }
+
+  /** Opens the array, or creates it with `length` elements if it does not exist. */
+  static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, length: number): SharedArray<T> {
+    const s = spec(type);
+    checkCapacity(length, "array length", MAX_LENGTH);
+    return new SharedArray(seg, seg.openOrCreateEntry(name, s, length), type);
+  }
+
+  #at(index: number): number {
+    if (!(index >= 0 && index < this.length && Number.isInteger(index))) {
+      throw new ShmError("OUT_OF_RANGE", `index ${index} is outside "${this.name}" [0, ${this.length})`);
+    }
+    return this.#data + index * this.#size;
+  }
+
+  /** The element at `index` (OUT_OF_RANGE outside [0, length)). */
+  get(index: number): T {
+    const m = this.mem();
+    return this.type.read(m, this.#at(index));
+  }
+
+  /** Writes the element at `index`; a value that does not fit the type is rejected and nothing is written. */
+  set(index: number, value: T): void {
+    const m = this.mem();
+    this.type.write(m, this.#at(index), value);
+  }
+
+  /** Reads one field of a struct element without building the whole object. */
+  getField(index: number, field: string): unknown {
+    const m = this.mem();
+    const f = this.#field(field);
+    return f.type.read(m, this.#at(index) + f.offset);
+  }
+
+  /** Writes one field of a struct element in place. */
+  setField(index: number, field: string, value: unknown): void {
+    const m = this.mem();
+    const f = this.#field(field);
+    f.type.write(m, this.#at(index) + f.offset, value);
+  }
+
+  #field(field: string) {
+    const fields = (this.type as unknown as StructType<T>).fields;
+    const f = fields?.[field];
+    if (!f) throw new ShmError("INVALID_ARGUMENT", `${this.type.name} has no field "${field}"`);
+    return f;
+  }
+
+  /** Sets elements [start, end) to `value` (like Array.prototype.fill). */
+  fill(value: T, start = 0, end: number = this.length): this {
+    const m = this.mem();
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > this.length || start > end) {
+      throw new ShmError("OUT_OF_RANGE", `fill range [${start}, ${end}) is outside "${this.name}" [0, ${this.length})`);
+    }
+    if (start === end) return this;
+    const first = this.#data + start * this.#size;
+    this.type.write(m, first, value);
+    // Copy the first element's bytes: exact for every type, and fast.
+    for (let i = start + 1; i < end; i++) m.u8.copyWithin(this.#data + i * this.#size, first, first + this.#size);
+    return this;
+  }
+
+  /** A zero-copy typed array over the elements (numeric element types only). It reads as empty once the segment is closed. */
+  view(): View<T> {
+    const m = this.mem();
+    const ctor = this.type.typedArray;
+    if (!ctor) throw new ShmError("TYPE_MISMATCH", `${this.type.name} elements have no typed array view; use get/set`);
+    return new ctor(m.buffer, this.#data, this.length) as unknown as View<T>;
+  }
+
+  /** Copies all elements into a JS array. */
+  toArray(): T[] {
+    const m = this.mem();
+    const out = new Array<T>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.type.read(m, this.#data + i * this.#size);
+    return out;
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = 0; i < this.length; i++) yield this.get(i);
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * Element descriptors: how one value of a structure is laid out and read or written
+ * in place. Numeric kinds, bool, fixed-length UTF-8 strings, fixed-length arrays and
+ * C-layout structs (same size, alignment and field offsets as a C compiler gives).
+ */
+import { ShmError } from "./errors.ts";
+import { Memory } from "./memory.ts";
+
+type TypedArrayCtor =
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+/** Describes one element type. `read`/`write` take a byte offset into the segment. */
+export interface ElementType<T> {
+  /** Canonical type signature, e.g. "f64", "string(16)", "struct{x:f64,y:f64,id:u32}". */
+  readonly name: string;
+  /** Bytes per element, a multiple of `align` (as C's sizeof). */
+  readonly size: number;
+  readonly align: number;
+  /** FNV-1a hash of `name`, stored in the segment to check types on open. */
+  readonly typeHash: number;
+  /** A typed array that reads exactly these values, for numeric kinds (zero-copy views). */
+  readonly typedArray: TypedArrayCtor | undefined;
+  read(m: Memory, offset: number): T;
+  /** Throws INVALID_ARGUMENT (writing nothing) if the value does not fit the type. */
+  write(m: Memory, offset: number, value: T): void;
+}
+
+/** The value type an element descriptor reads and writes. */
+export type ValueOf<E> = E extends ElementType<infer T> ? T : never;
+
+/** 32-bit FNV-1a over UTF-16 code units (documented in docs/FORMAT.md). */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function badValue(type: string, value: unknown): ShmError {
+  const shown = typeof value === "bigint" ? `${value}n` : typeof value === "string" ? JSON.stringify(value) : String(value);
+  return new ShmError("INVALID_ARGUMENT", `${shown} is not a valid ${type} value`);
+}
+
+function scalar<T>(
+  name: string,
+  size: number,
+  typedArray: TypedArrayCtor | undefined,
+  read: (m: Memory, offset: number) => T,
+  write: (m: Memory, offset: number, value: T) => void,
+): ElementType<T> {
+  return { name, size, align: size, typeHash: fnv1a(name), typedArray, read, write };
+}
+
+/** Integer kinds check their range so a bad value is an error, never silently wrapped. */
+export const i8: ElementType<number> = scalar("i8", 1, Int8Array, (m, o) => m.i8[o], (m, o, v) => {
+  if ((v << 24) >> 24 !== v) throw badValue("i8", v);
+  m.i8[o] = v;
+});
+export const u8: ElementType<number> = scalar("u8", 1, Uint8Array, (m, o) => m.u8[o], (m, o, v) => {
+  if ((v & 0xff) !== v) throw badValue("u8", v);
+  m.u8[o] = v;
+});
+export const i16: ElementType<number> = scalar("i16", 2, Int16Array, (m, o) => m.i16[o >> 1], (m, o, v) => {
+  if ((v << 16) >> 16 !== v) throw badValue("i16", v);
+  m.i16[o >> 1] = v;
+});
+export const u16: ElementType<number> = scalar("u16", 2, Uint16Array, (m, o) => m.u16[o >> 1], (m, o, v) => {
+  if ((v & 0xffff) !== v) throw badValue("u16", v);
+  m.u16[o >> 1] = v;
+});
+export const i32: ElementType<number> = scalar("i32", 4, Int32Array, (m, o) => m.i32[o >> 2], (m, o, v) => {
+  if ((v | 0) !== v) throw badValue("i32", v);
+  m.i32[o >> 2] = v;
+});
+export const u32: ElementType<number> = scalar("u32", 4, Uint32Array, (m, o) => m.u32[o >> 2], (m, o, v) => {
+  if (v >>> 0 !== v) throw badValue("u32", v);
+  m.u32[o >> 2] = v;
+});
+export const f32: ElementType<number> = scalar("f32", 4, Float32Array, (m, o) => m.f32[o >> 2], (m, o, v) => {
+  if (typeof v !== "number") throw badValue("f32", v);
+  m.f32[o >> 2] = v;
+});
+export const f64: ElementType<number> = scalar("f64", 8, Float64Array, (m, o) => m.f64[o >> 3], (m, o, v) => {
+  if (typeof v !== "number") throw badValue("f64", v);
+  m.f64[o >> 3] = v;
+});
+export const i64: ElementType<bigint> = scalar("i64", 8, BigInt64Array, (m, o) => m.i64[o >> 3], (m, o, v) => {
+  if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw badValue("i64", v);
+  m.i64[o >> 3] = v;
+});
+export const u64: ElementType<bigint> = scalar("u64", 8, BigUint64Array, (m, o) => m.u64[o >> 3], (m, o, v) => {
+  if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw badValue("u64", v);
+  m.u64[o >> 3] = v;
+});
+
+const TWO_32 = 0x1_0000_0000;
+
+function numberFromWords(type: string, lo: number, hi: number): number {
+  const v = hi * TWO_32 + lo;
+  if (!Number.isSafeInteger(v)) {
+    throw new ShmError("OUT_OF_RANGE", `stored ${type} value does not fit a JS number exactly; read it as bigint (${type})`);
+  }
+  return v;
+}
+
+/**
+ * 64-bit integers read and written as JS numbers, for values within ±2^53. Same
+ * binary layout (and type signature) as i64/u64; reading a value that is not a safe
+ * integer throws OUT_OF_RANGE instead of rounding.
+ */
+export const i64AsNumber: ElementType<number> = scalar("i64", 8, undefined, (m, o) => {
+  const i = o >> 2;
+  return numberFromWords("i64", m.u32[i], m.i32[i + 1]);
+}, (m, o, v) => {
+  if (!Number.isSafeInteger(v)) throw badValue("i64 (as number)", v);
+  const hi = Math.floor(v / TWO_32);
+  const i = o >> 2;
+  m.u32[i] = v - hi * TWO_32;
+  m.i32[i + 1] = hi;
+});
+export const u64AsNumber: ElementType<number> = scalar("u64", 8, undefined, (m, o) => {
+  const i = o >> 2;
+  return numberFromWords("u64", m.u32[i], m.u32[i + 1]);
+}, (m, o, v) => {
+  if (!Number.isSafeInteger(v) || v < 0) throw badValue("u64 (as number)", v);
+  const hi = Math.floor(v / TWO_32);
+  const i = o >> 2;
+  m.u32[i] = v - hi * TWO_32;
+  m.u32[i + 1] = hi;
+});
+
+/** One byte, 0 or 1 (C's bool / _Bool). */
+export const bool: ElementType<boolean> = scalar("bool", 1, undefined, (m, o) => m.u8[o] !== 0, (m, o, v) => {
+  if (typeof v !== "boolean") throw badValue("bool", v);
+  m.u8[o] = v ? 1 : 0;
+});
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/**
+ * A UTF-8 string of at most `maxBytes` bytes, NUL-padded (C's `char[maxBytes]`; a
+ * string of exactly maxBytes bytes has no terminator). Longer strings are rejected
+ * with INVALID_ARGUMENT, never truncated.
+ */
+export function string(maxBytes: number): ElementType<string> {
+  if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > 65536) {
+    throw new ShmError("INVALID_ARGUMENT", `string length must be an integer from 1 to 65536 bytes, got ${maxBytes}`);
+  }
+  const scratch = new Uint8Array(maxBytes + 4);
+  const name = `string(${maxBytes})`;
+  return {
+    name,
+    size: maxBytes,
+    align: 1,
+    typeHash: fnv1a(name),
+    typedArray: undefined,
+    read(m, o) {
+      const bytes = m.u8.subarray(o, o + maxBytes);
+      const end = bytes.indexOf(0);
+      return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
+    },
+    write(m, o, v) {
+      if (typeof v !== "string") throw badValue(name, v);
+      const { read, written } = encoder.encodeInto(v, scratch);
+      if (read !== v.length || written > maxBytes) {
+        throw new ShmError("INVALID_ARGUMENT", `string of ${encoder.encode(v).length} UTF-8 bytes does not fit ${name}`);
+      }
+      if (scratch.subarray(0, written).includes(0)) throw new ShmError("INVALID_ARGUMENT", `${name} cannot hold a NUL character`);
+      m.u8.set(scratch.subarray(0, written), o);
+      m.u8.fill(0, o + written, o + maxBytes);
+    },
+  };
+}
+
+/** A fixed-length array of `length` elements (C's `T name[length]`), read as a JS array. */
+export function array<T>(element: ElementType<T>, length: number): ElementType<T[]> {
+  if (!Number.isInteger(length) || length < 1 || length > 1 << 20) {
+    throw new ShmError("INVALID_ARGUMENT", `array length must be an integer from 1 to 2^20, got ${length}`);
+  }
+  const name = `${element.name}[${length}]`;
+  const stride = element.size;
+  return {
+    name,
+    size: stride * length,
+    align: element.align,
+    typeHash: fnv1a(name),
+    typedArray: undefined,
+    read(m, o) {
+      const out = new Array<T>(length);
+      for (let i = 0; i < length; i++) out[i] = element.read(m, o + i * stride);
+      return out;
+    },
+    write(m, o, v) {
+      if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw badValue(name, v);
+      const values = v as ArrayLike<T>;
+      if (values.length !== length) throw new ShmError("INVALID_ARGUMENT", `${name} needs exactly ${length} values, got ${values.length}`);
+      // Validate everything first so that a bad value writes nothing.
+      for (let i = 0; i < length; i++) checkValue(element, values[i]);
+      for (let i = 0; i < length; i++) element.write(m, o + i * stride, values[i]);
+    },
+  };
+}
+
+/** One field of a struct layout. */
+export interface Field {
+  readonly name: string;
+  readonly offset: number;
+  readonly type: ElementType<unknown>;
+}
+
+/** A struct element type: also exposes its fields' offsets. */
+export interface StructType<T> extends ElementType<T> {
+  readonly fields: Readonly<Record<string, Field>>;
+}
+
+type StructValue<F extends Record<string, ElementType<unknown>>> = { [K in keyof F]: ValueOf<F[K]> };
+
+// Values are checked by writing them into a private scratch buffer first: the exact
+// same checks as the real write, so a bad field means nothing at all is written.
+let probe: Memory = new Memory(0, new ArrayBuffer(64));
+function checkValue<T>(type: ElementType<T>, value: T): void {
+  if (probe.size < type.size) probe = new Memory(0, new ArrayBuffer(Math.ceil(type.size / 64) * 64));
+  type.write(probe, 0, value);
+}
+
+/**
+ * A C struct: fields in the order given, each at the next offset aligned to its
+ * alignment; the struct is aligned to its largest field and padded to a multiple of
+ * it — the System V rules every C compiler on Linux follows.
+ */
+export function struct<F extends Record<string, ElementType<unknown>>>(fields: F): StructType<StructValue<F>> {
+  const entries = Object.entries(fields);
+  if (entries.length === 0) throw new ShmError("INVALID_ARGUMENT", "a struct needs at least one field");
+  const laid: Record<string, Field> = {};
+  let offset = 0;
+  let maxAlign = 1;
+  for (const [name, type] of entries) {
+    if (!type || typeof type.write !== "function") throw new ShmError("INVALID_ARGUMENT", `struct field "${name}" is not an element type`);
+    offset = Math.ceil(offset / type.align) * type.align;
+    laid[name] = { name, offset, type };
+    offset += type.size;
+    maxAlign = Math.max(maxAlign, type.align);
+  }
+  const size = Math.ceil(offset / maxAlign) * maxAlign;
+  const name = `struct{${entries.map(([n, t]) => `${n}:${t.name}`).join(",")}}`;
+  const list = Object.values(laid);
+  return {
+    name,
+    size,
+    align: maxAlign,
+    typeHash: fnv1a(name),
+    typedArray: undefined,
+    fields: laid,
+    read(m, o) {
+      const out: Record<string, unknown> = {};
+      for (const f of list) out[f.name] = f.type.read(m, o + f.offset);
+      return out as StructValue<F>;
+    },
+    write(m, o, v) {
+      if (typeof v !== "object" || v === null) throw badValue(name, v);
+      const record = v as Record<string, unknown>;
+      for (const f of list) {
+        if (!(f.name in record)) throw new ShmError("INVALID_ARGUMENT", `${name}: field "${f.name}" is missing`);
+      }
+      if (m !== probe) checkValue(this as ElementType<StructValue<F>>, v); // all valid, or nothing is written
+      for (const f of list) f.type.write(m, o + f.offset, record[f.name]);
+    },
+  };
+}
+
+/** Every predefined element type, by name. */
+export const types = {
+  i8, u8, i16, u16, i32, u32, f32, f64, i64, u64, i64AsNumber, u64AsNumber, bool, string, array, struct,
+} as const;
+
+/** True for the kinds that Atomics (32-bit) or 64-bit atomics can operate on. */
+export function isIntegerType(t: ElementType<unknown>): boolean {
+  return ["i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64"].includes(t.name);
+}
+
+export function assertElementType(t: unknown, what = "element type"): asserts t is ElementType<unknown> {
+  const e = t as ElementType<unknown> | undefined;
+  if (!e || typeof e.read !== "function" || typeof e.write !== "function" || !(e.size > 0)) {
+    throw new ShmError("INVALID_ARGUMENT", `${what} must be an element descriptor such as f64, string(16) or struct({...})`);
+  }
+}

@@ -1,0 +1,72 @@
+/** Stable error codes. A code never changes meaning; messages may improve. */
+export type ShmErrorCode =
+  | "NOT_FOUND" // no segment or entry of that name
+  | "EXISTS" // a segment or entry of that name already exists
+  | "TYPE_MISMATCH" // opened with a different kind or element type than it was created with
+  | "FULL" // no room: name table, segment space, process registry or a bounded structure
+  | "EMPTY" // nothing to take from a structure (only where the API throws rather than returns)
+  | "CORRUPT" // a segment or entry failed validation
+  | "CLOSED" // the handle or segment was closed
+  | "PERMISSION" // the OS refused access
+  | "INVALID_ARGUMENT" // bad name, size, type, value
+  | "OUT_OF_RANGE" // index outside the structure, or a value that does not fit
+  | "TIMEOUT" // a wait ran out of time
+  | "ABORTED" // an async wait was aborted by its AbortSignal
+  | "NOT_READY" // a segment is still being initialised by its creator
+  | "LIBRARY_MISSING" // the native library could not be found or loaded
+  | "UNSUPPORTED" // the platform or runtime cannot do this
+  | "OS_ERROR"; // any other errno from the operating system
+
+/** The one error class shmkit throws. Check `code`, not the message. */
+export class ShmError extends Error {
+  /** Stable machine-readable reason. */
+  readonly code: ShmErrorCode;
+  /** The OS errno behind it, when there is one. */
+  readonly errno: number | undefined;
+
+  constructor(code: ShmErrorCode, message: string, options?: { errno?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ShmError";
+    this.code = code;
+    this.errno = options?.errno;
+  }
+}
+
+/** Linux errno values shmkit reacts to. */
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EEXIST: 17,
+  EINVAL: 22,
+  EMFILE: 24,
+  ENOSPC: 28,
+  ENAMETOOLONG: 36,
+  ETIMEDOUT: 110,
+} as const;
+
+/** Turns a negative errno from the native library into a ShmError about `what`. */
+export function osError(rc: number, what: string): ShmError {
+  const errno = -rc;
+  switch (errno) {
+    case Errno.ENOENT:
+      return new ShmError("NOT_FOUND", `${what}: does not exist`, { errno });
+    case Errno.EEXIST:
+      return new ShmError("EXISTS", `${what}: already exists`, { errno });
+    case Errno.EACCES:
+    case Errno.EPERM:
+      return new ShmError("PERMISSION", `${what}: permission denied`, { errno });
+    case Errno.EINVAL:
+    case Errno.ENAMETOOLONG:
+      return new ShmError("INVALID_ARGUMENT", `${what}: invalid argument (errno ${errno})`, { errno });
+    case Errno.ENOSPC:
+    case Errno.ENOMEM:
+      return new ShmError("FULL", `${what}: the system is out of shared memory (errno ${errno})`, { errno });
+    default:
+      return new ShmError("OS_ERROR", `${what}: failed with errno ${errno}`, { errno });
+  }
+}

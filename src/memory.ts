@@ -1,0 +1,61 @@
+/**
+ * Typed views over one mapped segment. Every structure reads and writes through
+ * these views with byte offsets relative to the segment start; `closed` is checked
+ * by every handle before it touches memory, so nothing reads an unmapped page.
+ */
+export class Memory {
+  /** Native address of the mapping (for futex and 64-bit native atomics). */
+  readonly base: number;
+  readonly size: number;
+  readonly buffer: ArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly i8: Int8Array;
+  readonly u16: Uint16Array;
+  readonly i16: Int16Array;
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly i64: BigInt64Array;
+  readonly u64: BigUint64Array;
+  closed = false;
+
+  constructor(base: number, buffer: ArrayBuffer) {
+    this.base = base;
+    this.buffer = buffer;
+    this.size = buffer.byteLength;
+    this.u8 = new Uint8Array(buffer);
+    this.i8 = new Int8Array(buffer);
+    this.u16 = new Uint16Array(buffer);
+    this.i16 = new Int16Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.f32 = new Float32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.i64 = new BigInt64Array(buffer);
+    this.u64 = new BigUint64Array(buffer);
+  }
+
+  /** Reads an unsigned 64-bit field as a number (format fields stay below 2^53). */
+  getU64(offset: number): number {
+    const i = offset >> 2;
+    return this.u32[i] + this.u32[i + 1] * 0x1_0000_0000;
+  }
+
+  setU64(offset: number, value: number): void {
+    const i = offset >> 2;
+    this.u32[i] = value % 0x1_0000_0000;
+    this.u32[i + 1] = Math.floor(value / 0x1_0000_0000);
+  }
+}
+
+/** Stand-in views for a closed handle: `closed` is true, so nothing reaches the arrays. */
+export const CLOSED_MEMORY: Memory = (() => {
+  const m = new Memory(0, new ArrayBuffer(64));
+  m.closed = true;
+  return m;
+})();
+
+export function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}

@@ -1,0 +1,14 @@
+//! libshmkit: the native half of shmkit. Exposes over a C ABI only what JavaScript
+//! cannot do itself. Every function returns -errno on failure.
+comptime {
+    _ = @import("shm.zig");
+    _ = @import("futex.zig");
+    _ = @import("atomics.zig");
+    _ = @import("process.zig");
+    _ = @import("waiter.zig");
+}
+
+/// ABI version, checked by the TypeScript loader against the one it was written for.
+pub export fn shmkit_abi_version() i32 {
+    return 1;
+}
