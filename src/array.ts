@@ -27,6 +27,9 @@ export class SharedArray<T> extends Handle implements Iterable<T> {
   readonly type: ElementType<T>;
   readonly #data: number;
   readonly #size: number;
+  /** Numeric kinds: a typed array over the elements, so get/set cost one indexed access. */
+  readonly #fast: { [i: number]: T } | undefined;
+  readonly #accepts: ((v: T) => boolean) | undefined;
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
@@ -34,6 +37,10 @@ export class SharedArray<T> extends Handle implements Iterable<T> {
     this.type = type;
     this.#data = p.data;
     this.#size = type.size;
+    if (type.typedArray && type.accepts) {
+      this.#fast = new type.typedArray(seg.memory.buffer, p.data, p.capacity) as unknown as { [i: number]: T };
+      this.#accepts = type.accepts;
+    }
   }
 
   /** Creates an array of `length` zeroed elements named `name`. EXISTS if the name is taken. */
@@ -56,21 +63,37 @@ export class SharedArray<T> extends Handle implements Iterable<T> {
   }
 
   #at(index: number): number {
-    if (!(index >= 0 && index < this.length && Number.isInteger(index))) {
-      throw new ShmError("OUT_OF_RANGE", `index ${index} is outside "${this.name}" [0, ${this.length})`);
-    }
+    if (!(index >= 0 && index < this.length && Number.isInteger(index))) throw this.#outOfRange(index);
     return this.#data + index * this.#size;
+  }
+
+  #outOfRange(index: unknown): ShmError {
+    return new ShmError("OUT_OF_RANGE", `index ${String(index)} is outside "${this.name}" [0, ${this.length})`);
   }
 
   /** The element at `index` (OUT_OF_RANGE outside [0, length)). */
   get(index: number): T {
     const m = this.mem();
+    const fast = this.#fast;
+    if (fast !== undefined) {
+      // A typed array yields undefined for any index outside [0, length) or not an integer.
+      const v = fast[index];
+      if (v === undefined) throw this.#outOfRange(index);
+      return v;
+    }
     return this.type.read(m, this.#at(index));
   }
 
   /** Writes the element at `index`; a value that does not fit the type is rejected and nothing is written. */
   set(index: number, value: T): void {
     const m = this.mem();
+    const fast = this.#fast;
+    if (fast !== undefined) {
+      if (!(index >>> 0 === index && index < this.length)) throw this.#outOfRange(index);
+      if (!this.#accepts!(value)) this.type.write(m, this.#data, value); // throws the type's error
+      fast[index] = value;
+      return;
+    }
     this.type.write(m, this.#at(index), value);
   }
 

@@ -29,6 +29,8 @@ export interface ElementType<T> {
   readonly typeHash: number;
   /** A typed array that reads exactly these values, for numeric kinds (zero-copy views). */
   readonly typedArray: TypedArrayCtor | undefined;
+  /** For typed-array kinds: whether `write` would accept the value (lets hot paths skip `write`). */
+  readonly accepts?: (value: T) => boolean;
   read(m: Memory, offset: number): T;
   /** Throws INVALID_ARGUMENT (writing nothing) if the value does not fit the type. */
   write(m: Memory, offset: number, value: T): void;
@@ -58,51 +60,39 @@ function scalar<T>(
   typedArray: TypedArrayCtor | undefined,
   read: (m: Memory, offset: number) => T,
   write: (m: Memory, offset: number, value: T) => void,
+  accepts?: (value: T) => boolean,
 ): ElementType<T> {
-  return { name, size, align: size, typeHash: fnv1a(name), typedArray, read, write };
+  return { name, size, align: size, typeHash: fnv1a(name), typedArray, read, write, accepts };
+}
+
+type Pick = (m: Memory) => { [i: number]: number | bigint };
+
+/** A kind that one typed array reads and writes exactly; `accepts` rejects values it would wrap or coerce. */
+function numeric<T extends number | bigint>(
+  name: string,
+  size: number,
+  ctor: TypedArrayCtor,
+  pick: Pick,
+  accepts: (v: T) => boolean,
+): ElementType<T> {
+  const shift = Math.log2(size);
+  return scalar<T>(name, size, ctor, (m, o) => pick(m)[o >> shift] as T, (m, o, v) => {
+    if (!accepts(v)) throw badValue(name, v);
+    pick(m)[o >> shift] = v;
+  }, accepts);
 }
 
 /** Integer kinds check their range so a bad value is an error, never silently wrapped. */
-export const i8: ElementType<number> = scalar("i8", 1, Int8Array, (m, o) => m.i8[o], (m, o, v) => {
-  if ((v << 24) >> 24 !== v) throw badValue("i8", v);
-  m.i8[o] = v;
-});
-export const u8: ElementType<number> = scalar("u8", 1, Uint8Array, (m, o) => m.u8[o], (m, o, v) => {
-  if ((v & 0xff) !== v) throw badValue("u8", v);
-  m.u8[o] = v;
-});
-export const i16: ElementType<number> = scalar("i16", 2, Int16Array, (m, o) => m.i16[o >> 1], (m, o, v) => {
-  if ((v << 16) >> 16 !== v) throw badValue("i16", v);
-  m.i16[o >> 1] = v;
-});
-export const u16: ElementType<number> = scalar("u16", 2, Uint16Array, (m, o) => m.u16[o >> 1], (m, o, v) => {
-  if ((v & 0xffff) !== v) throw badValue("u16", v);
-  m.u16[o >> 1] = v;
-});
-export const i32: ElementType<number> = scalar("i32", 4, Int32Array, (m, o) => m.i32[o >> 2], (m, o, v) => {
-  if ((v | 0) !== v) throw badValue("i32", v);
-  m.i32[o >> 2] = v;
-});
-export const u32: ElementType<number> = scalar("u32", 4, Uint32Array, (m, o) => m.u32[o >> 2], (m, o, v) => {
-  if (v >>> 0 !== v) throw badValue("u32", v);
-  m.u32[o >> 2] = v;
-});
-export const f32: ElementType<number> = scalar("f32", 4, Float32Array, (m, o) => m.f32[o >> 2], (m, o, v) => {
-  if (typeof v !== "number") throw badValue("f32", v);
-  m.f32[o >> 2] = v;
-});
-export const f64: ElementType<number> = scalar("f64", 8, Float64Array, (m, o) => m.f64[o >> 3], (m, o, v) => {
-  if (typeof v !== "number") throw badValue("f64", v);
-  m.f64[o >> 3] = v;
-});
-export const i64: ElementType<bigint> = scalar("i64", 8, BigInt64Array, (m, o) => m.i64[o >> 3], (m, o, v) => {
-  if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) throw badValue("i64", v);
-  m.i64[o >> 3] = v;
-});
-export const u64: ElementType<bigint> = scalar("u64", 8, BigUint64Array, (m, o) => m.u64[o >> 3], (m, o, v) => {
-  if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) throw badValue("u64", v);
-  m.u64[o >> 3] = v;
-});
+export const i8: ElementType<number> = numeric("i8", 1, Int8Array, (m) => m.i8, (v) => (v << 24) >> 24 === v);
+export const u8: ElementType<number> = numeric("u8", 1, Uint8Array, (m) => m.u8, (v) => (v & 0xff) === v);
+export const i16: ElementType<number> = numeric("i16", 2, Int16Array, (m) => m.i16, (v) => (v << 16) >> 16 === v);
+export const u16: ElementType<number> = numeric("u16", 2, Uint16Array, (m) => m.u16, (v) => (v & 0xffff) === v);
+export const i32: ElementType<number> = numeric("i32", 4, Int32Array, (m) => m.i32, (v) => (v | 0) === v);
+export const u32: ElementType<number> = numeric("u32", 4, Uint32Array, (m) => m.u32, (v) => v >>> 0 === v);
+export const f32: ElementType<number> = numeric("f32", 4, Float32Array, (m) => m.f32, (v) => typeof v === "number");
+export const f64: ElementType<number> = numeric("f64", 8, Float64Array, (m) => m.f64, (v) => typeof v === "number");
+export const i64: ElementType<bigint> = numeric("i64", 8, BigInt64Array, (m) => m.i64, (v) => typeof v === "bigint" && BigInt.asIntN(64, v) === v);
+export const u64: ElementType<bigint> = numeric("u64", 8, BigUint64Array, (m) => m.u64, (v) => typeof v === "bigint" && BigInt.asUintN(64, v) === v);
 
 const TWO_32 = 0x1_0000_0000;
 
