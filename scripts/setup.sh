@@ -19,7 +19,7 @@ if [ ! -x "$TOOLS/zig/ziglang/zig" ] || [ "$("$TOOLS/zig/ziglang/zig" version)" 
   echo "setup: installing zig $ZIG_VERSION from PyPI (ziglang)" >&2
   python3 -m pip install --quiet --disable-pip-version-check --upgrade --target "$TOOLS/zig" "ziglang==$ZIG_VERSION" >&2
 fi
-if [ ! -f "$ROOT/node_modules/mitata/package.json" ] || [ ! -f "$ROOT/node_modules/fast-check/package.json" ]; then
+if [ ! -f "$ROOT/node_modules/mitata/package.json" ] || [ ! -f "$ROOT/node_modules/fast-check/package.json" ] || [ ! -f "$ROOT/node_modules/@types/node/package.json" ]; then
   echo "setup: installing npm dev dependencies (mitata, fast-check)" >&2
   (cd "$ROOT" && npm install --silent --no-audit --no-fund) >&2
 fi

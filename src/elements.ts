@@ -30,7 +30,7 @@ export interface ElementType<T> {
   /** A typed array that reads exactly these values, for numeric kinds (zero-copy views). */
   readonly typedArray: TypedArrayCtor | undefined;
   /** For typed-array kinds: whether `write` would accept the value (lets hot paths skip `write`). */
-  readonly accepts?: (value: T) => boolean;
+  accepts?(value: T): boolean;
   read(m: Memory, offset: number): T;
   /** Throws INVALID_ARGUMENT (writing nothing) if the value does not fit the type. */
   write(m: Memory, offset: number, value: T): void;
