@@ -1,0 +1,195 @@
+/**
+ * RingBuffer, BroadcastRing and Vector operations, single process, each against a
+ * heap baseline doing the same work in the same run (a JS ring over a heap typed
+ * array / a JS array). Every loop consumes what it reads (sums it or hands it to
+ * do_not_optimize), so no benchmark can time an empty loop.
+ *
+ *   deno run -A bench/ring.bench.ts    |    bun bench/ring.bench.ts
+ */
+import { bench, do_not_optimize, group, run, summary } from "mitata";
+import { Segment } from "../src/segment.ts";
+import { f64, struct, u32 } from "../src/elements.ts";
+import { RingBuffer } from "../src/ring_buffer.ts";
+import { BroadcastRing } from "../src/broadcast.ts";
+import { Vector } from "../src/vector.ts";
+import { benchSegmentName, runtime } from "./common.ts";
+
+const CAP = 1024;
+const BULK = 256;
+const name = benchSegmentName("ring");
+Segment.unlink(name);
+const seg = Segment.create(name, { size: 32 << 20 });
+
+/** The baseline: the same ring algorithm over a heap Float64Array with plain head/tail numbers. */
+class HeapRing {
+  buf = new Float64Array(CAP);
+  head = 0;
+  tail = 0;
+  push(v: number): boolean {
+    if (this.head - this.tail === CAP) return false;
+    this.buf[this.head & (CAP - 1)] = v;
+    this.head++;
+    return true;
+  }
+  pop(): number | undefined {
+    if (this.head === this.tail) return undefined;
+    const v = this.buf[this.tail & (CAP - 1)];
+    this.tail++;
+    return v;
+  }
+  pushBulk(src: Float64Array): number {
+    const s = this.head & (CAP - 1);
+    const first = Math.min(src.length, CAP - s);
+    this.buf.set(src.subarray(0, first), s);
+    if (first < src.length) this.buf.set(src.subarray(first), 0);
+    this.head += src.length;
+    return src.length;
+  }
+  popBulk(out: Float64Array): number {
+    const k = Math.min(out.length, this.head - this.tail);
+    const s = this.tail & (CAP - 1);
+    const first = Math.min(k, CAP - s);
+    out.set(this.buf.subarray(s, s + first), 0);
+    if (first < k) out.set(this.buf.subarray(0, k - first), first);
+    this.tail += k;
+    return k;
+  }
+}
+
+const ring = RingBuffer.create(seg, "ring", f64, CAP);
+const heapRing = new HeapRing();
+const full = RingBuffer.create(seg, "full", f64, CAP);
+while (full.tryPush(1));
+const src = Float64Array.from({ length: BULK }, (_, i) => i);
+const out = new Float64Array(BULK);
+const P = struct({ x: f64, y: f64, id: u32 });
+const pring = RingBuffer.create(seg, "pring", P, CAP);
+const heapObjs: { x: number; y: number; id: number }[] = [];
+const pt = { x: 1, y: 2, id: 3 };
+
+console.log(`${runtime}: ring capacity ${CAP}, bulk ${BULK} f64`);
+let k = 0;
+summary(() => {
+  group("ring push + pop, one f64", () => {
+    bench("heap ring (baseline)", () => {
+      heapRing.push(k++);
+      return do_not_optimize(heapRing.pop());
+    }).baseline(true);
+    bench("RingBuffer tryPush + tryPop", () => {
+      ring.tryPush(k++);
+      return do_not_optimize(ring.tryPop());
+    });
+    bench("RingBuffer pushOverwrite on a full ring (drops oldest)", () => {
+      return do_not_optimize(full.pushOverwrite(k++));
+    });
+  });
+});
+summary(() => {
+  group(`ring pushBulk + popBulk, ${BULK} f64`, () => {
+    bench("heap ring typed-array copies (baseline)", () => {
+      heapRing.pushBulk(src);
+      const n = heapRing.popBulk(out);
+      return do_not_optimize(out[n - 1] + n);
+    }).baseline(true);
+    bench("RingBuffer pushBulk + popBulk (Float64Array)", () => {
+      ring.pushBulk(src);
+      const n = ring.popBulk(out);
+      return do_not_optimize(out[n - 1] + n);
+    });
+  });
+});
+summary(() => {
+  group("ring push + pop, one struct {x:f64,y:f64,id:u32}", () => {
+    bench("JS array push + shift of an object (baseline)", () => {
+      heapObjs.push({ x: pt.x, y: pt.y, id: pt.id });
+      return do_not_optimize(heapObjs.shift()!.x);
+    }).baseline(true);
+    bench("RingBuffer<struct> tryPush + tryPop", () => {
+      pring.tryPush(pt);
+      return do_not_optimize(pring.tryPop()!.x);
+    });
+  });
+});
+
+// Broadcast: one writer, one reader in the same process.
+const bc = BroadcastRing.create(seg, "bc", f64, CAP);
+const reader = bc.reader();
+bc.claimWriter();
+const bcs = BroadcastRing.create(seg, "bcs", P, CAP);
+const sreader = bcs.reader();
+const heapLog = new Float64Array(CAP);
+let hw = 0;
+let hr = 0;
+summary(() => {
+  group("broadcast publish + read, one f64", () => {
+    bench("heap ring write + read (baseline)", () => {
+      heapLog[hw++ & (CAP - 1)] = hw;
+      return do_not_optimize(heapLog[hr++ & (CAP - 1)]);
+    }).baseline(true);
+    bench("BroadcastRing publish + reader.tryRead", () => {
+      bc.publish(k++);
+      return do_not_optimize(reader.tryRead());
+    });
+    bench("BroadcastRing publish only (no reader keeps up)", () => {
+      bc.publish(k++);
+    });
+    bench("BroadcastRing<struct> publish + tryRead", () => {
+      bcs.publish(pt);
+      return do_not_optimize(sreader.tryRead()!.id);
+    });
+  });
+});
+
+// Vector: push until full, then reset (test-only: zero the counters and flags; amortised).
+const VCAP = 1 << 20;
+const vec = Vector.create(seg, "vec", f64, VCAP);
+const control = vec.offset + 64;
+const flags = (vec.offset + 64 + 128 + VCAP * 8) >> 2;
+function resetVector(): void {
+  seg.memory.i32.fill(0, flags, flags + VCAP);
+  Atomics.store(seg.memory.i32, control >> 2, 0);
+  Atomics.store(seg.memory.i32, (control + 64) >> 2, 0);
+}
+const heapVec: number[] = [];
+const readVec = Vector.create(seg, "rvec", f64, 4096);
+for (let i = 0; i < 4096; i++) readVec.push(i);
+const heapRead = Array.from({ length: 4096 }, (_, i) => i);
+summary(() => {
+  group("vector push, one f64", () => {
+    bench("JS array push (baseline, cleared every 2^20)", () => {
+      if (heapVec.length === VCAP) heapVec.length = 0;
+      return do_not_optimize(heapVec.push(k++));
+    }).baseline(true);
+    bench("Vector.push", () => {
+      if (vec.reserved === VCAP) resetVector();
+      return do_not_optimize(vec.push(k++));
+    });
+  });
+});
+summary(() => {
+  group("vector read 4096 f64 (sum)", () => {
+    bench("JS array [i] (baseline)", () => {
+      let s = 0;
+      for (let i = 0; i < 4096; i++) s += heapRead[i];
+      return do_not_optimize(s);
+    }).baseline(true);
+    bench("Vector.get(i)", () => {
+      let s = 0;
+      for (let i = 0; i < 4096; i++) s += readVec.get(i)!;
+      return do_not_optimize(s);
+    });
+    bench("Vector.view()[i]", () => {
+      const v = readVec.view() as Float64Array;
+      let s = 0;
+      for (let i = 0; i < 4096; i++) s += v[i];
+      return do_not_optimize(s);
+    });
+  });
+});
+
+try {
+  await run();
+} finally {
+  seg.close();
+  Segment.unlink(name);
+}

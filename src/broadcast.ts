@@ -1,0 +1,425 @@
+/**
+ * BroadcastRing<T>: one writer, any number of readers, each with its own cursor. The
+ * writer never waits for anybody; a reader that falls more than `capacity` messages
+ * behind is told how many it missed and continues from the oldest retained message.
+ *
+ * Layout of the block (docs/FORMAT.md has the byte-level version):
+ *
+ *   header   64 bytes (structure header, capacity)
+ *   line 0   posLo i32 @+0    messages published, low 32 bits        (writer only)
+ *            posEp i32 @+4    messages published / 2^31 (half-epoch)  (writer only)
+ *   line 1   claim u64 @+64   writer identity: pid * 2^31 + (start time mod 2^31), 0 = none
+ *   data     capacity slots of `stride` bytes: seq i32 @+0, element @+hdr (hdr = 4 or 8)
+ *
+ * A slot's `seq` is 2*(p+1) (mod 2^32) once message p is fully written in it, and that
+ * value + 1 (odd) while the writer is rewriting it.
+ */
+import { native } from "../ffi/mod.ts";
+import { assertElementType, type ElementType } from "./elements.ts";
+import { ShmError } from "./errors.ts";
+import { Handle } from "./handle.ts";
+import { Kind } from "./kinds.ts";
+import { Memory } from "./memory.ts";
+import { me } from "./process.ts";
+import type { Segment } from "./segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+
+/** Largest capacity (keeps a reader's lag test far from the 2^31 period of slot stamps). */
+export const BROADCAST_MAX_CAPACITY = 2 ** 30;
+
+const POS_LO = 0;
+const POS_EP = 4;
+const CLAIM = 64;
+const TWO_31 = 2 ** 31;
+const TWO_32 = 2 ** 32;
+
+function layout(type: ElementType<unknown>): { hdr: number; stride: number } {
+  const hdr = type.align > 4 ? type.align : 4;
+  const a = hdr;
+  return { hdr, stride: Math.ceil((hdr + type.size) / a) * a };
+}
+
+function spec<T>(type: ElementType<T>): StructureSpec {
+  assertElementType(type);
+  const { stride } = layout(type);
+  return { kind: Kind.BROADCAST, type, controlBytes: 128, dataBytes: (n) => n * stride };
+}
+
+/** Stamp of a slot holding message p: 2(p+1) mod 2^32, as an int32. */
+function done(p: number): number {
+  return ((p + 1) | 0) << 1;
+}
+
+/** Messages published so far, rebuilt from the low word and the half-epoch (stored first by the writer). */
+function published(i32: Int32Array, lo: number, ep: number): number {
+  const l = Atomics.load(i32, lo) >>> 0;
+  let e = Atomics.load(i32, ep) >>> 0;
+  if ((e & 1) !== l >>> 31) e -= 1; // the epoch already moved past the low word we read
+  return Math.floor(e / 2) * TWO_32 + l;
+}
+
+// One live writer handle per ring per process, so a second handle in the same process
+// is refused and a claim left by a handle that was never closed can be recognised.
+const writers = new Map<string, BroadcastRing<unknown>>();
+
+/** Where a reader starts: at the next message to be published, or at the oldest one still retained. */
+export interface ReaderOptions {
+  from?: "now" | "oldest";
+}
+
+/**
+ * A broadcast ring in shared memory: one writer, any number of readers.
+ *
+ * Algorithm: a single-writer ring with a seqlock per slot (as in the LMAX Disruptor's
+ * multicast ring and Aeron's broadcast buffer). For message p the writer marks slot
+ * p % capacity busy (odd stamp), writes the element, stamps it done(p), then publishes
+ * the position. A reader copies the element out and re-reads the stamp: an unchanged
+ * done(p) proves the copy is whole; anything else means the writer lapped it, so the
+ * copy is discarded and the reader skips ahead, counting what it missed. The writer
+ * never reads reader state, so a slow, stopped or dead reader cannot stall it (the
+ * ancestor's broadcast ring waited for its slowest reader).
+ *
+ * One writer at a time: the first `publish` claims the ring with a CAS on a claim word
+ * holding the writer's pid and start time; another live writer gets EXISTS, and the claim
+ * of a writer that died is taken over.
+ *
+ * ```ts
+ * const ring = BroadcastRing.create(seg, "ticks", f64, 1024);
+ * const r = ring.reader({ from: "now" });   // in any process
+ * ring.publish(1.5);                         // in the writer process
+ * r.tryRead(); // 1.5   (r.missed counts messages lost to overruns)
+ * ```
+ */
+export class BroadcastRing<T> extends Handle {
+  /** Slots: a reader more than this many messages behind loses the oldest ones. */
+  readonly capacity: number;
+  /** The element type. */
+  readonly type: ElementType<T>;
+  readonly #seg: Segment;
+  readonly #p: Placement;
+  readonly #key: string;
+  readonly #hdr: number;
+  readonly #stride: number;
+  readonly #lo: number; // i32 indexes
+  readonly #ep: number;
+  readonly #claim: number; // byte offset of the claim word
+  readonly #scratch: Memory;
+  readonly #readers = new Set<BroadcastReader<T>>();
+  // Writer state, valid while #writing: the position and slot of the next message.
+  #writing = false;
+  #pos = 0;
+  #slot = 0;
+  #nextEpoch = 0;
+
+  private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
+    super(seg, p);
+    if (p.capacity > BROADCAST_MAX_CAPACITY) {
+      throw new ShmError("CORRUPT", `broadcast ring "${p.name}" claims capacity ${p.capacity} > ${BROADCAST_MAX_CAPACITY}`);
+    }
+    this.capacity = p.capacity;
+    this.type = type;
+    this.#seg = seg;
+    this.#p = p;
+    this.#key = `${seg.name}\0${p.offset}`;
+    const { hdr, stride } = layout(type);
+    this.#hdr = hdr;
+    this.#stride = stride;
+    this.#lo = (p.control + POS_LO) >> 2;
+    this.#ep = (p.control + POS_EP) >> 2;
+    this.#claim = p.control + CLAIM;
+    this.#scratch = new Memory(0, new ArrayBuffer(Math.ceil(type.size / 64) * 64));
+  }
+
+  /** Creates a broadcast ring with `capacity` slots (1 to 2^30, any integer). EXISTS if the name is taken. */
+  static create<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): BroadcastRing<T> {
+    const s = spec(type);
+    checkCapacity(capacity, "broadcast capacity", BROADCAST_MAX_CAPACITY);
+    return new BroadcastRing(seg, seg.createEntry(name, s, capacity), type);
+  }
+
+  /** Opens an existing broadcast ring; TYPE_MISMATCH if it holds another type, NOT_FOUND if absent. */
+  static open<T>(seg: Segment, name: string, type: ElementType<T>): BroadcastRing<T> {
+    return new BroadcastRing(seg, seg.openEntry(name, spec(type)), type);
+  }
+
+  /** Opens the ring, or creates it with `capacity` slots if it does not exist. */
+  static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): BroadcastRing<T> {
+    const s = spec(type);
+    checkCapacity(capacity, "broadcast capacity", BROADCAST_MAX_CAPACITY);
+    return new BroadcastRing(seg, seg.openOrCreateEntry(name, s, capacity), type);
+  }
+
+  /** Messages published so far by all writers (exact up to 2^53). */
+  get published(): number {
+    return published(this.mem().i32, this.#lo, this.#ep);
+  }
+
+  /** True while this handle holds the writer claim. */
+  get isWriter(): boolean {
+    return this.#writing && !this.m.closed;
+  }
+
+  /**
+   * Makes this handle the ring's writer (publish does it on first use). EXISTS if
+   * another live process, or another handle in this process, is the writer; the claim
+   * of a writer that died is taken over.
+   */
+  claimWriter(): void {
+    const m = this.mem();
+    if (this.#writing) return;
+    const n = native();
+    const self = me();
+    const mine = self.pid * TWO_31 + (self.start % TWO_31);
+    for (;;) {
+      const cur = n.load64(m.base, this.#claim);
+      if (cur === 0) {
+        if (n.cas64(m.base, this.#claim, 0, mine) === 0) break;
+        continue;
+      }
+      const pid = Math.floor(cur / TWO_31);
+      const start = cur % TWO_31;
+      if (cur === mine) {
+        // Claimed by this process: by a live handle (refuse) or one that was dropped without close (reuse).
+        const other = writers.get(this.#key);
+        if (other !== undefined && other !== (this as BroadcastRing<unknown>) && other.isWriter) {
+          throw new ShmError("EXISTS", `broadcast ring "${this.name}" already has a writer: another handle in this process; close it first`);
+        }
+        break;
+      }
+      const t = n.processStartTime(pid);
+      if (t >= 0 && t % TWO_31 === start) {
+        throw new ShmError(
+          "EXISTS",
+          `broadcast ring "${this.name}" already has a writer (pid ${pid}); BroadcastRing allows one writer at a time`,
+        );
+      }
+      // The writer died (or its pid now belongs to another process): take over its claim.
+      if (n.cas64(m.base, this.#claim, cur, mine) === cur) break;
+    }
+    // Continue from the published position (a dead writer may have left a slot half
+    // written; it was never published, and we rewrite it).
+    this.#pos = published(m.i32, this.#lo, this.#ep);
+    this.#slot = this.#pos % this.capacity;
+    this.#nextEpoch = (Math.floor(this.#pos / TWO_31) + 1) * TWO_31;
+    this.#writing = true;
+    writers.set(this.#key, this as BroadcastRing<unknown>);
+  }
+
+  /** Gives up the writer claim so another handle or process can publish. */
+  releaseWriter(): void {
+    if (!this.#writing) return;
+    this.#writing = false;
+    if (writers.get(this.#key) === (this as BroadcastRing<unknown>)) writers.delete(this.#key);
+    const m = this.m;
+    if (m.closed) return;
+    const self = me();
+    const mine = self.pid * TWO_31 + (self.start % TWO_31);
+    native().cas64(m.base, this.#claim, mine, 0);
+  }
+
+  /** Writes message `#pos` into its slot (value already validated). */
+  #put(m: Memory, value: T): void {
+    const i32 = m.i32;
+    const at = this.#p.data + this.#slot * this.#stride;
+    const seq = done(this.#pos);
+    Atomics.store(i32, at >> 2, seq | 1); // busy: readers of the old message will see a change
+    this.type.write(m, at + this.#hdr, value);
+    Atomics.store(i32, at >> 2, seq);
+    this.#pos++;
+    if (++this.#slot === this.capacity) this.#slot = 0;
+  }
+
+  /** Makes everything written so far visible to readers (epoch word first, see `published`). */
+  #advance(i32: Int32Array): void {
+    const p = this.#pos;
+    if (p >= this.#nextEpoch) {
+      Atomics.store(i32, this.#ep, Math.floor(p / TWO_31) | 0);
+      this.#nextEpoch = (Math.floor(p / TWO_31) + 1) * TWO_31;
+    }
+    Atomics.store(i32, this.#lo, p | 0);
+  }
+
+  /**
+   * Publishes one message. Never waits: the oldest message is overwritten when every
+   * slot is in use, whoever has not read it yet. A value that does not fit the type
+   * throws INVALID_ARGUMENT and nothing is written.
+   */
+  publish(value: T): void {
+    const m = this.mem();
+    if (!this.#writing) this.claimWriter();
+    this.type.write(this.#scratch, 0, value); // validate before touching the ring
+    this.#put(m, value);
+    this.#advance(m.i32);
+  }
+
+  /**
+   * Publishes every element of `span` in order and returns how many (span.length). All
+   * values are validated first, so an invalid one publishes nothing. When the span is
+   * longer than the capacity only its last `capacity` elements can ever be read; the
+   * earlier ones are counted as missed by every reader.
+   */
+  publishBulk(span: ArrayLike<T>): number {
+    const m = this.mem();
+    if (!this.#writing) this.claimWriter();
+    const n = span.length;
+    const ctor = this.type.typedArray;
+    if (ctor === undefined || span.constructor !== ctor) {
+      for (let i = 0; i < n; i++) this.type.write(this.#scratch, 0, span[i]);
+    }
+    const skip = n > this.capacity ? n - this.capacity : 0;
+    if (skip > 0) {
+      this.#pos += skip;
+      this.#slot = this.#pos % this.capacity;
+    }
+    for (let i = skip; i < n; i++) this.#put(m, span[i]);
+    this.#advance(m.i32);
+    return n;
+  }
+
+  /**
+   * A new reader with its own cursor, living in this process only (readers are never
+   * registered in shared memory, so the writer cannot wait for them). `from: "now"`
+   * (default) starts at the next message; `"oldest"` at the oldest one still retained.
+   */
+  reader(options: ReaderOptions = {}): BroadcastReader<T> {
+    const m = this.mem();
+    const from = options.from ?? "now";
+    if (from !== "now" && from !== "oldest") throw new ShmError("INVALID_ARGUMENT", `reader from must be "now" or "oldest", got ${String(from)}`);
+    const w = published(m.i32, this.#lo, this.#ep);
+    const start = from === "now" ? w : Math.max(0, w - this.capacity);
+    const r = new BroadcastReader<T>(this.#seg, this.#p, this, start);
+    this.#readers.add(r);
+    return r;
+  }
+
+  /** @internal */
+  _forget(r: BroadcastReader<T>): void {
+    this.#readers.delete(r);
+  }
+
+  /** @internal Reader geometry: [data, stride, hdr, posLo index, posEpoch index]. */
+  _geometry(): [number, number, number, number, number] {
+    return [this.#p.data, this.#stride, this.#hdr, this.#lo, this.#ep];
+  }
+
+  /** Releases the writer claim (if held), closes this handle's readers, then the handle. */
+  override close(): void {
+    this.releaseWriter();
+    for (const r of [...this.#readers]) r.close();
+    super.close();
+  }
+}
+
+/**
+ * One reader's cursor over a BroadcastRing. The cursor lives in the reader's process
+ * (not in shared memory): any number of readers cost the writer nothing.
+ *
+ * `tryRead()` returns the next message in order, or undefined when there is none yet.
+ * If the writer lapped this reader, the lost messages are skipped and added to `missed`,
+ * and `tryRead()` returns the oldest message still retained; `position` is always the
+ * sequence number of the next message, so `position - 1` is that of the one just read.
+ */
+export class BroadcastReader<T> extends Handle {
+  /** Messages this reader lost because the writer overwrote them before they were read. */
+  missed = 0;
+  readonly #ring: BroadcastRing<T>;
+  readonly #type: ElementType<T>;
+  readonly #cap: number;
+  readonly #data: number;
+  readonly #stride: number;
+  readonly #hdr: number;
+  readonly #lo: number;
+  readonly #ep: number;
+  #pos: number;
+  #slot: number;
+  #known: number; // positions below this are published (last value read from the ring)
+
+  /** @internal Use BroadcastRing.reader(). */
+  constructor(seg: Segment, p: Placement, ring: BroadcastRing<T>, start: number) {
+    super(seg, p);
+    this.#ring = ring;
+    this.#type = ring.type;
+    this.#cap = ring.capacity;
+    [this.#data, this.#stride, this.#hdr, this.#lo, this.#ep] = ring._geometry();
+    this.#pos = start;
+    this.#slot = start % ring.capacity;
+    this.#known = start;
+  }
+
+  /** Sequence number of the next message this reader will return. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /** Messages published but not yet read by this reader (may exceed capacity when overrun). */
+  get lag(): number {
+    const m = this.mem();
+    return Math.max(0, published(m.i32, this.#lo, this.#ep) - this.#pos);
+  }
+
+  #jump(to: number): void {
+    this.missed += to - this.#pos;
+    this.#pos = to;
+    this.#slot = to % this.#cap;
+  }
+
+  /**
+   * The next message, or undefined when this reader has seen everything published.
+   * Never returns a torn element: the slot's stamp is checked before and after the copy.
+   */
+  tryRead(): T | undefined {
+    const m = this.mem();
+    const i32 = m.i32;
+    for (;;) {
+      if (this.#pos >= this.#known) {
+        const w = published(i32, this.#lo, this.#ep);
+        this.#known = w;
+        if (w <= this.#pos) return undefined;
+        // Lapped by more than a whole ring: skip straight to the oldest retained message.
+        if (w - this.#pos > this.#cap) this.#jump(w - this.#cap);
+      }
+      const at = this.#data + this.#slot * this.#stride;
+      const want = done(this.#pos);
+      if (Atomics.load(i32, at >> 2) === want) {
+        const v = this.#type.read(m, at + this.#hdr);
+        if (Atomics.load(i32, at >> 2) === want) {
+          this.#pos++;
+          if (++this.#slot === this.#cap) this.#slot = 0;
+          return v;
+        }
+      }
+      // The message was published (pos < known) but its slot now holds a later one or
+      // is being rewritten: it is lost. Skip to the oldest message that may be intact.
+      const w = published(i32, this.#lo, this.#ep);
+      this.#known = w;
+      this.#jump(Math.max(this.#pos + 1, w - this.#cap));
+    }
+  }
+
+  /** Reads up to `out.length` messages into `out`, returns how many (gaps are counted in `missed`). */
+  readBulk(out: T[] | { [n: number]: T; length: number }): number {
+    let n = 0;
+    while (n < out.length) {
+      const v = this.tryRead();
+      if (v === undefined) break;
+      out[n++] = v;
+    }
+    return n;
+  }
+
+  /** Closes this reader (the ring and other readers are unaffected). */
+  override close(): void {
+    this.#ring._forget(this);
+    super.close();
+  }
+}
+
+/** @internal Test helper: sets an idle ring's published count (e.g. just below 2^32). Not exported from mod.ts. */
+export const _broadcastTesting = {
+  setPublished(seg: Segment, ring: BroadcastRing<unknown>, total: number): void {
+    const i32 = seg.memory.i32;
+    const control = ring.offset + 64;
+    Atomics.store(i32, (control + POS_EP) >> 2, Math.floor(total / TWO_31) | 0);
+    Atomics.store(i32, (control + POS_LO) >> 2, total | 0);
+  },
+};

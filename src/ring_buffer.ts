@@ -1,0 +1,404 @@
+/**
+ * RingBuffer<T>: a bounded, throughput-oriented ring for ONE producer and any number
+ * of consumers (SPMC), with bulk paths, non-consuming reads and an overwrite mode.
+ *
+ * Layout of the block (docs/FORMAT.md has the byte-level version):
+ *
+ *   header   64 bytes (structure header, capacity)
+ *   line 0   head  i32 @+0   next position to write   (producer only)
+ *            epoch i32 @+4   half-wrap count of head   (producer only, for totalWritten)
+ *   line 1   tail  i32 @+64  next position to read    (consumers, and the producer when it overwrites)
+ *   data     capacity elements, contiguous, element i at data + i * elemSize
+ *
+ * Positions run from 0 to M-1 and wrap to 0, where M = capacity * floor(2^31 / capacity):
+ * the largest multiple of the capacity that fits a non-negative int32, so `pos % capacity`
+ * stays continuous across the wrap for any capacity (powers of two are not required) and
+ * M ≥ 2^30, which is the window within which a CAS on `tail` cannot suffer ABA.
+ */
+import { assertElementType, type ElementType } from "./elements.ts";
+import { ShmError } from "./errors.ts";
+import { Handle } from "./handle.ts";
+import { Kind } from "./kinds.ts";
+import { Memory } from "./memory.ts";
+import type { Segment } from "./segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+
+/** Largest capacity: keeps M ≥ 2 × capacity and every position a non-negative int32. */
+export const RING_MAX_CAPACITY = 2 ** 30;
+
+const HEAD = 0; // byte offsets inside the control area
+const EPOCH = 4;
+const TAIL = 64;
+
+function spec<T>(type: ElementType<T>): StructureSpec {
+  assertElementType(type);
+  return { kind: Kind.RING, type, controlBytes: 128, dataBytes: (n) => n * type.size };
+}
+
+/** Anything bulk operations accept: a JS array or a typed array. */
+export type Span<T> = ArrayLike<T> & { [n: number]: T };
+
+type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | BigUint64Array;
+
+/**
+ * A ring buffer in shared memory for one producer and any number of consumers.
+ *
+ * Algorithm: a Lamport ring with free-running positions (as in Rigtorp's SPSCQueue),
+ * where consumers *commit* a read with a compare-and-swap on `tail` after copying the
+ * element out (speculative read, then CAS). That CAS is what makes `pushOverwrite`
+ * safe: when the ring is full the producer drops the oldest element with the same CAS
+ * on `tail` before reusing its slot, so a consumer whose copy raced the overwrite fails
+ * its CAS, discards the copy and retries. No element is ever returned twice, out of
+ * order, or torn (the C++ ancestor's overwrite mode moved the tail with a plain store
+ * and produced duplicates). The same CAS lets several consumers share the ring.
+ *
+ * Only ONE process may push at a time (single producer); this is not checked.
+ * Operations never block: `tryPush`/`tryPop` report full/empty, `push`/`pop` throw
+ * FULL/EMPTY. Numeric element types get zero-overhead bulk paths (typed array copies
+ * straight into the mapped data region).
+ *
+ * ```ts
+ * const ring = RingBuffer.create(seg, "samples", f64, 4096);
+ * ring.pushBulk(new Float64Array([1, 2, 3]));
+ * const out = new Float64Array(64);
+ * const n = ring.popBulk(out); // 3
+ * ```
+ */
+export class RingBuffer<T> extends Handle {
+  /** Number of elements the ring holds when full. */
+  readonly capacity: number;
+  /** The element type. */
+  readonly type: ElementType<T>;
+  readonly #size: number;
+  readonly #data: number;
+  readonly #mask: number; // capacity - 1 when a power of two, else -1 (use %)
+  readonly #M: number; // positions wrap here
+  readonly #half: number; // region boundary for the epoch of totalWritten
+  readonly #head: number; // i32 indexes
+  readonly #epoch: number;
+  readonly #tail: number;
+  readonly #view: NumericView | undefined;
+  readonly #scratch: Memory;
+  // Rigtorp-style caches: the producer re-reads `tail` only when the ring looks full,
+  // a consumer re-reads `head` only when it looks empty. Each cache is trusted only
+  // while the position it was taken against is still ours (#lastHead / #lastTail);
+  // if another handle moved it, the cache is dropped, so it is never stale by a wrap.
+  #tailCache = 0;
+  #lastHead = -1;
+  #headCache = 0;
+  #lastTail = -1;
+
+  private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
+    super(seg, p);
+    const cap = p.capacity;
+    if (cap > RING_MAX_CAPACITY) throw new ShmError("CORRUPT", `ring "${p.name}" claims capacity ${cap} > ${RING_MAX_CAPACITY}`);
+    this.capacity = cap;
+    this.type = type;
+    this.#size = type.size;
+    this.#data = p.data;
+    this.#mask = (cap & (cap - 1)) === 0 ? cap - 1 : -1;
+    this.#M = cap * Math.floor(2 ** 31 / cap);
+    this.#half = Math.floor(this.#M / 2);
+    this.#head = (p.control + HEAD) >> 2;
+    this.#epoch = (p.control + EPOCH) >> 2;
+    this.#tail = (p.control + TAIL) >> 2;
+    const ctor = type.typedArray;
+    this.#view = ctor ? new ctor(this.m.buffer, p.data, cap) as NumericView : undefined;
+    this.#scratch = new Memory(0, new ArrayBuffer(Math.ceil(type.size / 64) * 64));
+  }
+
+  /**
+   * Creates a ring of `capacity` elements (1 to 2^30; any integer, powers of two are
+   * slightly faster). EXISTS if the name is taken.
+   */
+  static create<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): RingBuffer<T> {
+    const s = spec(type);
+    checkCapacity(capacity, "ring capacity", RING_MAX_CAPACITY);
+    return new RingBuffer(seg, seg.createEntry(name, s, capacity), type);
+  }
+
+  /** Opens an existing ring; TYPE_MISMATCH if it is not a ring of `type`, NOT_FOUND if absent. */
+  static open<T>(seg: Segment, name: string, type: ElementType<T>): RingBuffer<T> {
+    return new RingBuffer(seg, seg.openEntry(name, spec(type)), type);
+  }
+
+  /** Opens the ring, or creates it with `capacity` elements if it does not exist. */
+  static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): RingBuffer<T> {
+    const s = spec(type);
+    checkCapacity(capacity, "ring capacity", RING_MAX_CAPACITY);
+    return new RingBuffer(seg, seg.openOrCreateEntry(name, s, capacity), type);
+  }
+
+  #slot(pos: number): number {
+    return this.#mask >= 0 ? pos & this.#mask : pos % this.capacity;
+  }
+
+  /** (a - b) modulo M, for positions a at or after b. */
+  #dist(a: number, b: number): number {
+    const d = a - b;
+    return d < 0 ? d + this.#M : d;
+  }
+
+  #add(p: number, k: number): number {
+    const q = p + k;
+    return q >= this.#M ? q - this.#M : q;
+  }
+
+  /** Makes positions [h, h + k) visible. The epoch goes first so readers of totalWritten never see it behind head. */
+  #publish(i32: Int32Array, h: number, k: number): void {
+    const q = this.#add(h, k);
+    if ((q >= this.#half) !== (h >= this.#half)) Atomics.add(i32, this.#epoch, 1);
+    Atomics.store(i32, this.#head, q);
+    this.#lastHead = q;
+  }
+
+  /** Appends `value`; false (writing nothing) when the ring is full. */
+  tryPush(value: T): boolean {
+    const m = this.mem();
+    const i32 = m.i32;
+    const h = i32[this.#head]; // written only by the producer (us)
+    if (h !== this.#lastHead || this.#dist(h, this.#tailCache) >= this.capacity) {
+      this.#tailCache = Atomics.load(i32, this.#tail);
+      if (this.#dist(h, this.#tailCache) >= this.capacity) {
+        this.#lastHead = h;
+        return false;
+      }
+    }
+    // The slot is free (its old element was committed by a consumer), so writing it
+    // directly is safe; a value that fails validation throws before head moves.
+    this.type.write(m, this.#data + this.#slot(h) * this.#size, value);
+    this.#publish(i32, h, 1);
+    return true;
+  }
+
+  /** Appends `value`; throws FULL when the ring is full. */
+  push(value: T): void {
+    if (!this.tryPush(value)) throw new ShmError("FULL", `ring "${this.name}" is full (capacity ${this.capacity})`);
+  }
+
+  /**
+   * Appends `value`, dropping the oldest element when the ring is full. Returns true
+   * when an element was dropped. The drop is a CAS on `tail`, so it can never hand the
+   * same element to a consumer twice or let a consumer return a half-overwritten one.
+   */
+  pushOverwrite(value: T): boolean {
+    const m = this.mem();
+    const i32 = m.i32;
+    const h = Atomics.load(i32, this.#head);
+    const t = Atomics.load(i32, this.#tail);
+    const at = this.#data + this.#slot(h) * this.#size;
+    this.#tailCache = t; // keep the producer's cache in step with #lastHead (set by #publish)
+    if (this.#dist(h, t) < this.capacity) {
+      this.type.write(m, at, value);
+      this.#publish(i32, h, 1);
+      return false;
+    }
+    // Full: the slot still holds the oldest element. Validate first, so a bad value
+    // drops nothing; then drop the oldest (unless a consumer just took it) and reuse.
+    this.type.write(this.#scratch, 0, value);
+    const dropped = Atomics.compareExchange(i32, this.#tail, t, this.#add(t, 1)) === t;
+    this.#tailCache = dropped ? this.#add(t, 1) : t; // t is behind the real tail if the CAS failed: conservative
+    this.type.write(m, at, value);
+    this.#publish(i32, h, 1);
+    return dropped;
+  }
+
+  /**
+   * Appends as many elements of `span` as fit (in order, from the start) and returns
+   * how many were written. A typed array of the element's own kind is copied with one
+   * memcpy-like `set`; anything else is validated element by element. If an element
+   * is invalid, INVALID_ARGUMENT is thrown and nothing is published.
+   */
+  pushBulk(span: Span<T>): number {
+    const m = this.mem();
+    const i32 = m.i32;
+    const h = Atomics.load(i32, this.#head);
+    this.#tailCache = Atomics.load(i32, this.#tail);
+    const free = this.capacity - this.#dist(h, this.#tailCache);
+    const n = span.length;
+    const k = n < free ? n : free;
+    if (k <= 0) return 0;
+    const s = this.#slot(h);
+    const first = Math.min(k, this.capacity - s); // elements before the end of the data region
+    const view = this.#view;
+    if (view !== undefined && span.constructor === view.constructor) {
+      const src = span as unknown as NumericView;
+      // deno-lint-ignore no-explicit-any
+      const v = view as any;
+      v.set(k === n && first === k ? src : src.subarray(0, first), s);
+      if (first < k) v.set(src.subarray(first, k), 0);
+    } else {
+      const type = this.type;
+      const size = this.#size;
+      let at = this.#data + s * size;
+      for (let i = 0; i < first; i++, at += size) type.write(m, at, span[i]);
+      at = this.#data;
+      for (let i = first; i < k; i++, at += size) type.write(m, at, span[i]);
+    }
+    this.#publish(i32, h, k);
+    return k;
+  }
+
+  /** Removes and returns the oldest element, or undefined when the ring is empty. */
+  tryPop(): T | undefined {
+    const m = this.mem();
+    const i32 = m.i32;
+    let t = i32[this.#tail]; // a stale value only makes the CAS below fail
+    for (;;) {
+      let avail = t === this.#lastTail ? this.#dist(this.#headCache, t) : 0;
+      if (avail === 0 || avail > this.capacity) {
+        this.#headCache = Atomics.load(i32, this.#head); // acquire: the elements below head are written
+        avail = this.#dist(this.#headCache, t);
+        if (avail === 0 || avail > this.capacity) {
+          // Empty, or `t` was stale: confirm with a fresh tail before reporting empty.
+          const fresh = Atomics.load(i32, this.#tail);
+          if (fresh === t) {
+            this.#lastTail = t;
+            if (avail === 0) return undefined;
+          }
+          t = fresh;
+          continue;
+        }
+      }
+      const v = this.type.read(m, this.#data + this.#slot(t) * this.#size);
+      // Commit: fails if the producer overwrote this element or another consumer took it.
+      const next = this.#add(t, 1);
+      const found = Atomics.compareExchange(i32, this.#tail, t, next);
+      if (found === t) {
+        this.#lastTail = next;
+        return v;
+      }
+      t = found;
+    }
+  }
+
+  /** Removes and returns the oldest element; throws EMPTY when the ring is empty. */
+  pop(): T {
+    const v = this.tryPop();
+    if (v === undefined) throw new ShmError("EMPTY", `ring "${this.name}" is empty`);
+    return v;
+  }
+
+  /**
+   * Removes up to `out.length` of the oldest elements into `out[0..n)` and returns n.
+   * Copies are speculative until one CAS commits the whole batch; elements of `out`
+   * past the returned count are unspecified (they may hold a discarded copy).
+   */
+  popBulk(out: Span<T>): number {
+    const m = this.mem();
+    const i32 = m.i32;
+    let want = out.length;
+    for (;;) {
+      const t = Atomics.load(i32, this.#tail);
+      const avail = this.#dist(Atomics.load(i32, this.#head), t);
+      const k = avail < want ? avail : want;
+      if (k <= 0) return 0;
+      this.#copyOut(m, t, k, out);
+      if (Atomics.compareExchange(i32, this.#tail, t, this.#add(t, k)) === t) return k;
+      // Lost to an overwrite or another consumer: retry with a smaller batch so a
+      // producer overwriting in a loop cannot starve a large copy forever.
+      if (want > 1) want = want >> 1;
+    }
+  }
+
+  /** Copies k elements starting at position `from` into out[0..k). */
+  #copyOut(m: Memory, from: number, k: number, out: Span<T>): void {
+    const s = this.#slot(from);
+    const first = Math.min(k, this.capacity - s);
+    const view = this.#view;
+    if (view !== undefined && out.constructor === view.constructor) {
+      // deno-lint-ignore no-explicit-any
+      const o = out as any;
+      o.set(view.subarray(s, s + first), 0);
+      if (first < k) o.set(view.subarray(0, k - first), first);
+    } else if (view !== undefined) {
+      for (let i = 0; i < first; i++) out[i] = view[s + i] as T;
+      for (let i = first; i < k; i++) out[i] = view[i - first] as T;
+    } else {
+      const type = this.type;
+      const size = this.#size;
+      let at = this.#data + s * size;
+      for (let i = 0; i < first; i++, at += size) out[i] = type.read(m, at);
+      at = this.#data;
+      for (let i = first; i < k; i++, at += size) out[i] = type.read(m, at);
+    }
+  }
+
+  /** The oldest element without removing it, or undefined when empty. */
+  peek(): T | undefined {
+    return this.read(0);
+  }
+
+  /**
+   * The element `at` places after the oldest (0 = oldest retained) without removing
+   * it, or undefined if fewer elements are retained. The copy is validated against
+   * `tail` afterwards (a seqlock on the tail), so it is never a half-overwritten one.
+   */
+  read(at: number): T | undefined {
+    const m = this.mem();
+    if (!Number.isInteger(at) || at < 0) throw new ShmError("OUT_OF_RANGE", `ring index must be a non-negative integer, got ${at}`);
+    const i32 = m.i32;
+    for (;;) {
+      const t = Atomics.load(i32, this.#tail);
+      if (at >= this.#dist(Atomics.load(i32, this.#head), t)) return undefined;
+      const v = this.type.read(m, this.#data + this.#slot(this.#add(t, at)) * this.#size);
+      // The slot can only be reused once tail has moved past it.
+      if (this.#dist(Atomics.load(i32, this.#tail), t) <= at) return v;
+    }
+  }
+
+  /** Elements currently retained (a snapshot; other processes may change it at once). */
+  get size(): number {
+    const i32 = this.mem().i32;
+    const t = Atomics.load(i32, this.#tail);
+    const d = this.#dist(Atomics.load(i32, this.#head), t);
+    return d > this.capacity ? this.capacity : d; // head may run on while we read
+  }
+
+  /** True when no element is retained (a snapshot). */
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  /** True when the ring holds `capacity` elements (a snapshot). */
+  get isFull(): boolean {
+    return this.size === this.capacity;
+  }
+
+  /**
+   * Elements ever pushed into this ring (by any process), for monitoring; exact up to
+   * 2^53. Derived from head and the producer's epoch word, no 64-bit atomics needed.
+   */
+  get totalWritten(): number {
+    const i32 = this.mem().i32;
+    const h = Atomics.load(i32, this.#head);
+    let e = Atomics.load(i32, this.#epoch) >>> 0;
+    // The epoch is bumped before head crosses a half of M: if its parity disagrees with
+    // the half head is in, it has already moved on from the head we read.
+    if ((e & 1) !== (h >= this.#half ? 1 : 0)) e -= 1;
+    return Math.floor(e / 2) * this.#M + h;
+  }
+}
+
+/**
+ * @internal Test helpers: move a fresh ring's positions to just before the wrap point.
+ * Not exported from mod.ts.
+ */
+export const _ringTesting = {
+  /** Where positions wrap to 0 for this ring. */
+  modulus(r: RingBuffer<unknown>): number {
+    const cap = r.capacity;
+    return cap * Math.floor(2 ** 31 / cap);
+  },
+  /** Sets head = tail = `total` (as if `total` elements had been pushed and popped). Ring must be empty and idle. */
+  setPosition(seg: Segment, r: RingBuffer<unknown>, total: number): void {
+    const m = seg.memory;
+    const M = _ringTesting.modulus(r);
+    const pos = total % M;
+    const control = r.offset + 64;
+    const e = 2 * Math.floor(total / M) + (pos >= Math.floor(M / 2) ? 1 : 0);
+    Atomics.store(m.i32, (control + EPOCH) >> 2, e | 0);
+    Atomics.store(m.i32, (control + HEAD) >> 2, pos);
+    Atomics.store(m.i32, (control + TAIL) >> 2, pos);
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * Child process for tests/ring_buffer.test.ts (Deno and Bun alike). Prints one JSON
+ * line with its result.
+ *
+ * Modes:
+ *   produce <seg> <ring> <n> <single|bulk>     push 1..n (f64), spinning while full
+ *   consume <seg> <ring> <n> <single|bulk>     pop n values, check they are exactly 1..n in order
+ *   overwrite <seg> <ring> <n>                 pushOverwrite n structs, then set the "done" atomic
+ *   drain <seg> <ring>                         pop structs until "done" is set and the ring is empty;
+ *                                              check no duplicate, no reordering, no torn struct
+ */
+import { Segment } from "../../src/segment.ts";
+import { f64, i32, struct, u32 } from "../../src/elements.ts";
+import { SharedAtomic } from "../../src/atomic.ts";
+import { RingBuffer } from "../../src/ring_buffer.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const [mode, segName, ringName] = argv;
+
+const Sample = struct({ seq: u32, neg: i32, half: f64, check: u32 });
+function sample(seq: number) {
+  return { seq, neg: -(seq % 1_000_000), half: seq / 2, check: (seq * 2654435761) >>> 0 };
+}
+function isWhole(v: { seq: number; neg: number; half: number; check: number }): boolean {
+  return v.neg === -(v.seq % 1_000_000) && v.half === v.seq / 2 && v.check === (v.seq * 2654435761) >>> 0;
+}
+
+const seg = Segment.open(segName);
+const deadline = performance.now() + 20_000;
+function timedOut(): boolean {
+  return performance.now() > deadline;
+}
+
+if (mode === "produce" || mode === "consume") {
+  const n = Number(argv[3]);
+  const bulk = argv[4] === "bulk";
+  const ring = RingBuffer.open(seg, ringName, f64);
+  if (mode === "produce") {
+    let next = 1;
+    let fullSpins = 0;
+    const batch = new Float64Array(97); // odd size so batches straddle the wrap point
+    while (next <= n && !timedOut()) {
+      if (bulk) {
+        const k = Math.min(batch.length, n - next + 1);
+        for (let i = 0; i < k; i++) batch[i] = next + i;
+        const w = ring.pushBulk(k === batch.length ? batch : batch.subarray(0, k));
+        next += w;
+        if (w === 0) fullSpins++;
+      } else if (ring.tryPush(next)) next++;
+      else fullSpins++;
+    }
+    console.log(JSON.stringify({ pushed: next - 1, fullSpins, total: ring.totalWritten }));
+  } else {
+    let expect = 1;
+    let sum = 0;
+    let bad = 0;
+    const out = new Float64Array(64);
+    while (expect <= n && !timedOut()) {
+      if (bulk) {
+        const k = ring.popBulk(out);
+        for (let i = 0; i < k; i++) {
+          if (out[i] !== expect) bad++;
+          sum += out[i];
+          expect++;
+        }
+      } else {
+        const v = ring.tryPop();
+        if (v === undefined) continue;
+        if (v !== expect) bad++;
+        sum += v;
+        expect++;
+      }
+    }
+    console.log(JSON.stringify({ popped: expect - 1, sum, bad }));
+  }
+} else if (mode === "overwrite") {
+  const n = Number(argv[3]);
+  const ring = RingBuffer.open(seg, ringName, Sample);
+  const done = SharedAtomic.open(seg, "done", i32);
+  let dropped = 0;
+  for (let s = 1; s <= n; s++) if (ring.pushOverwrite(sample(s))) dropped++;
+  done.store(1);
+  console.log(JSON.stringify({ pushed: n, dropped }));
+} else if (mode === "drain") {
+  const ring = RingBuffer.open(seg, ringName, Sample);
+  const done = SharedAtomic.open(seg, "done", i32);
+  let last = 0;
+  let count = 0;
+  let notIncreasing = 0;
+  let torn = 0;
+  let sum = 0;
+  const out = new Array(16);
+  let turn = 0;
+  for (;;) {
+    if (timedOut()) break;
+    const finished = done.load() === 1;
+    // Alternate single and bulk pops so both commit paths race the overwriting producer.
+    let k = 0;
+    if ((turn++ & 1) === 0) {
+      const v = ring.tryPop();
+      if (v !== undefined) out[k++] = v;
+    } else k = ring.popBulk(out);
+    for (let i = 0; i < k; i++) {
+      const v = out[i];
+      if (!isWhole(v)) torn++;
+      if (v.seq <= last) notIncreasing++;
+      last = v.seq;
+      sum += v.seq;
+      count++;
+    }
+    if (k === 0 && finished) break;
+  }
+  console.log(JSON.stringify({ count, sum, notIncreasing, torn, last }));
+}
+seg.close();
