@@ -78,7 +78,8 @@ export class SharedArray<T> extends Handle implements Iterable<T> {
     if (fast !== undefined) {
       // A typed array yields undefined for any index outside [0, length) or not an integer.
       const v = fast[index];
-      if (v === undefined) throw this.#outOfRange(index);
+      // (typeof: a numeric string such as "1" would index the typed array too.)
+      if (v === undefined || typeof index !== "number") throw this.#outOfRange(index);
       return v;
     }
     return this.type.read(m, this.#at(index));

@@ -82,13 +82,16 @@ function numeric<T extends number | bigint>(
   }, accepts);
 }
 
-/** Integer kinds check their range so a bad value is an error, never silently wrapped. */
-export const i8: ElementType<number> = numeric("i8", 1, Int8Array, (m) => m.i8, (v) => (v << 24) >> 24 === v);
-export const u8: ElementType<number> = numeric("u8", 1, Uint8Array, (m) => m.u8, (v) => (v & 0xff) === v);
-export const i16: ElementType<number> = numeric("i16", 2, Int16Array, (m) => m.i16, (v) => (v << 16) >> 16 === v);
-export const u16: ElementType<number> = numeric("u16", 2, Uint16Array, (m) => m.u16, (v) => (v & 0xffff) === v);
-export const i32: ElementType<number> = numeric("i32", 4, Int32Array, (m) => m.i32, (v) => (v | 0) === v);
-export const u32: ElementType<number> = numeric("u32", 4, Uint32Array, (m) => m.u32, (v) => v >>> 0 === v);
+/**
+ * Integer kinds check their range so a bad value is an error, never silently wrapped
+ * (typeof first: a bigint or symbol would make the bit operators throw a TypeError).
+ */
+export const i8: ElementType<number> = numeric("i8", 1, Int8Array, (m) => m.i8, (v) => typeof v === "number" && (v << 24) >> 24 === v);
+export const u8: ElementType<number> = numeric("u8", 1, Uint8Array, (m) => m.u8, (v) => typeof v === "number" && (v & 0xff) === v);
+export const i16: ElementType<number> = numeric("i16", 2, Int16Array, (m) => m.i16, (v) => typeof v === "number" && (v << 16) >> 16 === v);
+export const u16: ElementType<number> = numeric("u16", 2, Uint16Array, (m) => m.u16, (v) => typeof v === "number" && (v & 0xffff) === v);
+export const i32: ElementType<number> = numeric("i32", 4, Int32Array, (m) => m.i32, (v) => typeof v === "number" && (v | 0) === v);
+export const u32: ElementType<number> = numeric("u32", 4, Uint32Array, (m) => m.u32, (v) => typeof v === "number" && v >>> 0 === v);
 export const f32: ElementType<number> = numeric("f32", 4, Float32Array, (m) => m.f32, (v) => typeof v === "number");
 export const f64: ElementType<number> = numeric("f64", 8, Float64Array, (m) => m.f64, (v) => typeof v === "number");
 export const i64: ElementType<bigint> = numeric("i64", 8, BigInt64Array, (m) => m.i64, (v) => typeof v === "bigint" && BigInt.asIntN(64, v) === v);

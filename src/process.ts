@@ -18,7 +18,8 @@ export function me(): { pid: number; start: number } {
  * given and non-zero) started at that time, so a recycled pid is not mistaken for it.
  */
 export function isAlive(pid: number, start = 0): boolean {
-  if (pid <= 0) return false;
+  // Pids come from shared memory (untrusted): one beyond i32 would make the FFI call throw.
+  if (!(pid > 0 && pid <= 0x7fffffff)) return false;
   const t = native().processStartTime(pid);
   if (t < 0) return false;
   return start === 0 || t === start;

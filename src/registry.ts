@@ -4,7 +4,7 @@
  * with the metadata lock held.
  */
 import { ShmError } from "./errors.ts";
-import { H, REGISTRY_OFFSET, REGISTRY_SLOT } from "./format.ts";
+import { REGISTRY_OFFSET, REGISTRY_SLOT } from "./format.ts";
 import type { Memory } from "./memory.ts";
 import { isAlive, me } from "./process.ts";
 
@@ -23,9 +23,11 @@ function sweep(m: Memory, slots: number): void {
   }
 }
 
-/** Records this process; returns its slot index. Full registry → FULL. */
-export function attach(m: Memory): number {
-  const slots = m.u32[H.maxProcesses >> 2];
+/**
+ * Records this process; returns its slot index. Full registry → FULL. `slots` is the
+ * validated geometry's maxProcesses, never re-read from the (untrusted) header.
+ */
+export function attach(m: Memory, slots: number): number {
   const self = me();
   for (let pass = 0; pass < 2; pass++) {
     for (let i = 0; i < slots; i++) {
@@ -49,9 +51,8 @@ export function detach(m: Memory, slot: number): void {
   }
 }
 
-/** Pids of live attached processes. */
-export function attachedPids(m: Memory): number[] {
-  const slots = m.u32[H.maxProcesses >> 2];
+/** Pids of live attached processes (`slots`: the validated maxProcesses). */
+export function attachedPids(m: Memory, slots: number): number[] {
   sweep(m, slots);
   const pids: number[] = [];
   for (let i = 0; i < slots; i++) {

@@ -236,7 +236,7 @@ export class Segment implements HandleOwner {
     m.setU64(H.creatorStart, self.start);
     m.u32[H.creatorPid >> 2] = self.pid;
     writeGeometry(m, g, options.unlinkOnLastClose ? FLAG_UNLINK_ON_LAST_CLOSE : 0);
-    const slot = attach(m);
+    const slot = attach(m, g.maxProcesses);
     Atomics.store(m.u32, H.state >> 2, State.READY);
     n.futexWake(m.base, H.state, 0x7fffffff);
     return new Segment(name, m, g, slot);
@@ -269,7 +269,7 @@ export class Segment implements HandleOwner {
     try {
       Segment.#awaitReady(n, m, name, deadline, timeoutMs);
       const g = readGeometry(m, name);
-      const slot = Segment.#locked(m, g, () => attach(m));
+      const slot = Segment.#locked(m, g, () => attach(m, g.maxProcesses));
       return new Segment(name, m, g, slot);
     } catch (e) {
       unmap(n, m);
@@ -417,7 +417,7 @@ export class Segment implements HandleOwner {
 
   /** Pids of the live processes that have this segment open (dead ones are swept). */
   processes(): number[] {
-    return this.#lock((m) => attachedPids(m));
+    return this.#lock((m) => attachedPids(m, this.#g.maxProcesses));
   }
 
   /** @internal Creates a structure entry and initialises its block. */
@@ -498,7 +498,7 @@ export class Segment implements HandleOwner {
     try {
       Segment.#locked(m, this.#g, () => {
         detach(m, this.#slot);
-        if ((m.u32[H.flags >> 2] & FLAG_UNLINK_ON_LAST_CLOSE) !== 0 && attachedPids(m).length === 0) {
+        if ((m.u32[H.flags >> 2] & FLAG_UNLINK_ON_LAST_CLOSE) !== 0 && attachedPids(m, this.#g.maxProcesses).length === 0) {
           n.shmUnlink(this.name);
         }
       });

@@ -77,6 +77,9 @@ export function start(rt: Runtime, script: string | URL, args: readonly string[]
     kill: (signal = "SIGKILL") => void child.kill(signal),
     waitForLine: (match) =>
       new Promise((resolve, reject) => {
+        // The line may have arrived before anyone asked for it.
+        const seen = stdout.split("\n").slice(0, -1).find(match);
+        if (seen !== undefined) return resolve(seen);
         lineWaiters.push({ match, resolve });
         done.then(() => reject(new Error(`process exited before printing the line\nstdout: ${stdout}\nstderr: ${stderr}`)), reject);
       }),
