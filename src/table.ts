@@ -71,8 +71,11 @@ function corrupt(g: Geometry, index: number, why: string): ShmError {
   return new ShmError("CORRUPT", `name table entry ${index} is corrupt: ${why}`);
 }
 
-/** Reads and validates an entry (its extent must lie inside the heap). */
-export function read(m: Memory, g: Geometry, index: number): EntryInfo {
+/**
+ * An entry's block, validated to lie inside the heap, and its name length checked
+ * (without decoding the name: this is the allocator's path over every entry).
+ */
+function extent(m: Memory, g: Geometry, index: number): Extent {
   const at = entryAt(g, index);
   const nameLength = m.u32[(at + E.nameLength) >> 2];
   if (nameLength === 0 || nameLength > g.maxNameLength) throw corrupt(g, index, `name length ${nameLength}`);
@@ -82,6 +85,14 @@ export function read(m: Memory, g: Geometry, index: number): EntryInfo {
   if (offset % 64 !== 0 || offset < g.heapOffset || size < 64 || size > heapEnd - offset) {
     throw corrupt(g, index, `block [${offset}, +${size}) is not inside the heap [${g.heapOffset}, ${heapEnd})`);
   }
+  return { offset, size };
+}
+
+/** Reads and validates an entry (its extent must lie inside the heap). */
+export function read(m: Memory, g: Geometry, index: number): EntryInfo {
+  const at = entryAt(g, index);
+  const { offset, size } = extent(m, g, index);
+  const nameLength = m.u32[(at + E.nameLength) >> 2];
   const kind = m.u32[(at + E.kind) >> 2];
   return {
     name: decoder.decode(m.u8.slice(at + E.name, at + E.name + nameLength)),
@@ -112,8 +123,7 @@ export function liveExtents(m: Memory, g: Geometry): Extent[] {
     const state = m.u32[(entryAt(g, i) + E.state) >> 2];
     if (state === EntryState.FREE) continue;
     if (state !== EntryState.RESERVED && state !== EntryState.READY) throw corrupt(g, i, `state ${state}`);
-    const e = read(m, g, i);
-    out.push({ offset: e.offset, size: e.size });
+    out.push(extent(m, g, i));
   }
   return out;
 }
