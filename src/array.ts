@@ -9,7 +9,7 @@ import { Kind } from "./kinds.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
 
-const MAX_LENGTH = 2 ** 40;
+const MAX_LENGTH = 2 ** 31; // a segment is at most 2 GiB
 
 function spec<T>(type: ElementType<T>): StructureSpec {
   assertElementType(type);

@@ -80,8 +80,12 @@ export const S = {
 
 export const CACHE_LINE = 64;
 export const PAGE = 4096;
-/** Largest segment this implementation maps (1 TiB); the format itself allows 2^53. */
-export const MAX_SEGMENT_SIZE = 2 ** 40;
+/**
+ * Largest segment this implementation maps: 2 GiB, so that every byte offset is a
+ * non-negative int32 and hot paths can index typed arrays with `offset >> 2` etc.
+ * The format itself allows 2^53; use several segments for more memory.
+ */
+export const MAX_SEGMENT_SIZE = 2 ** 31;
 export const MAX_ENTRIES = 1 << 20;
 export const MAX_NAME_LENGTH = 1024;
 export const MAX_PROCESSES = 1 << 16;

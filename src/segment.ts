@@ -260,6 +260,10 @@ export class Segment implements HandleOwner {
       n.close(fd);
       throw osError(size, `reading the size of segment "${name}"`);
     }
+    if (size > MAX_SEGMENT_SIZE) {
+      n.close(fd);
+      throw new ShmError("UNSUPPORTED", `segment "${name}" has ${size} bytes; this implementation maps at most ${MAX_SEGMENT_SIZE}`);
+    }
     if (size < H.size || size % 8 !== 0) {
       n.close(fd);
       if (size === 0) throw new ShmError("NOT_READY", `segment "${name}" is still empty after ${timeoutMs} ms: its creator has not sized it`);

@@ -133,7 +133,7 @@ const badSizes: [string, unknown][] = [
   ["a string", "65536"],
   ["a bigint", 65536n],
   ["missing", undefined],
-  ["beyond the limit (2^40 + 1)", 2 ** 40 + 1],
+  ["beyond the limit (2^31 + 1)", 2 ** 31 + 1],
   ["beyond the limit (2^53)", 2 ** 53],
 ];
 for (const [what, size] of badSizes) {
