@@ -1,0 +1,470 @@
+/**
+ * Queue<T>: a bounded FIFO that any number of producer and consumer processes use at
+ * once (MPMC), lock-free.
+ *
+ * Algorithm: Dmitry Vyukov's bounded MPMC queue (1024cores.net, "Bounded MPMC
+ * queue"). Every slot carries a sequence number that says whose turn it is: a slot
+ * with sequence `pos` is free for the producer of position `pos`; sequence `pos + 1`
+ * means it holds the element of position `pos`, ready for that position's consumer,
+ * who sets it to `pos + ring` to hand it to the producer of the next lap. Producers
+ * and consumers claim positions with a CAS on their own counter, then touch only
+ * their slot; the element is written before its sequence is published, and read
+ * before the slot is handed back.
+ *
+ * Positions are free-running 32-bit counters compared with wrap-around arithmetic
+ * (`((a - b) | 0) < 0`), which is exact while the ring has at most 2^30 slots, so a
+ * queue keeps working after 2^32 operations.
+ *
+ * Block layout (after the 64-byte structure header, see docs/FORMAT.md):
+ *   control +0    u32 enqueue position (written by producers)   own 64-byte line
+ *   control +64   u32 dequeue position (written by consumers)   own 64-byte line
+ *   data          `ring` slots of `stride` bytes: u32 sequence, then the element at
+ *                 `elemOffset` (4, or the element's alignment if larger)
+ *   control +8    eventcount "not empty" (seq i32, waiters i32): popWait/popAsync park here
+ *   control +72   eventcount "not full" (seq i32, waiters i32): pushWait/pushAsync park here
+ * `ring` is the capacity rounded up to a power of two (at least 2). A capacity that is not a power
+ * of two is supported: producers then also check `enqueue - dequeue < capacity`,
+ * which costs one extra load per push; power-of-two capacities skip it.
+ */
+import { assertElementType, type ElementType } from "./elements.ts";
+import { ShmError } from "./errors.ts";
+import { Handle } from "./handle.ts";
+import { Kind } from "./kinds.ts";
+import { align, Memory } from "./memory.ts";
+import type { Segment } from "./segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+import { type AsyncWaitOptions, asyncDeadline, checkAborted, deadlineOf, notify, timeoutError, waitFor, waitForAsync } from "./wait.ts";
+
+/** Largest queue capacity: 32-bit wrap-around comparisons need the ring at most 2^30. */
+export const MAX_QUEUE_CAPACITY = 2 ** 30;
+
+const ENQ = 0;
+const DEQ = 64;
+// Blocking forms (src/wait.ts eventcounts): each sits on the line of the side that
+// notifies it, so the notifier's "anyone waiting?" load hits a line it already owns.
+const NOT_EMPTY = 8;
+const NOT_FULL = 64 + 8;
+
+/**
+ * Slots in the ring: the capacity rounded up to a power of two, and at least 2 (with
+ * one slot, "published for position p" and "free for position p + 1" would be the
+ * same sequence number).
+ */
+function ringSize(capacity: number): number {
+  let r = 2;
+  while (r < capacity) r *= 2;
+  return r;
+}
+
+function slotLayout(type: ElementType<unknown>): { elemOffset: number; stride: number } {
+  const a = Math.max(4, type.align);
+  const elemOffset = align(4, a);
+  return { elemOffset, stride: align(elemOffset + type.size, a) };
+}
+
+function spec(type: ElementType<unknown>): StructureSpec {
+  assertElementType(type);
+  const { stride } = slotLayout(type);
+  return {
+    kind: Kind.QUEUE,
+    type,
+    controlBytes: 128,
+    dataBytes: (n) => ringSize(n) * stride,
+    init(m, _block, data, capacity) {
+      // Slot i starts free for the producer of position i.
+      const r = ringSize(capacity);
+      for (let i = 0; i < r; i++) m.i32[(data + i * stride) >> 2] = i;
+    },
+  };
+}
+
+/**
+ * Copies a validated element from a private scratch buffer into the segment: a value
+ * is checked (by writing it to the scratch) before a slot is claimed, so a bad value
+ * throws with nothing claimed, and the copy after the claim cannot fail.
+ */
+export class Staging<T> {
+  readonly #type: ElementType<T>;
+  readonly #scratch: Memory;
+  readonly #words: Int32Array;
+  readonly #bytes: Uint8Array;
+  readonly #nWords: number;
+
+  constructor(type: ElementType<T>) {
+    this.#type = type;
+    this.#scratch = new Memory(0, new ArrayBuffer(align(type.size, 8)));
+    this.#words = this.#scratch.i32;
+    this.#bytes = new Uint8Array(this.#scratch.buffer, 0, type.size);
+    this.#nWords = type.size % 4 === 0 ? type.size >> 2 : -1;
+  }
+
+  /** Validates `value` (INVALID_ARGUMENT if it does not fit the type) and keeps its bytes. */
+  stage(value: T): void {
+    this.#type.write(this.#scratch, 0, value);
+  }
+
+  /** Writes the staged bytes at byte offset `at` (4-aligned when the size is a multiple of 4). */
+  copyTo(m: Memory, at: number): void {
+    const n = this.#nWords;
+    if (n > 0 && n <= 16) {
+      const dst = m.i32;
+      const src = this.#words;
+      const b = at >> 2;
+      for (let i = 0; i < n; i++) dst[b + i] = src[i];
+    } else {
+      m.u8.set(this.#bytes, at);
+    }
+  }
+}
+
+let setPositions: (q: Queue<unknown>, pos: number) => void;
+
+/**
+ * A bounded multi-producer multi-consumer FIFO queue in shared memory (Vyukov's
+ * bounded MPMC algorithm, lock-free). Every process that opens it by name may push
+ * and pop at once; each element is delivered exactly once and, per producer, in the
+ * order it was pushed.
+ *
+ * `push` throws FULL and `pop` throws EMPTY; `tryPush` returns false and `tryPop`
+ * returns undefined instead.
+ *
+ * ```ts
+ * const q = Queue.create(seg, "jobs", u32, 1024);
+ * q.push(42);
+ * q.tryPop(); // 42
+ * ```
+ */
+export class Queue<T> extends Handle {
+  /** The element type. */
+  readonly type: ElementType<T>;
+  /** Most elements the queue holds. */
+  readonly capacity: number;
+  readonly #data: number;
+  readonly #ring: number;
+  readonly #mask: number;
+  readonly #stride: number;
+  readonly #elemOffset: number;
+  readonly #enq: number;
+  readonly #deq: number;
+  /** True when capacity is not a power of two: pushes also check the element count. */
+  readonly #bounded: boolean;
+  readonly #staging: Staging<T>;
+  readonly #notEmpty: number;
+  readonly #notFull: number;
+
+  static {
+    setPositions = (q, pos) => q.#setPositions(pos);
+  }
+
+  private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
+    super(seg, p);
+    if (p.capacity > MAX_QUEUE_CAPACITY) throw new ShmError("CORRUPT", `queue "${p.name}" claims capacity ${p.capacity}`);
+    const { elemOffset, stride } = slotLayout(type as ElementType<unknown>);
+    this.type = type;
+    this.capacity = p.capacity;
+    this.#data = p.data;
+    this.#ring = ringSize(p.capacity);
+    this.#mask = this.#ring - 1;
+    this.#stride = stride;
+    this.#elemOffset = elemOffset;
+    this.#enq = (p.control + ENQ) >> 2;
+    this.#deq = (p.control + DEQ) >> 2;
+    this.#bounded = this.#ring !== p.capacity;
+    this.#staging = new Staging(type);
+    this.#notEmpty = p.control + NOT_EMPTY;
+    this.#notFull = p.control + NOT_FULL;
+  }
+
+  /**
+   * Creates a queue of `capacity` elements (1 to 2^30; any integer — a power of two
+   * saves one load per push). EXISTS if the name is taken.
+   */
+  static create<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): Queue<T> {
+    const s = spec(type as ElementType<unknown>);
+    checkCapacity(capacity, "queue capacity", MAX_QUEUE_CAPACITY);
+    return new Queue(seg, seg.createEntry(name, s, capacity), type);
+  }
+
+  /** Opens an existing queue; TYPE_MISMATCH if it is not a Queue of `type`, NOT_FOUND if absent. */
+  static open<T>(seg: Segment, name: string, type: ElementType<T>): Queue<T> {
+    return new Queue(seg, seg.openEntry(name, spec(type as ElementType<unknown>)), type);
+  }
+
+  /** Opens the queue, or creates it with `capacity` if it does not exist (atomic across processes). */
+  static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): Queue<T> {
+    const s = spec(type as ElementType<unknown>);
+    checkCapacity(capacity, "queue capacity", MAX_QUEUE_CAPACITY);
+    return new Queue(seg, seg.openOrCreateEntry(name, s, capacity), type);
+  }
+
+  /** Appends `value`; false if the queue is full. INVALID_ARGUMENT (nothing queued) if it does not fit the type. */
+  tryPush(value: T): boolean {
+    const m = this.mem();
+    this.#staging.stage(value);
+    const i32 = m.i32;
+    let pos = Atomics.load(i32, this.#enq);
+    for (;;) {
+      const slot = this.#data + (pos & this.#mask) * this.#stride;
+      const dif = (Atomics.load(i32, slot >> 2) - pos) | 0;
+      if (dif === 0) {
+        if (this.#bounded && ((pos - Atomics.load(i32, this.#deq)) | 0) >= this.capacity) return false;
+        const found = Atomics.compareExchange(i32, this.#enq, pos, (pos + 1) | 0);
+        if (found === pos) {
+          this.#staging.copyTo(m, slot + this.#elemOffset);
+          Atomics.store(i32, slot >> 2, (pos + 1) | 0); // publish after the element is written
+          notify(m, this.#notEmpty, 1); // one load unless a consumer is parked
+          return true;
+        }
+        pos = found;
+      } else if (dif < 0) {
+        return false; // the slot still holds last lap's element: full
+      } else {
+        pos = this.#reload(i32, this.#enq, pos);
+      }
+    }
+  }
+
+  /** Appends `value`; throws FULL if the queue is full. */
+  push(value: T): void {
+    if (!this.tryPush(value)) throw new ShmError("FULL", `queue "${this.name}" is full (capacity ${this.capacity})`);
+  }
+
+  /** Removes and returns the oldest element, or undefined if the queue is empty. */
+  tryPop(): T | undefined {
+    const m = this.mem();
+    const i32 = m.i32;
+    let pos = Atomics.load(i32, this.#deq);
+    for (;;) {
+      const slot = this.#data + (pos & this.#mask) * this.#stride;
+      const dif = (Atomics.load(i32, slot >> 2) - ((pos + 1) | 0)) | 0;
+      if (dif === 0) {
+        const found = Atomics.compareExchange(i32, this.#deq, pos, (pos + 1) | 0);
+        if (found === pos) {
+          try {
+            return this.type.read(m, slot + this.#elemOffset);
+          } finally {
+            Atomics.store(i32, slot >> 2, (pos + this.#ring) | 0); // hand the slot to the next lap's producer
+            notify(m, this.#notFull, 1);
+          }
+        }
+        pos = found;
+      } else if (dif < 0) {
+        return undefined; // not yet published: empty
+      } else {
+        pos = this.#reload(i32, this.#deq, pos);
+      }
+    }
+  }
+
+  /** Removes and returns the oldest element; throws EMPTY if the queue is empty. */
+  pop(): T {
+    const v = this.tryPop();
+    if (v === undefined) throw new ShmError("EMPTY", `queue "${this.name}" is empty`);
+    return v;
+  }
+
+  /**
+   * Appends as many of `values` as fit, in order, claiming runs of slots with one CAS;
+   * returns how many were pushed (fewer than values.length when the queue fills up).
+   * Every value is validated first: one bad value throws INVALID_ARGUMENT with nothing pushed.
+   */
+  pushBulk(values: ArrayLike<T>): number {
+    const m = this.mem();
+    const count = values.length;
+    for (let i = 0; i < count; i++) this.#staging.stage(values[i]);
+    const i32 = m.i32;
+    let done = 0;
+    let failure: unknown;
+    let pos = Atomics.load(i32, this.#enq);
+    while (done < count) {
+      const want = Math.min(count - done, this.#ring);
+      let k = 0;
+      let dif = 0;
+      while (k < want) {
+        const slot = this.#data + (((pos + k) | 0) & this.#mask) * this.#stride;
+        dif = (Atomics.load(i32, slot >> 2) - ((pos + k) | 0)) | 0;
+        if (dif !== 0) break;
+        k++;
+      }
+      if (k === 0) {
+        if (dif < 0) break; // full
+        pos = this.#reload(i32, this.#enq, pos);
+        continue;
+      }
+      if (this.#bounded) {
+        k = Math.min(k, this.capacity - ((pos - Atomics.load(i32, this.#deq)) | 0));
+        if (k <= 0) break;
+      }
+      const found = Atomics.compareExchange(i32, this.#enq, pos, (pos + k) | 0);
+      if (found !== pos) {
+        pos = found;
+        continue;
+      }
+      for (let j = 0; j < k; j++) {
+        const p = (pos + j) | 0;
+        const slot = this.#data + (p & this.#mask) * this.#stride;
+        try {
+          this.type.write(m, slot + this.#elemOffset, values[done + j]);
+        } catch (e) {
+          // Only a value that changed since it was validated (a getter) gets here: keep the queue consistent.
+          m.u8.fill(0, slot + this.#elemOffset, slot + this.#elemOffset + this.type.size);
+          failure ??= e;
+        }
+        Atomics.store(i32, slot >> 2, (p + 1) | 0);
+      }
+      done += k;
+      pos = (pos + k) | 0;
+    }
+    if (done > 0) notify(m, this.#notEmpty, done);
+    if (failure !== undefined) throw failure;
+    return done;
+  }
+
+  /**
+   * Removes up to `max` elements (oldest first), claiming runs of slots with one CAS,
+   * and appends them to `out` (a new array by default), which it returns.
+   */
+  popBulk(max: number, out: T[] = []): T[] {
+    const m = this.mem();
+    if (!(Number.isInteger(max) && max >= 0)) throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    const i32 = m.i32;
+    let got = 0;
+    let failure: unknown;
+    let pos = Atomics.load(i32, this.#deq);
+    while (got < max) {
+      const want = Math.min(max - got, this.#ring);
+      let k = 0;
+      let dif = 0;
+      while (k < want) {
+        const slot = this.#data + (((pos + k) | 0) & this.#mask) * this.#stride;
+        dif = (Atomics.load(i32, slot >> 2) - ((pos + k + 1) | 0)) | 0;
+        if (dif !== 0) break;
+        k++;
+      }
+      if (k === 0) {
+        if (dif < 0) break; // empty
+        pos = this.#reload(i32, this.#deq, pos);
+        continue;
+      }
+      const found = Atomics.compareExchange(i32, this.#deq, pos, (pos + k) | 0);
+      if (found !== pos) {
+        pos = found;
+        continue;
+      }
+      for (let j = 0; j < k; j++) {
+        const p = (pos + j) | 0;
+        const slot = this.#data + (p & this.#mask) * this.#stride;
+        try {
+          out.push(this.type.read(m, slot + this.#elemOffset));
+        } catch (e) {
+          failure ??= e; // an element this type cannot read (written by a foreign program)
+        }
+        Atomics.store(i32, slot >> 2, (p + this.#ring) | 0);
+      }
+      got += k;
+      pos = (pos + k) | 0;
+    }
+    if (got > 0) notify(m, this.#notFull, got);
+    if (failure !== undefined) throw failure;
+    return out;
+  }
+
+  /**
+   * Removes and returns the oldest element, blocking while the queue is empty: spins
+   * briefly, then parks on the futex until a producer pushes (src/wait.ts). Throws
+   * ShmError TIMEOUT after `timeout` ms (default: no limit).
+   */
+  popWait(timeout?: number): T {
+    const m = this.mem();
+    const v = waitFor(m, this.#notEmpty, () => this.tryPop(), deadlineOf(timeout));
+    if (v === undefined) throw timeoutError(`popping from queue "${this.name}"`, timeout);
+    return v;
+  }
+
+  /**
+   * Async `popWait`: resolves with the oldest element without blocking the event loop.
+   * Rejects with TIMEOUT after `timeout` ms, or ABORTED when `signal` fires (nothing
+   * is taken from the queue then).
+   */
+  async popAsync(options?: AsyncWaitOptions): Promise<T> {
+    const what = `popping from queue "${this.name}"`;
+    const deadline = asyncDeadline(options);
+    checkAborted(what, options?.signal);
+    const m = this.mem();
+    const v = await waitForAsync(m, this.#notEmpty, () => this.tryPop(), deadline, options?.signal, what);
+    if (v === undefined) throw timeoutError(what, options?.timeout);
+    return v;
+  }
+
+  /**
+   * Appends `value`, blocking while the queue is full (parks until a consumer pops).
+   * Throws TIMEOUT after `timeout` ms (nothing pushed), INVALID_ARGUMENT for a bad value.
+   */
+  pushWait(value: T, timeout?: number): void {
+    const m = this.mem();
+    if (waitFor(m, this.#notFull, () => (this.tryPush(value) ? true : undefined), deadlineOf(timeout)) === undefined) {
+      throw timeoutError(`pushing to queue "${this.name}"`, timeout);
+    }
+  }
+
+  /** Async `pushWait`: rejects with TIMEOUT or ABORTED (nothing pushed then). */
+  async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
+    const what = `pushing to queue "${this.name}"`;
+    const deadline = asyncDeadline(options);
+    checkAborted(what, options?.signal);
+    const m = this.mem();
+    const r = await waitForAsync(m, this.#notFull, () => (this.tryPush(value) ? true : undefined), deadline, options?.signal, what);
+    if (r === undefined) throw timeoutError(what, options?.timeout);
+  }
+
+  /** Elements in the queue (a snapshot: others may change it at once). */
+  get size(): number {
+    const i32 = this.mem().i32;
+    const deq = Atomics.load(i32, this.#deq);
+    const d = (Atomics.load(i32, this.#enq) - deq) | 0;
+    return d < 0 ? 0 : d > this.capacity ? this.capacity : d;
+  }
+
+  /** True if the queue held no element at the moment of the check. */
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  /** True if the queue was full at the moment of the check. */
+  get isFull(): boolean {
+    return this.size >= this.capacity;
+  }
+
+  /**
+   * Re-reads a position counter after finding a slot already taken for `pos`. If the
+   * counter has not moved, the slot's sequence is impossible: the memory is damaged
+   * (checking this keeps a corrupt segment from looping forever).
+   */
+  #reload(i32: Int32Array, at: number, pos: number): number {
+    const now = Atomics.load(i32, at);
+    if (now === pos) throw new ShmError("CORRUPT", `queue "${this.name}": slot sequence ahead of its position counter`);
+    return now;
+  }
+
+  /** Moves an empty, idle queue to position `pos` (tests use it to cross the 2^32 wrap). */
+  #setPositions(pos: number): void {
+    const m = this.mem();
+    const i32 = m.i32;
+    if (this.size !== 0) throw new ShmError("INVALID_ARGUMENT", "only an empty queue can be repositioned");
+    pos |= 0;
+    for (let k = 0; k < this.#ring; k++) {
+      const p = (pos + k) | 0;
+      i32[(this.#data + (p & this.#mask) * this.#stride) >> 2] = p;
+    }
+    Atomics.store(i32, this.#enq, pos);
+    Atomics.store(i32, this.#deq, pos);
+  }
+}
+
+/**
+ * @internal Test hook: sets both position counters of an empty queue that nobody else
+ * is using to `pos` (e.g. 2^32 - 5), so a test can run it across the 32-bit wrap.
+ */
+export function _setQueuePositions<T>(q: Queue<T>, pos: number): void {
+  setPositions(q as Queue<unknown>, pos);
+}

@@ -1,0 +1,263 @@
+/**
+ * SpscQueue<T>: a bounded FIFO for exactly ONE producer and ONE consumer (which may be
+ * two processes, or one). Faster than Queue because neither side ever CASes.
+ *
+ * Algorithm: the single-producer single-consumer ring of Erik Rigtorp's SPSCQueue
+ * (github.com/rigtorp/SPSCQueue): a write index owned by the producer, a read index
+ * owned by the consumer, each on its own cache line, and one spare slot so that
+ * "full" and "empty" differ. Each side keeps a private cached copy of the other's
+ * index and re-reads the shared one only when the cache says full (producer) or
+ * empty (consumer), so in steady state an operation touches no line the other side
+ * writes except the slot itself.
+ *
+ * It is NOT safe with two producers or two consumers at the same time (elements are
+ * lost or duplicated); use Queue for that. Indices stay in [0, capacity], so there is
+ * no wrap-around limit and any capacity works.
+ *
+ * Block layout (after the 64-byte structure header):
+ *   control +0    u32 write index (producer)   own 64-byte line
+ *   control +8    eventcount "not empty" (seq i32, waiters i32): popWait/popAsync park here
+ *   control +64   u32 read index (consumer)    own 64-byte line
+ *   control +72   eventcount "not full" (seq i32, waiters i32): pushWait/pushAsync park here
+ *   data          capacity + 1 elements
+ */
+import { assertElementType, type ElementType } from "./elements.ts";
+import { ShmError } from "./errors.ts";
+import { Handle } from "./handle.ts";
+import { Kind } from "./kinds.ts";
+import { Staging } from "./queue.ts";
+import type { Segment } from "./segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+
+/** Largest SpscQueue capacity. */
+export const MAX_SPSC_CAPACITY = 2 ** 30;
+
+const WRITE = 0;
+const READ = 64;
+// Blocking forms (src/wait.ts eventcounts), each on the line of the side that notifies it.
+const NOT_EMPTY = WRITE + 8;
+const NOT_FULL = READ + 8;
+
+function spec(type: ElementType<unknown>): StructureSpec {
+  assertElementType(type);
+  return { kind: Kind.SPSC_QUEUE, type, controlBytes: 128, dataBytes: (n) => (n + 1) * type.size };
+}
+
+/**
+ * A bounded single-producer single-consumer FIFO in shared memory (Rigtorp's
+ * SPSCQueue design). Only one process may push and only one may pop at any time.
+ *
+ * `push` throws FULL and `pop` throws EMPTY; `tryPush` returns false and `tryPop` /
+ * `peek` return undefined instead.
+ */
+export class SpscQueue<T> extends Handle {
+  /** The element type. */
+  readonly type: ElementType<T>;
+  /** Most elements the queue holds. */
+  readonly capacity: number;
+  readonly #data: number;
+  readonly #size: number;
+  readonly #slots: number;
+  readonly #write: number;
+  readonly #read: number;
+  /** Producer's last view of the read index. */
+  #cachedRead = 0;
+  /** Consumer's last view of the write index. */
+  #cachedWrite = 0;
+  readonly #staging: Staging<T>;
+
+  private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
+    super(seg, p);
+    if (p.capacity > MAX_SPSC_CAPACITY) throw new ShmError("CORRUPT", `queue "${p.name}" claims capacity ${p.capacity}`);
+    this.type = type;
+    this.capacity = p.capacity;
+    this.#data = p.data;
+    this.#size = type.size;
+    this.#slots = p.capacity + 1;
+    this.#write = (p.control + WRITE) >> 2;
+    this.#read = (p.control + READ) >> 2;
+    this.#staging = new Staging(type);
+  }
+
+  /** Creates a queue of `capacity` elements (any integer from 1 to 2^30). EXISTS if the name is taken. */
+  static create<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): SpscQueue<T> {
+    const s = spec(type as ElementType<unknown>);
+    checkCapacity(capacity, "queue capacity", MAX_SPSC_CAPACITY);
+    return new SpscQueue(seg, seg.createEntry(name, s, capacity), type);
+  }
+
+  /** Opens an existing SPSC queue; TYPE_MISMATCH if it is not an SpscQueue of `type`. */
+  static open<T>(seg: Segment, name: string, type: ElementType<T>): SpscQueue<T> {
+    return new SpscQueue(seg, seg.openEntry(name, spec(type as ElementType<unknown>)), type);
+  }
+
+  /** Opens the queue, or creates it with `capacity` if it does not exist. */
+  static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): SpscQueue<T> {
+    const s = spec(type as ElementType<unknown>);
+    checkCapacity(capacity, "queue capacity", MAX_SPSC_CAPACITY);
+    return new SpscQueue(seg, seg.openOrCreateEntry(name, s, capacity), type);
+  }
+
+  #index(i32: Int32Array, at: number, atomic: boolean): number {
+    const v = atomic ? Atomics.load(i32, at) : i32[at];
+    if (!(v >= 0 && v < this.#slots)) throw new ShmError("CORRUPT", `queue "${this.name}": index ${v} outside [0, ${this.#slots})`);
+    return v;
+  }
+
+  /** Appends `value` (producer only); false if full. A value that does not fit the type throws INVALID_ARGUMENT and nothing is queued. */
+  tryPush(value: T): boolean {
+    const m = this.mem();
+    const i32 = m.i32;
+    const w = this.#index(i32, this.#write, false); // only this producer writes it
+    let next = w + 1;
+    if (next === this.#slots) next = 0;
+    if (next === this.#cachedRead) {
+      this.#cachedRead = this.#index(i32, this.#read, true);
+      if (next === this.#cachedRead) {
+        this.#staging.stage(value); // a bad value is INVALID_ARGUMENT even when full
+        return false;
+      }
+    }
+    // The slot is not published yet, so a write that throws leaves the queue unchanged.
+    this.type.write(m, this.#data + w * this.#size, value);
+    Atomics.store(i32, this.#write, next);
+    notify(m, (this.#write << 2) - WRITE + NOT_EMPTY, 1); // one load unless the consumer is parked
+    return true;
+  }
+
+  /** Appends `value` (producer only); throws FULL if the queue is full. */
+  push(value: T): void {
+    if (!this.tryPush(value)) throw new ShmError("FULL", `queue "${this.name}" is full (capacity ${this.capacity})`);
+  }
+
+  /** Returns the oldest element without removing it (consumer only), or undefined if empty. */
+  peek(): T | undefined {
+    const m = this.mem();
+    const i32 = m.i32;
+    const r = this.#index(i32, this.#read, false);
+    if (r === this.#cachedWrite) {
+      this.#cachedWrite = this.#index(i32, this.#write, true);
+      if (r === this.#cachedWrite) return undefined;
+    }
+    return this.type.read(m, this.#data + r * this.#size);
+  }
+
+  /** Removes and returns the oldest element (consumer only), or undefined if empty. */
+  tryPop(): T | undefined {
+    const m = this.mem();
+    const i32 = m.i32;
+    const r = this.#index(i32, this.#read, false); // only this consumer writes it
+    if (r === this.#cachedWrite) {
+      this.#cachedWrite = this.#index(i32, this.#write, true);
+      if (r === this.#cachedWrite) return undefined;
+    }
+    let next = r + 1;
+    if (next === this.#slots) next = 0;
+    try {
+      return this.type.read(m, this.#data + r * this.#size);
+    } finally {
+      Atomics.store(i32, this.#read, next); // release the slot after reading it
+      notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
+    }
+  }
+
+  /** Removes and returns the oldest element (consumer only); throws EMPTY if the queue is empty. */
+  pop(): T {
+    const v = this.tryPop();
+    if (v === undefined) throw new ShmError("EMPTY", `queue "${this.name}" is empty`);
+    return v;
+  }
+
+  /**
+   * Appends as many of `values` as fit (producer only), publishing them with one store;
+   * returns how many. If any value does not fit the type, throws INVALID_ARGUMENT and
+   * nothing is pushed.
+   */
+  pushBulk(values: ArrayLike<T>): number {
+    const m = this.mem();
+    const i32 = m.i32;
+    const slots = this.#slots;
+    const w = this.#index(i32, this.#write, false);
+    const r = (this.#cachedRead = this.#index(i32, this.#read, true));
+    const free = (r - w - 1 + slots) % slots;
+    const k = Math.min(free, values.length);
+    for (let i = k; i < values.length; i++) this.#staging.stage(values[i]); // those not written below
+    let at = w;
+    for (let i = 0; i < k; i++) {
+      this.type.write(m, this.#data + at * this.#size, values[i]); // unpublished until the store below
+      if (++at === slots) at = 0;
+    }
+    Atomics.store(i32, this.#write, at);
+    if (k > 0) notify(m, (this.#write << 2) - WRITE + NOT_EMPTY, 1);
+    return k;
+  }
+
+  /** Removes up to `max` elements (consumer only) and appends them to `out` (a new array by default), which it returns. */
+  popBulk(max: number, out: T[] = []): T[] {
+    const m = this.mem();
+    if (!(Number.isInteger(max) && max >= 0)) throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    const i32 = m.i32;
+    const slots = this.#slots;
+    const r = this.#index(i32, this.#read, false);
+    const w = (this.#cachedWrite = this.#index(i32, this.#write, true));
+    const k = Math.min((w - r + slots) % slots, max);
+    let at = r;
+    try {
+      for (let i = 0; i < k; i++) {
+        out.push(this.type.read(m, this.#data + at * this.#size));
+        if (++at === slots) at = 0;
+      }
+    } finally {
+      Atomics.store(i32, this.#read, (r + k) % slots);
+      if (k > 0) notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
+    }
+    return out;
+  }
+
+  /**
+   * Removes and returns the oldest element (consumer only), blocking while the queue
+   * is empty (spins briefly, then parks on the futex until the producer pushes;
+   * src/wait.ts). Throws ShmError TIMEOUT after `timeout` ms (default: no limit).
+   */
+  popWait(timeout?: number): T {
+    const at = (this.#write << 2) - WRITE + NOT_EMPTY;
+    return waitOrThrow(this.mem(), at, () => this.tryPop(), timeout, `popping from queue "${this.name}"`);
+  }
+
+  /** Async `popWait` (consumer only): rejects with TIMEOUT, or ABORTED on `signal` (nothing popped then). */
+  popAsync(options?: AsyncWaitOptions): Promise<T> {
+    const at = (this.#write << 2) - WRITE + NOT_EMPTY;
+    return waitOrThrowAsync(this.mem(), at, () => this.tryPop(), options, `popping from queue "${this.name}"`);
+  }
+
+  /** Appends `value` (producer only), blocking while the queue is full. TIMEOUT after `timeout` ms (nothing pushed). */
+  pushWait(value: T, timeout?: number): void {
+    const at = (this.#read << 2) - READ + NOT_FULL;
+    waitOrThrow(this.mem(), at, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to queue "${this.name}"`);
+  }
+
+  /** Async `pushWait` (producer only): rejects with TIMEOUT or ABORTED (nothing pushed then). */
+  async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
+    const at = (this.#read << 2) - READ + NOT_FULL;
+    await waitOrThrowAsync(this.mem(), at, () => (this.tryPush(value) ? true : undefined), options, `pushing to queue "${this.name}"`);
+  }
+
+  /** Elements in the queue (exact for the producer and the consumer; a snapshot for anyone else). */
+  get size(): number {
+    const i32 = this.mem().i32;
+    const slots = this.#slots;
+    const r = this.#index(i32, this.#read, true);
+    return (this.#index(i32, this.#write, true) - r + slots) % slots;
+  }
+
+  /** True if the queue held no element at the moment of the check. */
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  /** True if the queue was full at the moment of the check. */
+  get isFull(): boolean {
+    return this.size === this.capacity;
+  }
+}

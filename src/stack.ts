@@ -1,0 +1,268 @@
+/**
+ * Stack<T>: a bounded LIFO that any number of processes push and pop at once (MPMC),
+ * lock-free and safe against ABA.
+ *
+ * Algorithm: a Treiber stack (Treiber 1986) of nodes in one fixed array, its head
+ * tagged and changed by a 64-bit CAS (see treiber.ts), so a delayed pop cannot
+ * install a stale link (ABA). Unused nodes wait in a free-index ring (Vyukov's
+ * bounded MPMC queue of indices, see index_ring.ts), which is ABA-safe with plain
+ * 32-bit atomics. push takes a free node, writes the element into it (nobody else
+ * can see it yet), then pushes it on the stack; pop takes the top node, reads its
+ * element, and puts the node back in the ring.
+ *
+ * A push racing a pop that has taken the last element but not yet returned its node
+ * may report the stack full for that instant (as Vyukov's queue does).
+ *
+ * Block layout (after the 64-byte structure header):
+ *   control +0     8-byte tagged head of the stack (u32 tag, u32 top index + 1)
+ *   control +8     eventcount "not empty" (seq i32, waiters i32): popWait/popAsync park here
+ *   control +16    eventcount "not full" (seq i32, waiters i32): pushWait/pushAsync park here
+ *   control +64    i32 free ring enqueue position
+ *   control +128   i32 free ring dequeue position
+ *   control +192   i32 element count (for `size`; updated after each push/pop)
+ *   data           capacity elements, then (64-aligned) capacity u32 links, then
+ *                  (64-aligned) the free ring's slots
+ */
+import { assertElementType, type ElementType } from "./elements.ts";
+import { ShmError } from "./errors.ts";
+import { Handle } from "./handle.ts";
+import { Kind } from "./kinds.ts";
+import { Staging } from "./queue.ts";
+import { align, type Memory } from "./memory.ts";
+import type { Segment } from "./segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+import { initRingFull, ringBytes, ringRebase, ringSlots, ringPut, ringTake } from "./index_ring.ts";
+import { type Cas64, cas64For, MAX_NODES, popNode, pushNode, setTag } from "./treiber.ts";
+
+/** Largest stack capacity (the 64-bit tagged head addresses at most 2^21 - 1 nodes). */
+export const MAX_STACK_CAPACITY = MAX_NODES;
+
+const TOP = 0;
+const FREE_ENQ = 64;
+const FREE_DEQ = 128;
+const COUNT = 192;
+// Blocking forms (src/wait.ts eventcounts), on the head's line that both sides write anyway.
+const NOT_EMPTY = 8;
+const NOT_FULL = 16;
+
+function linksAt(data: number, size: number, capacity: number): number {
+  return data + align(capacity * size, 64);
+}
+
+function ringAt(data: number, size: number, capacity: number): number {
+  return linksAt(data, size, capacity) + align(capacity * 4, 64);
+}
+
+function spec(type: ElementType<unknown>): StructureSpec {
+  assertElementType(type);
+  return {
+    kind: Kind.STACK,
+    type,
+    controlBytes: 256,
+    dataBytes: (n) => align(n * type.size, 64) + align(n * 4, 64) + ringBytes(n),
+    init(m, block, data, capacity) {
+      const control = block + 64;
+      initRingFull(m, (control + FREE_ENQ) >> 2, (control + FREE_DEQ) >> 2, ringAt(data, type.size, capacity), capacity);
+    },
+  };
+}
+
+let retag: (s: Stack<unknown>, tag: number, ringPos: number) => void;
+
+/**
+ * A bounded multi-producer multi-consumer LIFO stack in shared memory (Treiber stack
+ * with tagged heads; ABA-safe). Capacity 1 to 2^21 - 1.
+ *
+ * `push` throws FULL and `pop` throws EMPTY; `tryPush` returns false and `tryPop` /
+ * `peek` return undefined instead.
+ */
+export class Stack<T> extends Handle {
+  /** The element type. */
+  readonly type: ElementType<T>;
+  /** Most elements the stack holds. */
+  readonly capacity: number;
+  readonly #data: number;
+  readonly #size: number;
+  readonly #links: number;
+  readonly #top: number;
+  readonly #enq: number;
+  readonly #deq: number;
+  readonly #ring: number;
+  readonly #mask: number;
+  readonly #count: number;
+  readonly #cas: Cas64;
+  readonly #staging: Staging<T>;
+
+  static {
+    retag = (s, tag, ringPos) => {
+      const m = s.mem();
+      setTag(m, s.#top, tag);
+      ringRebase(m, s.#enq, s.#deq, s.#ring, s.#mask, ringPos);
+    };
+  }
+
+  private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
+    super(seg, p);
+    if (p.capacity > MAX_STACK_CAPACITY) throw new ShmError("CORRUPT", `stack "${p.name}" claims capacity ${p.capacity}`);
+    this.type = type;
+    this.capacity = p.capacity;
+    this.#data = p.data;
+    this.#size = type.size;
+    this.#links = linksAt(p.data, type.size, p.capacity);
+    this.#top = p.control + TOP;
+    this.#enq = (p.control + FREE_ENQ) >> 2;
+    this.#deq = (p.control + FREE_DEQ) >> 2;
+    this.#ring = ringAt(p.data, type.size, p.capacity);
+    this.#mask = ringSlots(p.capacity) - 1;
+    this.#count = (p.control + COUNT) >> 2;
+    this.#cas = cas64For();
+    this.#staging = new Staging(type);
+  }
+
+  /** Creates a stack of `capacity` elements (1 to 2^21 - 1). EXISTS if the name is taken. */
+  static create<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): Stack<T> {
+    const s = spec(type as ElementType<unknown>);
+    checkCapacity(capacity, "stack capacity", MAX_STACK_CAPACITY);
+    return new Stack(seg, seg.createEntry(name, s, capacity), type);
+  }
+
+  /** Opens an existing stack; TYPE_MISMATCH if it is not a Stack of `type`, NOT_FOUND if absent. */
+  static open<T>(seg: Segment, name: string, type: ElementType<T>): Stack<T> {
+    return new Stack(seg, seg.openEntry(name, spec(type as ElementType<unknown>)), type);
+  }
+
+  /** Opens the stack, or creates it with `capacity` if it does not exist (atomic across processes). */
+  static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): Stack<T> {
+    const s = spec(type as ElementType<unknown>);
+    checkCapacity(capacity, "stack capacity", MAX_STACK_CAPACITY);
+    return new Stack(seg, seg.openOrCreateEntry(name, s, capacity), type);
+  }
+
+  /** Pushes `value`; false if the stack is full. A value that does not fit the type throws INVALID_ARGUMENT and nothing changes. */
+  tryPush(value: T): boolean {
+    const m = this.mem();
+    const node = this.#take(m);
+    if (node < 0) {
+      this.#staging.stage(value); // a bad value is INVALID_ARGUMENT even when full
+      return false;
+    }
+    try {
+      this.type.write(m, this.#data + node * this.#size, value); // the node is private until pushed
+    } catch (e) {
+      ringPut(m, this.#enq, this.#ring, this.#mask, node, this.name);
+      throw e;
+    }
+    pushNode(m, this.#cas, this.name, this.#top, this.#links, 4, this.capacity, node);
+    Atomics.add(m.i32, this.#count, 1);
+    notify(m, this.#top + NOT_EMPTY, 1); // one load unless a popper is parked
+    return true;
+  }
+
+  /** Pushes `value`; throws FULL if the stack is full. */
+  push(value: T): void {
+    if (!this.tryPush(value)) throw new ShmError("FULL", `stack "${this.name}" is full (capacity ${this.capacity})`);
+  }
+
+  /** Removes and returns the top element, or undefined if the stack is empty. */
+  tryPop(): T | undefined {
+    const m = this.mem();
+    const node = popNode(m, this.#cas, this.name, this.#top, this.#links, 4, this.capacity);
+    if (node < 0) return undefined;
+    Atomics.sub(m.i32, this.#count, 1);
+    try {
+      return this.type.read(m, this.#data + node * this.#size);
+    } finally {
+      ringPut(m, this.#enq, this.#ring, this.#mask, node, this.name);
+      notify(m, this.#top + NOT_FULL, 1);
+    }
+  }
+
+  /** Removes and returns the top element; throws EMPTY if the stack is empty. */
+  pop(): T {
+    const v = this.tryPop();
+    if (v === undefined) throw new ShmError("EMPTY", `stack "${this.name}" is empty`);
+    return v;
+  }
+
+  /**
+   * The top element without removing it, or undefined if empty. Consistent under
+   * concurrency: the element is read between two identical reads of the tagged head,
+   * so it was on top, unchanged, for the whole read.
+   */
+  peek(): T | undefined {
+    const m = this.mem();
+    const i32 = m.i32;
+    const h = this.#top >> 2;
+    for (;;) {
+      const tag = Atomics.load(i32, h);
+      const top = Atomics.load(i32, h + 1);
+      if (top === 0) return undefined;
+      if (!(top > 0 && top <= this.capacity)) throw new ShmError("CORRUPT", `stack "${this.name}": head points outside the stack`);
+      let v: T | undefined;
+      try {
+        v = this.type.read(m, this.#data + (top - 1) * this.#size);
+      } catch (e) {
+        v = undefined;
+        if (Atomics.load(i32, h) === tag && Atomics.load(i32, h + 1) === top) throw e; // not a torn read
+      }
+      if (Atomics.load(i32, h) === tag && Atomics.load(i32, h + 1) === top) return v;
+    }
+  }
+
+  /**
+   * Removes and returns the top element, blocking while the stack is empty (spins
+   * briefly, then parks on the futex until a push; src/wait.ts). Throws ShmError
+   * TIMEOUT after `timeout` ms (default: no limit).
+   */
+  popWait(timeout?: number): T {
+    return waitOrThrow(this.mem(), this.#top + NOT_EMPTY, () => this.tryPop(), timeout, `popping from stack "${this.name}"`);
+  }
+
+  /** Async `popWait`: rejects with TIMEOUT, or ABORTED on `signal` (nothing popped then). */
+  popAsync(options?: AsyncWaitOptions): Promise<T> {
+    return waitOrThrowAsync(this.mem(), this.#top + NOT_EMPTY, () => this.tryPop(), options, `popping from stack "${this.name}"`);
+  }
+
+  /** Pushes `value`, blocking while the stack is full. TIMEOUT after `timeout` ms (nothing pushed). */
+  pushWait(value: T, timeout?: number): void {
+    waitOrThrow(this.mem(), this.#top + NOT_FULL, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to stack "${this.name}"`);
+  }
+
+  /** Async `pushWait`: rejects with TIMEOUT or ABORTED (nothing pushed then). */
+  async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
+    const poll = () => (this.tryPush(value) ? true : undefined);
+    await waitOrThrowAsync(this.mem(), this.#top + NOT_FULL, poll, options, `pushing to stack "${this.name}"`);
+  }
+
+  /** Elements on the stack (a snapshot: others may change it at once). */
+  get size(): number {
+    const n = Atomics.load(this.mem().i32, this.#count);
+    return n < 0 ? 0 : n > this.capacity ? this.capacity : n;
+  }
+
+  /** True if the stack was empty at the moment of the check. */
+  get isEmpty(): boolean {
+    return Atomics.load(this.mem().i32, (this.#top >> 2) + 1) === 0;
+  }
+
+  /** True if the stack was full at the moment of the check. */
+  get isFull(): boolean {
+    return this.size >= this.capacity;
+  }
+
+  /** A free node's index, or -1 when none is free. */
+  #take(m: Memory): number {
+    const node = ringTake(m, this.#deq, this.#ring, this.#mask, this.name);
+    if (node >= this.capacity) throw new ShmError("CORRUPT", `stack "${this.name}": free ring holds node ${node} of ${this.capacity}`);
+    return node;
+  }
+}
+
+/**
+ * @internal Test hook: on an idle stack, sets the head's tag to `tag` and moves the
+ * free ring's positions near `ringPos`, so a test can run both across the 2^32 wrap.
+ */
+export function _setStackCounters<T>(s: Stack<T>, tag: number, ringPos: number): void {
+  retag(s as Stack<unknown>, tag, ringPos);
+}

@@ -1,0 +1,74 @@
+/**
+ * Multi-process queue worker. Usage:
+ *   queue_worker.ts <segment> <queue> produce <producerId> <count> [spsc]
+ *   queue_worker.ts <segment> <queue> consume <total> <producers> [spsc]
+ * Producers push producerId * 2^20 + seq for seq in [0, count). Consumers pop until the
+ * shared "taken" counter reaches `total`, and report per producer: count, sum, order
+ * violations (a value not greater than the previous one from the same producer).
+ * Prints one JSON line.
+ */
+import { Queue, Segment, SharedAtomic, SpscQueue, u32 } from "../../mod.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const [segName, qName, role, a, b, variant] = args;
+const seg = Segment.open(segName);
+const q = variant === "spsc" ? SpscQueue.open(seg, qName, u32) : Queue.open(seg, qName, u32);
+const deadline = Date.now() + 30_000;
+const SHIFT = 2 ** 20;
+
+if (role === "produce") {
+  const id = Number(a);
+  const count = Number(b);
+  let fullSpins = 0;
+  for (let seq = 0; seq < count; seq++) {
+    while (!q.tryPush(id * SHIFT + seq)) {
+      fullSpins++;
+      if ((fullSpins & 0xffff) === 0 && Date.now() > deadline) throw new Error("producer timed out");
+    }
+  }
+  console.log(JSON.stringify({ role, id, pushed: count, fullSpins }));
+} else {
+  const total = Number(a);
+  const producers = Number(b);
+  const taken = SharedAtomic.open(seg, `${qName}.taken`, u32);
+  const counts = new Array(producers).fill(0);
+  const sums = new Array(producers).fill(0);
+  const last = new Array(producers).fill(-1);
+  let orderViolations = 0;
+  let bad = 0;
+  let spins = 0;
+  const batch: number[] = [];
+  for (;;) {
+    // Mix single pops and bulk pops so both paths are exercised under contention.
+    batch.length = 0;
+    if ((spins & 1) === 0) {
+      const v = q.tryPop();
+      if (v !== undefined) batch.push(v);
+    } else {
+      q.popBulk(8, batch);
+    }
+    if (batch.length === 0) {
+      if (taken.load() >= total) break;
+      if ((++spins & 0xffff) === 0 && Date.now() > deadline) throw new Error(`consumer timed out at ${taken.load()}/${total}`);
+      continue;
+    }
+    spins++;
+    for (const v of batch) {
+      const p = Math.floor(v / SHIFT);
+      const seq = v % SHIFT;
+      if (p >= producers) {
+        bad++;
+        continue;
+      }
+      counts[p]++;
+      sums[p] += seq;
+      if (seq <= last[p]) orderViolations++;
+      last[p] = seq;
+    }
+    taken.add(batch.length);
+  }
+  console.log(JSON.stringify({ role, counts, sums, orderViolations, bad }));
+}
+seg.close();
