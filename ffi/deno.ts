@@ -23,7 +23,7 @@ export function loadDeno(path: string): Native {
   // The same native wait, run on Deno's FFI thread pool so it returns a Promise.
   defs.shmkit_futex_wait_nonblocking = {
     name: "shmkit_futex_wait",
-    parameters: ["usize", "usize", "i32", "i64"],
+    parameters: ["f64", "u32", "i32", "f64"],
     result: "i32",
     nonblocking: true,
   };

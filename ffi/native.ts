@@ -54,4 +54,4 @@ export interface Native {
 }
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;

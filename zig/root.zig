@@ -10,5 +10,5 @@ comptime {
 
 /// ABI version, checked by the TypeScript loader against the one it was written for.
 pub export fn shmkit_abi_version() i32 {
-    return 1;
+    return 2; // 2: hot-path functions take (f64 base, u32 offset) and f64 values
 }
