@@ -1,4 +1,3 @@
-/// <reference lib="deno.ns" />
 import { bind, nulTerminated } from "./bind.ts";
 import type { Native } from "./native.ts";
 import { SYMBOLS, type CType, type RawSymbols } from "./symbols.ts";

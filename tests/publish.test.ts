@@ -1,0 +1,16 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "./harness.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const deno: string = (g.Deno ? g.Deno.env.get("SHMKIT_DENO") : g.process.env.SHMKIT_DENO) ?? "deno";
+
+test("the package passes JSR's publish checks (explicit types on the public API, no slow types)", () => {
+  const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
+  const r = spawnSync(deno, ["publish", "--dry-run", "--allow-dirty"], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  const out = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.status, 0, out);
+  assert.match(out, /Dry run complete/);
+  assert.doesNotMatch(out, /slow type/i, out);
+}, { timeout: 130_000 });
