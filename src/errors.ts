@@ -12,6 +12,7 @@ export type ShmErrorCode =
   | "OUT_OF_RANGE" // index outside the structure, or a value that does not fit
   | "TIMEOUT" // a wait ran out of time
   | "ABORTED" // an async wait was aborted by its AbortSignal
+  | "NOT_OWNER" // releasing a lock this process does not hold
   | "NOT_READY" // a segment is still being initialised by its creator
   | "LIBRARY_MISSING" // the native library could not be found or loaded
   | "UNSUPPORTED" // the platform or runtime cannot do this

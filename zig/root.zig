@@ -10,5 +10,7 @@ comptime {
 
 /// ABI version, checked by the TypeScript loader against the one it was written for.
 pub export fn shmkit_abi_version() i32 {
+    // Called by both loaders right after dlopen: pin the library (see pin.zig).
+    @import("pin.zig").pin();
     return 2; // 2: hot-path functions take (f64 base, u32 offset) and f64 values
 }

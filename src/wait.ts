@@ -1,0 +1,367 @@
+/**
+ * The wait/notify core every blocking and async operation is built on.
+ *
+ * Two layers:
+ *
+ * 1. `park` / `parkAsync`: sleep on a 32-bit futex word in shared memory while it
+ *    holds an expected value (the Linux futex contract, process-shared). Sync parks
+ *    block the calling thread inside one FFI call; async parks run the same wait on a
+ *    helper thread (Deno: a `nonblocking` FFI symbol; Bun: a native thread reporting
+ *    through a thread-safe JSCallback) and never block the event loop.
+ *
+ * 2. An *eventcount* (the futex-based condition for lock-free structures, as in
+ *    Vyukov's eventcount and folly's EventCount): a `seq` word to park on plus a
+ *    `waiters` count, 8 bytes in shared memory (`EVENT_COUNT_BYTES`). A waiter
+ *    announces itself (waiters += 1), reads `seq`, re-checks its condition, and only
+ *    then parks on `seq`. A notifier makes its change visible first and then reads
+ *    `waiters`: zero means nobody can be asleep, so no syscall and not even a write
+ *    to `seq` (the fast path of every push/pop). All accesses are sequentially
+ *    consistent JS `Atomics` (hardware atomics on the mapped memory), which is what
+ *    makes this Dekker-style handshake race-free: either the notifier sees the
+ *    waiter's count, or the waiter's re-check sees the notifier's change.
+ *
+ * Waiting is: poll the condition a bounded number of times (blocking waits: up to
+ * `DEFAULT_SPIN` polls or `SPIN_LIMIT_US` µs, whichever comes first; async waits:
+ * `ASYNC_SPIN` polls, since a spin blocks the event loop), then park. Nobody sleeps in a loop: a parked waiter costs no CPU
+ * until it is woken. Async parks are cut into slices of at most `ASYNC_SLICE_MS`
+ * (200 ms) so the abort signal and deadline are re-checked between slices and no
+ * helper thread outlives an aborted wait by more than one slice.
+ *
+ * Timeouts are milliseconds (`Infinity` or `undefined` = no limit, `0` = poll once).
+ * What a timeout *returns* is decided by each public API (documented there); the
+ * helpers here report it as `undefined` and leave the error to the caller
+ * (`timeoutError`). An aborted async wait rejects with ShmError `ABORTED` and undoes
+ * its waiter registration, so the structure is left exactly as it was.
+ *
+ * A process killed while parked leaves its `waiters` increment behind: notifiers
+ * then make one unneeded wake syscall per notify, which is harmless.
+ */
+import { native } from "../ffi/mod.ts";
+import { Errno, ShmError } from "./errors.ts";
+import type { Memory } from "./memory.ts";
+
+/** Options every wait accepts. */
+export interface WaitOptions {
+  /** Milliseconds to wait at most (default: no limit). 0 checks once and does not park. */
+  timeout?: number;
+}
+
+/** Options every async wait accepts. */
+export interface AsyncWaitOptions extends WaitOptions {
+  /** Aborting rejects the wait with ShmError `ABORTED`; the structure is left intact. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Most polls of the condition before a blocking wait parks; the spin also stops after
+ * SPIN_LIMIT_US. Long enough to outlast one futex wake-up (20-50 µs on a VM), so two
+ * processes exchanging messages settle into spinning instead of waking each other.
+ */
+export const DEFAULT_SPIN = 4096;
+/** Time bound of the spin phase of a blocking wait, in microseconds. */
+export const SPIN_LIMIT_US = 50;
+/** Polls before an async wait parks (short: spinning blocks the event loop). */
+export const ASYNC_SPIN = 128;
+/** Longest single async futex wait; abort and deadline are re-checked between slices. */
+export const ASYNC_SLICE_MS = 200;
+/** Bytes of an eventcount: seq (i32) then waiters (i32). */
+export const EVENT_COUNT_BYTES = 8;
+/** Wake count meaning "everyone". */
+export const ALL = 0x7fffffff;
+
+/** Native futex results (negative errno) that mean "we were not woken". */
+const ETIMEDOUT = -Errno.ETIMEDOUT;
+
+/** Validates a timeout option and turns it into an absolute deadline (performance.now() ms). */
+export function deadlineOf(timeout: number | undefined): number {
+  if (timeout === undefined || timeout === Infinity) return Infinity;
+  if (typeof timeout !== "number" || !(timeout >= 0)) {
+    throw new ShmError("INVALID_ARGUMENT", `timeout must be a number of milliseconds >= 0 (or Infinity), got ${String(timeout)}`);
+  }
+  return performance.now() + timeout;
+}
+
+/** The TIMEOUT error a wait throws when its API reports timeouts as errors. */
+export function timeoutError(what: string, timeout: number | undefined): ShmError {
+  return new ShmError("TIMEOUT", `${what} timed out after ${timeout} ms`);
+}
+
+/** The ABORTED error, carrying the signal's reason as `cause`. */
+export function abortError(what: string, signal: AbortSignal): ShmError {
+  return new ShmError("ABORTED", `${what} was aborted`, { cause: signal.reason });
+}
+
+/** Throws ABORTED if the signal has fired (call before registering as a waiter). */
+export function checkAborted(what: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(what, signal);
+}
+
+function checkSignal(signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ShmError("INVALID_ARGUMENT", "signal must be an AbortSignal");
+  }
+}
+
+/** Validates async wait options; returns the deadline. */
+export function asyncDeadline(options: AsyncWaitOptions | undefined): number {
+  checkSignal(options?.signal);
+  return deadlineOf(options?.timeout);
+}
+
+function sliceNs(deadline: number, sliceMs: number): number {
+  const left = Math.min(deadline - performance.now(), sliceMs);
+  if (left === Infinity) return -1;
+  return Math.max(0, Math.ceil(left * 1e6));
+}
+
+/**
+ * Blocks the calling thread while the i32 at byte offset `at` equals `expected`,
+ * until woken, the deadline, or `sliceMs` (for callers that re-check something
+ * periodically, like a lock owner's liveness). May return spuriously; callers loop.
+ * Returns the native result: 0 woken, -EAGAIN value differed, -ETIMEDOUT.
+ */
+export function park(m: Memory, at: number, expected: number, deadline: number, sliceMs = Infinity): number {
+  const ns = sliceNs(deadline, sliceMs);
+  if (ns === 0) return ETIMEDOUT;
+  return native().futexWait(m.base, at, expected, ns);
+}
+
+/**
+ * Async `park`: one slice of at most `sliceMs` (≤ ASYNC_SLICE_MS), without blocking
+ * the event loop. Rejects with ABORTED as soon as `signal` fires; the helper thread
+ * then finishes on its own when its slice ends (it only reads the futex word). After
+ * it settles, check `m.closed` before touching memory: the segment may have been
+ * closed meanwhile.
+ */
+export function parkAsync(
+  m: Memory,
+  at: number,
+  expected: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  what: string,
+  sliceMs = ASYNC_SLICE_MS,
+): Promise<number> {
+  if (signal?.aborted) return Promise.reject(abortError(what, signal));
+  const ns = sliceNs(deadline, Math.min(sliceMs, ASYNC_SLICE_MS));
+  if (ns === 0) return Promise.resolve(ETIMEDOUT);
+  const wait = native().futexWaitAsync(m.base, at, expected, ns);
+  if (!signal) return wait;
+  return new Promise<number>((resolve, reject) => {
+    const onAbort = () => {
+      reject(abortError(what, signal));
+      // The helper thread is still parked. If a waker picks it (wake-one), that wake
+      // would be lost on an abandoned wait: pass it on to the next waiter.
+      wait.then((rc) => {
+        if (rc === 0 && !m.closed) native().futexWake(m.base, at, 1);
+      }, () => {});
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    wait.then((rc) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(rc);
+    }, (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
+}
+
+/** Byte offset helpers for an eventcount at `at`. */
+const SEQ = 0;
+const WAITERS = 4;
+
+/** Zeroes an eventcount (a freshly created block is already zero). */
+export function initEventCount(m: Memory, at: number): void {
+  Atomics.store(m.i32, (at + SEQ) >> 2, 0);
+  Atomics.store(m.i32, (at + WAITERS) >> 2, 0);
+}
+
+/**
+ * Wakes up to `count` waiters of the eventcount at `at`, after the caller made its
+ * change visible. Costs one atomic load when nobody waits (no write, no syscall).
+ * Returns true when a wake was issued.
+ */
+export function notify(m: Memory, at: number, count = ALL): boolean {
+  if (Atomics.load(m.i32, (at + WAITERS) >> 2) === 0) return false;
+  Atomics.add(m.i32, (at + SEQ) >> 2, 1);
+  native().futexWake(m.base, at + SEQ, count);
+  return true;
+}
+
+/** How many processes/threads are registered as waiting on the eventcount (diagnostics, tests). */
+export function waiterCount(m: Memory, at: number): number {
+  return Atomics.load(m.i32, (at + WAITERS) >> 2);
+}
+
+/** Polls up to `spin` times, giving up after SPIN_LIMIT_US (the clock is read every 64 polls). */
+export function spinFor<T>(poll: () => T | undefined, spin: number): T | undefined {
+  let t0 = -1;
+  for (let i = 1; i <= spin; i++) {
+    const r = poll();
+    if (r !== undefined) return r;
+    if ((i & 63) === 0) {
+      const now = performance.now();
+      if (t0 < 0) t0 = now;
+      else if ((now - t0) * 1000 > SPIN_LIMIT_US) return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Waits (blocking the thread) until `poll()` returns something other than
+ * `undefined`, and returns it; returns `undefined` when the deadline passes first.
+ * `poll` must read shared state with Atomics (it runs many times and must be
+ * side-effect free unless it succeeds, e.g. a try-pop). Spins `spin` polls, then
+ * parks on the eventcount at `at` until a `notify`.
+ */
+export function waitFor<T>(
+  m: Memory,
+  at: number,
+  poll: () => T | undefined,
+  deadline: number,
+  spin = DEFAULT_SPIN,
+): T | undefined {
+  let r = poll();
+  if (r !== undefined) return r;
+  r = spinFor(poll, spin);
+  if (r !== undefined) return r;
+  const i32 = m.i32;
+  const seqIndex = (at + SEQ) >> 2;
+  const waitersIndex = (at + WAITERS) >> 2;
+  for (;;) {
+    if (performance.now() >= deadline) return poll();
+    Atomics.add(i32, waitersIndex, 1);
+    const seq = Atomics.load(i32, seqIndex);
+    r = poll();
+    if (r === undefined) park(m, at + SEQ, seq, deadline);
+    Atomics.sub(i32, waitersIndex, 1);
+    if (r !== undefined) return r;
+    r = poll();
+    if (r !== undefined) return r;
+  }
+}
+
+/**
+ * The async form of `waitFor`: resolves with the first non-undefined `poll()` result,
+ * or `undefined` at the deadline; rejects with ABORTED when `signal` fires (the
+ * waiter registration is undone first) and with CLOSED if the memory is unmapped
+ * while waiting. Never blocks the event loop beyond the bounded spin.
+ */
+export async function waitForAsync<T>(
+  m: Memory,
+  at: number,
+  poll: () => T | undefined,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  what: string,
+  spin = ASYNC_SPIN,
+): Promise<T | undefined> {
+  let r = poll();
+  if (r !== undefined) return r;
+  r = spinFor(poll, spin);
+  if (r !== undefined) return r;
+  const seqIndex = (at + SEQ) >> 2;
+  const waitersIndex = (at + WAITERS) >> 2;
+  for (;;) {
+    checkAborted(what, signal);
+    if (performance.now() >= deadline) return poll();
+    Atomics.add(m.i32, waitersIndex, 1);
+    const seq = Atomics.load(m.i32, seqIndex);
+    try {
+      r = poll();
+      if (r !== undefined) return r;
+      await parkAsync(m, at + SEQ, seq, deadline, signal, what);
+    } finally {
+      // The helper thread may still be parked after an abort; it only reads the word.
+      if (!m.closed) Atomics.sub(m.i32, waitersIndex, 1);
+    }
+    if (m.closed) throw new ShmError("CLOSED", `${what}: the segment was closed while waiting`);
+    r = poll();
+    if (r !== undefined) return r;
+  }
+}
+
+/**
+ * One park a wait algorithm asks for: sleep while the i32 at byte offset `at` equals
+ * `expected`, for at most `sliceMs` (and never past the wait's deadline).
+ */
+export interface Park {
+  readonly at: number;
+  readonly expected: number;
+  readonly sliceMs?: number;
+}
+
+/**
+ * A wait algorithm written once as a generator and run either blocking (`driveSync`)
+ * or async (`driveAsync`): it yields the parks it needs and receives each park's
+ * native result (0 woken, -EAGAIN, -ETIMEDOUT). When an async wait is aborted, or
+ * its handle is closed, the error is thrown *into* the generator at its `yield`, so
+ * its `finally` blocks undo whatever it registered (waiter counts, arrivals) before
+ * the error propagates. Generators check their own deadline and throw TIMEOUT or
+ * return a value, as their public API documents.
+ */
+export type WaitAlgorithm<T> = Generator<Park, T, number>;
+
+/** Runs a wait algorithm on this thread, parking with blocking futex waits. */
+export function driveSync<T>(m: Memory, alg: WaitAlgorithm<T>, deadline: number): T {
+  let r = alg.next(0);
+  while (!r.done) {
+    const p = r.value;
+    r = alg.next(park(m, p.at, p.expected, deadline, p.sliceMs));
+  }
+  return r.value;
+}
+
+/**
+ * Runs a wait algorithm without blocking the event loop. `mem` returns the handle's
+ * memory or throws CLOSED; it is called after every park.
+ */
+export async function driveAsync<T>(
+  mem: () => Memory,
+  alg: WaitAlgorithm<T>,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<T> {
+  let r = alg.next(0);
+  while (!r.done) {
+    const p = r.value;
+    let rc: number;
+    try {
+      rc = await parkAsync(mem(), p.at, p.expected, deadline, signal, what, p.sliceMs);
+      mem();
+    } catch (e) {
+      r = alg.throw(e);
+      continue;
+    }
+    r = alg.next(rc);
+  }
+  return r.value;
+}
+
+/**
+ * The structures' blocking form: `waitFor` that throws ShmError TIMEOUT (naming
+ * `what`) instead of returning undefined when `timeout` ms pass.
+ */
+export function waitOrThrow<T>(m: Memory, at: number, poll: () => T | undefined, timeout: number | undefined, what: string): T {
+  const v = waitFor(m, at, poll, deadlineOf(timeout));
+  if (v === undefined) throw timeoutError(what, timeout);
+  return v;
+}
+
+/** The structures' async form: `waitForAsync` that rejects with TIMEOUT or ABORTED. */
+export async function waitOrThrowAsync<T>(
+  m: Memory,
+  at: number,
+  poll: () => T | undefined,
+  options: AsyncWaitOptions | undefined,
+  what: string,
+): Promise<T> {
+  const deadline = asyncDeadline(options);
+  checkAborted(what, options?.signal);
+  const v = await waitForAsync(m, at, poll, deadline, options?.signal, what);
+  if (v === undefined) throw timeoutError(what, options?.timeout);
+  return v;
+}

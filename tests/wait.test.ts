@@ -1,0 +1,170 @@
+/**
+ * The wait/notify core (src/wait.ts): eventcount fast path, timeouts, abort, the
+ * event loop staying live during async waits, zero CPU while parked, and wakeups
+ * across processes of both runtimes.
+ */
+import assert from "node:assert/strict";
+import process from "node:process";
+import { i32, Segment, SharedArray, ShmError } from "../mod.ts";
+import { notify, waiterCount, waitFor, waitForAsync } from "../src/wait.ts";
+import { flag, runtime, test, uniqueName } from "./harness.ts";
+import { lastJson, type Runtime, start } from "./helpers/procs.ts";
+
+const WORKER = new URL("./workers/sync_worker.ts", import.meta.url);
+
+/** A segment with an i32 array "ec": [0] seq, [1] waiters, [2] flag the poll reads. */
+function setup(fn: (seg: Segment, name: string, at: number, v: Int32Array) => unknown) {
+  return async () => {
+    const name = uniqueName("wait");
+    const seg = Segment.create(name, { size: 1 << 16 });
+    try {
+      const ec = SharedArray.create(seg, "ec", i32, 4);
+      await fn(seg, name, ec.offset + 64, ec.view() as Int32Array);
+    } finally {
+      seg.unlink();
+      seg.close();
+    }
+  };
+}
+
+const flagOf = (v: Int32Array) => () => (Atomics.load(v, 2) !== 0 ? Atomics.load(v, 2) : undefined);
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+test(
+  "wait: notify with nobody waiting is a load, not a syscall",
+  setup((seg, _n, at, v) => {
+    assert.equal(waiterCount(seg.memory, at), 0);
+    assert.equal(notify(seg.memory, at), false);
+    assert.equal(Atomics.load(v, 0), 0, "seq untouched");
+    // A condition already true returns at once, never registering.
+    Atomics.store(v, 2, 7);
+    assert.equal(waitFor(seg.memory, at, flagOf(v), Infinity), 7);
+    assert.equal(waiterCount(seg.memory, at), 0);
+  }),
+);
+
+test(
+  "wait: timeouts fire within tolerance, sync and async",
+  setup(async (seg, _n, at, v) => {
+    for (const ms of [0, 50, 200]) {
+      let t0 = performance.now();
+      assert.equal(waitFor(seg.memory, at, flagOf(v), performance.now() + ms), undefined);
+      let took = performance.now() - t0;
+      assert.ok(took >= ms - 1 && took < ms + 150, `sync ${ms} ms took ${took}`);
+      t0 = performance.now();
+      assert.equal(await waitForAsync(seg.memory, at, flagOf(v), performance.now() + ms, undefined, "t"), undefined);
+      took = performance.now() - t0;
+      assert.ok(took >= ms - 1 && took < ms + 150, `async ${ms} ms took ${took}`);
+    }
+    // Longer than one async slice (200 ms): the slices add up to the timeout.
+    const t0 = performance.now();
+    assert.equal(await waitForAsync(seg.memory, at, flagOf(v), performance.now() + 450, undefined, "t"), undefined);
+    const took = performance.now() - t0;
+    assert.ok(took >= 449 && took < 650, `async 450 ms took ${took}`);
+    assert.equal(waiterCount(seg.memory, at), 0);
+  }),
+);
+
+test(
+  "wait: abort rejects with ABORTED and undoes the registration",
+  setup(async (seg, _n, at, v) => {
+    const ac = new AbortController();
+    const p = waitForAsync(seg.memory, at, flagOf(v), Infinity, ac.signal, "test wait");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(waiterCount(seg.memory, at), 1);
+    const t0 = performance.now();
+    ac.abort("enough");
+    await assert.rejects(p, (e: unknown) => e instanceof ShmError && e.code === "ABORTED" && e.cause === "enough");
+    assert.ok(performance.now() - t0 < 50, "rejects promptly, not at the end of a slice");
+    assert.equal(waiterCount(seg.memory, at), 0);
+    // The eventcount still works: a later waiter is woken by a notify.
+    const q = waitForAsync(seg.memory, at, flagOf(v), performance.now() + 5000, undefined, "t");
+    await new Promise((r) => setTimeout(r, 30));
+    Atomics.store(v, 2, 3);
+    assert.equal(notify(seg.memory, at), true);
+    assert.equal(await q, 3);
+  }),
+);
+
+test(
+  `wait: timers keep firing while an async wait is pending (${runtime})`,
+  setup(async (seg, _n, at, v) => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const p = waitForAsync(seg.memory, at, flagOf(v), performance.now() + 5000, undefined, "t");
+    await new Promise((r) => setTimeout(r, 400));
+    clearInterval(timer);
+    assert.ok(ticks >= 15, `only ${ticks} ticks of a 10 ms interval in 400 ms`);
+    Atomics.store(v, 2, 1);
+    notify(seg.memory, at);
+    assert.equal(await p, 1);
+  }),
+);
+
+test(
+  "wait: a parked waiter uses no CPU (1 s idle, sync and async)",
+  setup(async (seg, _n, at, v) => {
+    let c0 = cpuMs();
+    waitFor(seg.memory, at, flagOf(v), performance.now() + 1000);
+    const syncCpu = cpuMs() - c0;
+    c0 = cpuMs();
+    await waitForAsync(seg.memory, at, flagOf(v), performance.now() + 1000, undefined, "t");
+    const asyncCpu = cpuMs() - c0;
+    console.log(`cpu while parked 1 s (${runtime}): sync ${syncCpu.toFixed(1)} ms, async ${asyncCpu.toFixed(1)} ms`);
+    assert.ok(syncCpu < 100, `sync wait used ${syncCpu} ms CPU`);
+    assert.ok(asyncCpu < 100, `async wait used ${asyncCpu} ms CPU`);
+  }),
+  { timeout: 10_000 },
+);
+
+for (const rt of ["deno", "bun"] as Runtime[]) {
+  for (const mode of ["0", "1"]) {
+    const form = mode === "1" ? "async" : "blocking";
+    test(
+      `wait: a ${rt} waiter (${form}) parked on the eventcount wakes on a notify from here`,
+      setup(async (_seg, name, at, v) => {
+        const child = start(rt, WORKER, ["ec-wait", name, mode, "10000"]);
+        await child.waitForLine((l) => l === "waiting");
+        // Wait until it is actually parked (registered), then make it idle a moment.
+        const t0 = performance.now();
+        while (Atomics.load(v, 1) === 0 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(Atomics.load(v, 1), 1, "child registered as a waiter");
+        await new Promise((r) => setTimeout(r, 100));
+        Atomics.store(v, 2, 42);
+        notify(_seg.memory, at);
+        const r = await child.done;
+        assert.equal(r.code, 0, r.stderr);
+        const out = lastJson<{ value: number; ms: number }>(r.stdout);
+        assert.equal(out.value, 42);
+        assert.equal(Atomics.load(v, 1), 0, "child unregistered");
+      }),
+      { timeout: 20_000 },
+    );
+  }
+}
+
+test(
+  "wait: terminating a worker whose aborted async wait is still parked does not crash the process",
+  setup(async (_seg, name) => {
+    const worker = new Worker(new URL("./workers/abort_worker.ts", import.meta.url).href, { type: "module" });
+    const reply = new Promise<string>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<string>) => resolve(e.data);
+      worker.onerror = (e: unknown) => reject(e);
+    });
+    worker.postMessage(name);
+    assert.equal(await reply, "aborted");
+    worker.terminate(); // its isolate goes away while the helper thread is parked (≤ 200 ms)
+    await new Promise((r) => setTimeout(r, 400)); // the thread wakes up in here: the process must survive it
+  }),
+  {
+    timeout: 10_000,
+    // Deno: fixed by pinning the native library (zig/pin.zig). Bun 1.4 still crashes: its
+    // waiter thread calls a threadsafe JSCallback of the terminated worker's VM (see
+    // docs/WAITING.md, "Known limits"). Run with SHMKIT_BUN_WORKER_TERMINATE=1 to check a new Bun.
+    ignore: runtime === "bun" && !flag("SHMKIT_BUN_WORKER_TERMINATE"),
+  },
+);
