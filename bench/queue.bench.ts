@@ -1,16 +1,16 @@
 /**
- * Queue, SpscQueue, Stack and ObjectPool: one push+pop (or acquire+release) pair,
- * 1000 pairs per iteration, against in-process baselines in the same run: a plain JS
- * array used as queue / stack / free list, and Vyukov's algorithm on a heap
- * ArrayBuffer (the same code path without mapped memory). Every loop sums the values
- * it pops, so nothing is optimised away. Then a cross-process measurement: a child
- * process of the same runtime produces 2M messages, this process consumes (msgs/s).
+ * Queue, SpscQueue, Stack and ObjectPool operations, single process. Every group has
+ * baselines measured in the same run: the same algorithm on a heap Int32Array (same
+ * Atomics operations, including the one load of the eventcount's waiter count that
+ * every push and pop makes; so the ratio is the cost of the mapped segment and the
+ * library's checks) and a plain JS array. Each iteration does PAIRS operations and
+ * sums what it pops, so nothing is optimised away. Cross-process throughput is in
+ * bench/crossprocess.bench.ts.
  *
  *   deno run -A bench/queue.bench.ts    |    bun bench/queue.bench.ts
  */
-import { spawn } from "node:child_process";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
-import { f64, ObjectPool, Queue, Segment, SpscQueue, Stack, u32 } from "../mod.ts";
+import { f64, ObjectPool, Queue, Segment, SpscQueue, Stack, struct, u32 } from "../mod.ts";
 import { benchSegmentName, runtime } from "./common.ts";
 
 const PAIRS = 1000;
@@ -22,27 +22,35 @@ const q = Queue.create(seg, "q", u32, CAP);
 const sp = SpscQueue.create(seg, "sp", u32, CAP);
 const st = Stack.create(seg, "st", u32, CAP);
 const pool = ObjectPool.create(seg, "pool", f64, CAP);
+const P = struct({ x: f64, y: f64, id: u32 });
+const pq = Queue.create(seg, "pq", P, CAP);
+const psp = SpscQueue.create(seg, "psp", P, CAP);
 
-/** Vyukov's bounded MPMC queue on a heap Int32Array: the baseline for memory cost. */
+/**
+ * Vyukov's bounded MPMC queue on a heap Int32Array, with the library's atomics: plain
+ * read of the own position, atomic sequence load, CAS, plain element write, atomic
+ * sequence store, atomic load of a waiter count.
+ */
 class HeapVyukov {
   readonly #a: Int32Array;
   readonly #mask: number;
   constructor(cap: number) {
-    this.#a = new Int32Array(32 + cap * 2);
+    this.#a = new Int32Array(64 + cap * 2);
     this.#mask = cap - 1;
-    for (let i = 0; i < cap; i++) this.#a[32 + i * 2] = i;
+    for (let i = 0; i < cap; i++) this.#a[64 + i * 2] = i;
   }
   tryPush(v: number): boolean {
     const a = this.#a;
-    let pos = Atomics.load(a, 0);
+    let pos = a[0];
     for (;;) {
-      const s = 32 + (pos & this.#mask) * 2;
+      const s = 64 + (pos & this.#mask) * 2;
       const dif = (Atomics.load(a, s) - pos) | 0;
       if (dif === 0) {
         const f = Atomics.compareExchange(a, 0, pos, (pos + 1) | 0);
         if (f === pos) {
           a[s + 1] = v;
           Atomics.store(a, s, (pos + 1) | 0);
+          if (Atomics.load(a, 3) !== 0) throw new Error("no waiters here");
           return true;
         }
         pos = f;
@@ -52,15 +60,16 @@ class HeapVyukov {
   }
   tryPop(): number | undefined {
     const a = this.#a;
-    let pos = Atomics.load(a, 16);
+    let pos = a[16];
     for (;;) {
-      const s = 32 + (pos & this.#mask) * 2;
+      const s = 64 + (pos & this.#mask) * 2;
       const dif = (Atomics.load(a, s) - ((pos + 1) | 0)) | 0;
       if (dif === 0) {
         const f = Atomics.compareExchange(a, 16, pos, (pos + 1) | 0);
         if (f === pos) {
           const v = a[s + 1];
           Atomics.store(a, s, (pos + this.#mask + 1) | 0);
+          if (Atomics.load(a, 19) !== 0) throw new Error("no waiters here");
           return v;
         }
         pos = f;
@@ -69,27 +78,71 @@ class HeapVyukov {
     }
   }
 }
+
+/** Rigtorp's SPSC ring on a heap Int32Array, with the library's atomics (cached opposite index). */
+class HeapSpsc {
+  readonly #a: Int32Array;
+  readonly #slots: number;
+  #cachedRead = 0;
+  #cachedWrite = 0;
+  constructor(cap: number) {
+    this.#a = new Int32Array(64 + cap + 1);
+    this.#slots = cap + 1;
+  }
+  tryPush(v: number): boolean {
+    const a = this.#a;
+    const w = a[0];
+    let next = w + 1;
+    if (next === this.#slots) next = 0;
+    if (next === this.#cachedRead) {
+      this.#cachedRead = Atomics.load(a, 16);
+      if (next === this.#cachedRead) return false;
+    }
+    a[64 + w] = v;
+    Atomics.store(a, 0, next);
+    if (Atomics.load(a, 3) !== 0) throw new Error("no waiters here");
+    return true;
+  }
+  tryPop(): number | undefined {
+    const a = this.#a;
+    const r = a[16];
+    if (r === this.#cachedWrite) {
+      this.#cachedWrite = Atomics.load(a, 0);
+      if (r === this.#cachedWrite) return undefined;
+    }
+    let next = r + 1;
+    if (next === this.#slots) next = 0;
+    const v = a[64 + r];
+    Atomics.store(a, 16, next);
+    if (Atomics.load(a, 19) !== 0) throw new Error("no waiters here");
+    return v;
+  }
+}
+
 const heapQ = new HeapVyukov(CAP);
+const heapS = new HeapSpsc(CAP);
 const jsQueue: number[] = [];
 const jsStack: number[] = [];
 const jsFree: number[] = Array.from({ length: CAP }, (_, i) => i);
+const jsObjs: { x: number; y: number; id: number }[] = [];
+const pt = { x: 1, y: 2, id: 3 };
 
 console.log(`${runtime}: ${PAIRS} pairs per iteration (divide by ${PAIRS} for ns per pair)`);
 summary(() => {
-  group("queue push+pop", () => {
-    bench("JS array push/shift (baseline)", () => {
-      let s = 0;
-      for (let i = 0; i < PAIRS; i++) {
-        jsQueue.push(i);
-        s += jsQueue.shift()!;
-      }
-      return do_not_optimize(s);
-    }).baseline(true);
+  group("Queue (MPMC) push+pop, u32", () => {
     bench("Vyukov on heap Int32Array (baseline)", () => {
       let s = 0;
       for (let i = 0; i < PAIRS; i++) {
         heapQ.tryPush(i);
         s += heapQ.tryPop()!;
+      }
+      return do_not_optimize(s);
+    }).baseline(true);
+    bench("JS array push/shift", () => {
+      let s = 0;
+      for (let i = 0; i < PAIRS; i++) {
+        jsQueue.push(i);
+        s += jsQueue.shift()!;
       }
       return do_not_optimize(s);
     });
@@ -98,6 +151,26 @@ summary(() => {
       for (let i = 0; i < PAIRS; i++) {
         q.tryPush(i);
         s += q.tryPop()!;
+      }
+      return do_not_optimize(s);
+    });
+  });
+});
+summary(() => {
+  group("SpscQueue push+pop, u32", () => {
+    bench("Rigtorp SPSC on heap Int32Array (baseline)", () => {
+      let s = 0;
+      for (let i = 0; i < PAIRS; i++) {
+        heapS.tryPush(i);
+        s += heapS.tryPop()!;
+      }
+      return do_not_optimize(s);
+    }).baseline(true);
+    bench("JS array push/shift", () => {
+      let s = 0;
+      for (let i = 0; i < PAIRS; i++) {
+        jsQueue.push(i);
+        s += jsQueue.shift()!;
       }
       return do_not_optimize(s);
     });
@@ -112,9 +185,25 @@ summary(() => {
   });
 });
 summary(() => {
-  group("bulk: push 64 + pop 64", () => {
+  group("bulk: push 64 + pop 64, u32", () => {
     const vs = Array.from({ length: 64 }, (_, i) => i);
     const out: number[] = [];
+    bench("JS array push 64 + shift 64 (baseline)", () => {
+      let s = 0;
+      for (let i = 0; i < PAIRS / 64; i++) {
+        for (let j = 0; j < 64; j++) jsQueue.push(vs[j]);
+        for (let j = 0; j < 64; j++) s += jsQueue.shift()!;
+      }
+      return do_not_optimize(s);
+    }).baseline(true);
+    bench("Vyukov on heap Int32Array, 64 x tryPush + 64 x tryPop", () => {
+      let s = 0;
+      for (let i = 0; i < PAIRS / 64; i++) {
+        for (let j = 0; j < 64; j++) heapQ.tryPush(vs[j]);
+        for (let j = 0; j < 64; j++) s += heapQ.tryPop()!;
+      }
+      return do_not_optimize(s);
+    });
     bench("Queue pushBulk/popBulk", () => {
       let s = 0;
       for (let i = 0; i < PAIRS / 64; i++) {
@@ -132,6 +221,34 @@ summary(() => {
         out.length = 0;
         sp.popBulk(64, out);
         for (const v of out) s += v;
+      }
+      return do_not_optimize(s);
+    });
+  });
+});
+summary(() => {
+  group("push+pop, struct {x:f64,y:f64,id:u32}", () => {
+    bench("JS array push/shift of a copied object (baseline)", () => {
+      let s = 0;
+      for (let i = 0; i < PAIRS; i++) {
+        jsObjs.push({ x: pt.x, y: pt.y, id: pt.id });
+        s += jsObjs.shift()!.id;
+      }
+      return do_not_optimize(s);
+    }).baseline(true);
+    bench("Queue<struct>", () => {
+      let s = 0;
+      for (let i = 0; i < PAIRS; i++) {
+        pq.tryPush(pt);
+        s += pq.tryPop()!.id;
+      }
+      return do_not_optimize(s);
+    });
+    bench("SpscQueue<struct>", () => {
+      let s = 0;
+      for (let i = 0; i < PAIRS; i++) {
+        psp.tryPush(pt);
+        s += psp.tryPop()!.id;
       }
       return do_not_optimize(s);
     });
@@ -182,45 +299,9 @@ summary(() => {
     });
   });
 });
-await run();
-
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-function childCommand(script: string, args: string[]): [string, string[]] {
-  if (g.Deno) return [g.Deno.execPath(), ["run", "-A", script, ...args]];
-  return [g.process.execPath, [script, ...args]];
+try {
+  await run();
+} finally {
+  seg.close();
+  Segment.unlink(name);
 }
-
-/** A child produces `count` values; this process consumes them; returns msgs/s from first to last message. */
-async function crossProcess(kind: "mpmc" | "spsc", count: number): Promise<number> {
-  const qName = `x-${kind}`;
-  const cq = kind === "spsc" ? SpscQueue.create(seg, qName, u32, 4096) : Queue.create(seg, qName, u32, 4096);
-  const script = decodeURIComponent(new URL("./queue_producer.ts", import.meta.url).pathname);
-  const [cmd, argv] = childCommand(script, [name, qName, kind, String(count)]);
-  const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"] });
-  const exited = new Promise((resolve) => child.on("close", resolve));
-  let v = cq.tryPop();
-  while (v === undefined) v = cq.tryPop();
-  const t0 = performance.now();
-  let got = 1;
-  let sum = v;
-  while (got < count) {
-    const x = cq.tryPop();
-    if (x !== undefined) {
-      got++;
-      sum += x;
-    }
-  }
-  const ms = performance.now() - t0;
-  if (sum !== (count * (count - 1)) / 2) throw new Error(`cross-process ${kind}: checksum mismatch`);
-  await exited;
-  return (count - 1) / (ms / 1000);
-}
-
-const M = 2_000_000;
-for (const kind of ["mpmc", "spsc"] as const) {
-  const rate = await crossProcess(kind, M);
-  console.log(`cross-process ${kind === "spsc" ? "SpscQueue" : "Queue"} (child producer -> this consumer, u32): ${(rate / 1e6).toFixed(2)} M msgs/s`);
-}
-seg.close();
-Segment.unlink(name);

@@ -1,8 +1,10 @@
 /**
- * RingBuffer, BroadcastRing and Vector operations, single process, each against a
- * heap baseline doing the same work in the same run (a JS ring over a heap typed
- * array / a JS array). Every loop consumes what it reads (sums it or hands it to
- * do_not_optimize), so no benchmark can time an empty loop.
+ * RingBuffer, BroadcastRing and Vector operations, single process, each against
+ * baselines doing the same work in the same run: the same algorithm on heap typed
+ * arrays with the same Atomics operations (so the ratio is the cost of the mapped
+ * segment and the library's checks), a plain JS ring over a heap typed array (no
+ * atomics: the floor), and a JS array. Every loop consumes what it reads (sums it or
+ * hands it to do_not_optimize), so no benchmark can time an empty loop.
  *
  *   deno run -A bench/ring.bench.ts    |    bun bench/ring.bench.ts
  */
@@ -56,8 +58,47 @@ class HeapRing {
   }
 }
 
+/**
+ * RingBuffer's algorithm on heap typed arrays, with its atomics: the producer reads its
+ * own head plainly, publishes with Atomics.store and loads a waiter count; a consumer
+ * acquires head with Atomics.load (when its cached copy says empty), copies the element
+ * and commits with a CAS on tail, then loads a waiter count.
+ */
+class HeapAtomicRing {
+  ctl = new Int32Array(32);
+  buf = new Float64Array(CAP);
+  tailCache = 0;
+  headCache = 0;
+  tryPush(v: number): boolean {
+    const c = this.ctl;
+    const h = c[0];
+    if (h - this.tailCache >= CAP) {
+      this.tailCache = Atomics.load(c, 16);
+      if (h - this.tailCache >= CAP) return false;
+    }
+    this.buf[h & (CAP - 1)] = v;
+    Atomics.store(c, 0, (h + 1) & 0x3fffffff);
+    if (Atomics.load(c, 3) !== 0) throw new Error("no waiters here");
+    return true;
+  }
+  tryPop(): number | undefined {
+    const c = this.ctl;
+    const t = c[16];
+    if (this.headCache === t) {
+      this.headCache = Atomics.load(c, 0);
+      if (this.headCache === t) return undefined;
+    }
+    const v = this.buf[t & (CAP - 1)];
+    if (Atomics.compareExchange(c, 16, t, (t + 1) & 0x3fffffff) !== t) return undefined;
+    if (Atomics.load(c, 19) !== 0) throw new Error("no waiters here");
+    return v;
+  }
+}
+
 const ring = RingBuffer.create(seg, "ring", f64, CAP);
 const heapRing = new HeapRing();
+const heapAtomic = new HeapAtomicRing();
+const jsArr: number[] = [];
 const full = RingBuffer.create(seg, "full", f64, CAP);
 while (full.tryPush(1));
 const src = Float64Array.from({ length: BULK }, (_, i) => i);
@@ -71,10 +112,18 @@ console.log(`${runtime}: ring capacity ${CAP}, bulk ${BULK} f64`);
 let k = 0;
 summary(() => {
   group("ring push + pop, one f64", () => {
-    bench("heap ring (baseline)", () => {
+    bench("same algorithm on heap typed arrays, Atomics (baseline)", () => {
+      heapAtomic.tryPush(k++);
+      return do_not_optimize(heapAtomic.tryPop());
+    }).baseline(true);
+    bench("plain heap ring, no atomics", () => {
       heapRing.push(k++);
       return do_not_optimize(heapRing.pop());
-    }).baseline(true);
+    });
+    bench("JS array push + shift", () => {
+      jsArr.push(k++);
+      return do_not_optimize(jsArr.shift());
+    });
     bench("RingBuffer tryPush + tryPop", () => {
       ring.tryPush(k++);
       return do_not_optimize(ring.tryPop());
@@ -117,15 +166,56 @@ const reader = bc.reader();
 bc.claimWriter();
 const bcs = BroadcastRing.create(seg, "bcs", P, CAP);
 const sreader = bcs.reader();
+/**
+ * BroadcastRing's algorithm on heap typed arrays, with its atomics: per message a busy
+ * stamp, the element, a done stamp and the position (Atomics.store each) and a waiter
+ * count load; a reader loads the position words (low word and epoch) and the slot stamp
+ * before and after copying the element.
+ */
+class HeapBroadcast {
+  ctl = new Int32Array(32);
+  stamps = new Int32Array(CAP * 4); // slot i: stamp at i * 4, f64 at f64 index i * 2 + 1
+  vals = new Float64Array(this.stamps.buffer);
+  pos = 0;
+  rpos = 0;
+  publish(v: number): void {
+    const p = this.pos;
+    const at = (p & (CAP - 1)) * 4;
+    const seq = ((p + 1) | 0) << 1;
+    Atomics.store(this.stamps, at, seq | 1);
+    this.vals[(at >> 1) + 1] = v;
+    Atomics.store(this.stamps, at, seq);
+    this.pos = p + 1;
+    Atomics.store(this.ctl, 0, this.pos | 0);
+    if (Atomics.load(this.ctl, 3) !== 0) throw new Error("no waiters here");
+  }
+  tryRead(): number | undefined {
+    const w = (Atomics.load(this.ctl, 0) >>> 0) + Atomics.load(this.ctl, 1) * 0;
+    if (w <= this.rpos) return undefined;
+    const p = this.rpos;
+    const at = (p & (CAP - 1)) * 4;
+    const want = ((p + 1) | 0) << 1;
+    if (Atomics.load(this.stamps, at) !== want) return undefined;
+    const v = this.vals[(at >> 1) + 1];
+    if (Atomics.load(this.stamps, at) !== want) return undefined;
+    this.rpos = p + 1;
+    return v;
+  }
+}
+const heapBc = new HeapBroadcast();
 const heapLog = new Float64Array(CAP);
 let hw = 0;
 let hr = 0;
 summary(() => {
   group("broadcast publish + read, one f64", () => {
-    bench("heap ring write + read (baseline)", () => {
+    bench("same algorithm on heap typed arrays, Atomics (baseline)", () => {
+      heapBc.publish(k++);
+      return do_not_optimize(heapBc.tryRead());
+    }).baseline(true);
+    bench("plain heap ring write + read, no atomics", () => {
       heapLog[hw++ & (CAP - 1)] = hw;
       return do_not_optimize(heapLog[hr++ & (CAP - 1)]);
-    }).baseline(true);
+    });
     bench("BroadcastRing publish + reader.tryRead", () => {
       bc.publish(k++);
       return do_not_optimize(reader.tryRead());

@@ -8,6 +8,7 @@
  *   header   64 bytes (structure header, capacity)
  *   line 0   posLo i32 @+0    messages published, low 32 bits        (writer only)
  *            posEp i32 @+4    messages published / 2^31 (half-epoch)  (writer only)
+ *            eventcount @+8   "new message" (seq i32, waiters i32): readWait/readAsync/next park here
  *   line 1   claim u64 @+64   writer identity: pid * 2^31 + (start time mod 2^31), 0 = none
  *   data     capacity slots of `stride` bytes: seq i32 @+0, element @+hdr (hdr = 4 or 8)
  *
@@ -23,6 +24,7 @@ import { Memory } from "./memory.ts";
 import { me } from "./process.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+import { ALL, type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
 
 /** Largest capacity (keeps a reader's lag test far from the 2^31 period of slot stamps). */
 export const BROADCAST_MAX_CAPACITY = 2 ** 30;
@@ -30,6 +32,8 @@ export const BROADCAST_MAX_CAPACITY = 2 ** 30;
 const POS_LO = 0;
 const POS_EP = 4;
 const CLAIM = 64;
+/** Blocking readers' eventcount (src/wait.ts), on the writer's line: one load per publish when nobody waits. */
+const NEW_MESSAGE = 8;
 const TWO_31 = 2 ** 31;
 const TWO_32 = 2 ** 32;
 
@@ -37,6 +41,25 @@ function layout(type: ElementType<unknown>): { hdr: number; stride: number } {
   const hdr = type.align > 4 ? type.align : 4;
   const a = hdr;
   return { hdr, stride: Math.ceil((hdr + type.size) / a) * a };
+}
+
+/**
+ * Numeric kinds: a typed array over the data region and where slot s's element sits
+ * in it (s * stride + off), so publish/tryRead move an element with one indexed access
+ * instead of the type's generic read/write closures. Undefined for other kinds.
+ */
+function elementView<T>(
+  type: ElementType<T>,
+  buffer: ArrayBuffer,
+  data: number,
+  capacity: number,
+): { view: { [i: number]: T }; stride: number; off: number } | undefined {
+  const ctor = type.typedArray;
+  const size = type.size;
+  const { hdr, stride } = layout(type as ElementType<unknown>);
+  if (ctor === undefined || stride % size !== 0 || hdr % size !== 0 || data % size !== 0) return undefined;
+  const view = new ctor(buffer, data, (capacity * stride) / size) as unknown as { [i: number]: T };
+  return { view, stride: stride / size, off: hdr / size };
 }
 
 function spec<T>(type: ElementType<T>): StructureSpec {
@@ -104,6 +127,11 @@ export class BroadcastRing<T> extends Handle {
   readonly #ep: number;
   readonly #claim: number; // byte offset of the claim word
   readonly #scratch: Memory;
+  /** Numeric kinds with `accepts` (see elementView): validate with `accepts`, store with one indexed write. */
+  readonly #fast: { [i: number]: T } | undefined;
+  readonly #accepts: ((v: unknown) => boolean) | undefined; // `unknown`: keeps the class covariant in T
+  readonly #vStride: number = 0;
+  readonly #vOff: number = 0;
   readonly #readers = new Set<BroadcastReader<T>>();
   // Writer state, valid while #writing: the position and slot of the next message.
   #writing = false;
@@ -128,6 +156,13 @@ export class BroadcastRing<T> extends Handle {
     this.#ep = (p.control + POS_EP) >> 2;
     this.#claim = p.control + CLAIM;
     this.#scratch = new Memory(0, new ArrayBuffer(Math.ceil(type.size / 64) * 64));
+    const ev = type.accepts ? elementView(type, this.m.buffer, p.data, p.capacity) : undefined;
+    if (ev !== undefined) {
+      this.#fast = ev.view;
+      this.#accepts = type.accepts as (v: unknown) => boolean;
+      this.#vStride = ev.stride;
+      this.#vOff = ev.off;
+    }
   }
 
   /** Creates a broadcast ring with `capacity` slots (1 to 2^30, any integer). EXISTS if the name is taken. */
@@ -217,13 +252,14 @@ export class BroadcastRing<T> extends Handle {
     native().cas64(m.base, this.#claim, mine, 0);
   }
 
-  /** Writes message `#pos` into its slot (value already validated). */
-  #put(m: Memory, value: T): void {
+  /** Writes message `#pos` into its slot (value already validated; `direct`: accepted by the numeric fast path). */
+  #put(m: Memory, value: T, direct: boolean): void {
     const i32 = m.i32;
     const at = this.#p.data + this.#slot * this.#stride;
     const seq = done(this.#pos);
     Atomics.store(i32, at >> 2, seq | 1); // busy: readers of the old message will see a change
-    this.type.write(m, at + this.#hdr, value);
+    if (direct) this.#fast![this.#slot * this.#vStride + this.#vOff] = value;
+    else this.type.write(m, at + this.#hdr, value);
     Atomics.store(i32, at >> 2, seq);
     this.#pos++;
     if (++this.#slot === this.capacity) this.#slot = 0;
@@ -237,6 +273,7 @@ export class BroadcastRing<T> extends Handle {
       this.#nextEpoch = (Math.floor(p / TWO_31) + 1) * TWO_31;
     }
     Atomics.store(i32, this.#lo, p | 0);
+    notify(this.m, (this.#lo << 2) - POS_LO + NEW_MESSAGE, ALL); // wakes every parked reader
   }
 
   /**
@@ -247,8 +284,10 @@ export class BroadcastRing<T> extends Handle {
   publish(value: T): void {
     const m = this.mem();
     if (!this.#writing) this.claimWriter();
-    this.type.write(this.#scratch, 0, value); // validate before touching the ring
-    this.#put(m, value);
+    // Validate before touching the ring: `accepts` for numeric kinds, else a write into a scratch buffer.
+    const direct = this.#fast !== undefined && this.#accepts!(value);
+    if (!direct) this.type.write(this.#scratch, 0, value);
+    this.#put(m, value, direct);
     this.#advance(m.i32);
   }
 
@@ -263,15 +302,23 @@ export class BroadcastRing<T> extends Handle {
     if (!this.#writing) this.claimWriter();
     const n = span.length;
     const ctor = this.type.typedArray;
+    const fast = this.#fast;
+    const accepts = this.#accepts;
     if (ctor === undefined || span.constructor !== ctor) {
-      for (let i = 0; i < n; i++) this.type.write(this.#scratch, 0, span[i]);
+      for (let i = 0; i < n; i++) {
+        const v = span[i];
+        if (fast === undefined || !accepts!(v)) this.type.write(this.#scratch, 0, v);
+      }
     }
     const skip = n > this.capacity ? n - this.capacity : 0;
     if (skip > 0) {
       this.#pos += skip;
       this.#slot = this.#pos % this.capacity;
     }
-    for (let i = skip; i < n; i++) this.#put(m, span[i]);
+    for (let i = skip; i < n; i++) {
+      const v = span[i];
+      this.#put(m, v, fast !== undefined && accepts!(v));
+    }
     this.#advance(m.i32);
     return n;
   }
@@ -333,6 +380,10 @@ export class BroadcastReader<T> extends Handle {
   #pos: number;
   #slot: number;
   #known: number; // positions below this are published (last value read from the ring)
+  /** Numeric kinds: typed array over the data region (see elementView); reads need no `accepts`. */
+  readonly #view: { [i: number]: T } | undefined;
+  readonly #vStride: number = 0;
+  readonly #vOff: number = 0;
 
   /** @internal Use BroadcastRing.reader(). */
   constructor(seg: Segment, p: Placement, ring: BroadcastRing<T>, start: number) {
@@ -344,6 +395,12 @@ export class BroadcastReader<T> extends Handle {
     this.#pos = start;
     this.#slot = start % ring.capacity;
     this.#known = start;
+    const ev = elementView(ring.type, this.m.buffer, this.#data, this.#cap);
+    if (ev !== undefined) {
+      this.#view = ev.view;
+      this.#vStride = ev.stride;
+      this.#vOff = ev.off;
+    }
   }
 
   /** Sequence number of the next message this reader will return. */
@@ -381,7 +438,8 @@ export class BroadcastReader<T> extends Handle {
       const at = this.#data + this.#slot * this.#stride;
       const want = done(this.#pos);
       if (Atomics.load(i32, at >> 2) === want) {
-        const v = this.#type.read(m, at + this.#hdr);
+        const view = this.#view;
+        const v = view !== undefined ? view[this.#slot * this.#vStride + this.#vOff] : this.#type.read(m, at + this.#hdr);
         if (Atomics.load(i32, at >> 2) === want) {
           this.#pos++;
           if (++this.#slot === this.#cap) this.#slot = 0;
@@ -405,6 +463,42 @@ export class BroadcastReader<T> extends Handle {
       out[n++] = v;
     }
     return n;
+  }
+
+  /**
+   * The next message, blocking while there is none (spins briefly, then parks on the
+   * futex until the writer publishes; src/wait.ts). Throws ShmError TIMEOUT after
+   * `timeout` ms (default: no limit).
+   */
+  readWait(timeout?: number): T {
+    const at = (this.#lo << 2) - POS_LO + NEW_MESSAGE;
+    return waitOrThrow(this.mem(), at, () => this.tryRead(), timeout, `reading broadcast ring "${this.name}"`);
+  }
+
+  /** Async `readWait`: rejects with TIMEOUT, or ABORTED on `signal` (the cursor does not move then). */
+  readAsync(options?: AsyncWaitOptions): Promise<T> {
+    const at = (this.#lo << 2) - POS_LO + NEW_MESSAGE;
+    return waitOrThrowAsync(this.mem(), at, () => this.tryRead(), options, `reading broadcast ring "${this.name}"`);
+  }
+
+  /**
+   * Async iterator protocol: resolves with the next message once one is published
+   * (`for await (const msg of reader)`), or `{ done: true }` once this reader (or its
+   * segment) is closed. The loop never ends on its own: break out of it, or close the
+   * reader. Use `readAsync` for a timeout or an AbortSignal.
+   */
+  async next(): Promise<IteratorResult<T, undefined>> {
+    try {
+      return { done: false, value: await this.readAsync() };
+    } catch (e) {
+      if (e instanceof ShmError && e.code === "CLOSED") return { done: true, value: undefined };
+      throw e;
+    }
+  }
+
+  /** `for await (const msg of reader)`: the reader is its own async iterator (see `next`). */
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
+    return this;
   }
 
   /** Closes this reader (the ring and other readers are unaffected). */

@@ -151,6 +151,18 @@ export class Queue<T> extends Handle {
   readonly #staging: Staging<T>;
   readonly #notEmpty: number;
   readonly #notFull: number;
+  /** i32 index of slot 0's sequence word, and i32 words per slot. */
+  readonly #seq0: number;
+  readonly #seqStride: number;
+  /**
+   * Numeric kinds (typed-array element and `accepts`): a typed array over the data
+   * region, so an element is one indexed access (slot s's element is at
+   * s * #vStride + #vOff) instead of a scratch write + copy and a closure call per read.
+   */
+  readonly #view: { [i: number]: T } | undefined;
+  readonly #accepts: ((v: unknown) => boolean) | undefined; // `unknown`: keeps the class covariant in T
+  readonly #vStride: number;
+  readonly #vOff: number;
 
   static {
     setPositions = (q, pos) => q.#setPositions(pos);
@@ -173,6 +185,15 @@ export class Queue<T> extends Handle {
     this.#staging = new Staging(type);
     this.#notEmpty = p.control + NOT_EMPTY;
     this.#notFull = p.control + NOT_FULL;
+    this.#seq0 = p.data >> 2;
+    this.#seqStride = stride >> 2;
+    const size = type.size;
+    if (type.typedArray && type.accepts && stride % size === 0 && elemOffset % size === 0 && p.data % size === 0) {
+      this.#view = new type.typedArray(this.m.buffer, p.data, (this.#ring * stride) / size) as unknown as { [i: number]: T };
+      this.#accepts = type.accepts as (v: unknown) => boolean;
+    }
+    this.#vStride = stride / size;
+    this.#vOff = elemOffset / size;
   }
 
   /**
@@ -200,18 +221,28 @@ export class Queue<T> extends Handle {
   /** Appends `value`; false if the queue is full. INVALID_ARGUMENT (nothing queued) if it does not fit the type. */
   tryPush(value: T): boolean {
     const m = this.mem();
-    this.#staging.stage(value);
+    // Validate before claiming a slot: numeric kinds with `accepts` (then the value is
+    // stored straight into the slot), anything else by staging a checked copy.
+    const view = this.#view;
+    const direct = view !== undefined && this.#accepts!(value);
+    if (!direct) this.#staging.stage(value);
     const i32 = m.i32;
-    let pos = Atomics.load(i32, this.#enq);
+    const mask = this.#mask;
+    // Plain read (Vyukov's relaxed load of enqueue_pos): a stale position cannot do
+    // harm, since the sequence test below (an atomic load) and the CAS decide, and a
+    // retry takes the CAS's result or an atomic re-read. Saves one Atomics call.
+    let pos = i32[this.#enq];
     for (;;) {
-      const slot = this.#data + (pos & this.#mask) * this.#stride;
-      const dif = (Atomics.load(i32, slot >> 2) - pos) | 0;
+      const s = pos & mask;
+      const seqAt = this.#seq0 + s * this.#seqStride;
+      const dif = (Atomics.load(i32, seqAt) - pos) | 0;
       if (dif === 0) {
         if (this.#bounded && ((pos - Atomics.load(i32, this.#deq)) | 0) >= this.capacity) return false;
         const found = Atomics.compareExchange(i32, this.#enq, pos, (pos + 1) | 0);
         if (found === pos) {
-          this.#staging.copyTo(m, slot + this.#elemOffset);
-          Atomics.store(i32, slot >> 2, (pos + 1) | 0); // publish after the element is written
+          if (direct) view[s * this.#vStride + this.#vOff] = value;
+          else this.#staging.copyTo(m, (seqAt << 2) + this.#elemOffset);
+          Atomics.store(i32, seqAt, (pos + 1) | 0); // publish after the element is written
           notify(m, this.#notEmpty, 1); // one load unless a consumer is parked
           return true;
         }
@@ -233,17 +264,26 @@ export class Queue<T> extends Handle {
   tryPop(): T | undefined {
     const m = this.mem();
     const i32 = m.i32;
-    let pos = Atomics.load(i32, this.#deq);
+    const mask = this.#mask;
+    let pos = i32[this.#deq]; // plain read, as in tryPush: the sequence test and the CAS decide
     for (;;) {
-      const slot = this.#data + (pos & this.#mask) * this.#stride;
-      const dif = (Atomics.load(i32, slot >> 2) - ((pos + 1) | 0)) | 0;
+      const s = pos & mask;
+      const seqAt = this.#seq0 + s * this.#seqStride;
+      const dif = (Atomics.load(i32, seqAt) - ((pos + 1) | 0)) | 0; // acquire: the element is written
       if (dif === 0) {
         const found = Atomics.compareExchange(i32, this.#deq, pos, (pos + 1) | 0);
         if (found === pos) {
+          const view = this.#view;
+          if (view !== undefined) {
+            const v = view[s * this.#vStride + this.#vOff]; // a typed-array read cannot throw
+            Atomics.store(i32, seqAt, (pos + this.#ring) | 0); // hand the slot to the next lap's producer
+            notify(m, this.#notFull, 1);
+            return v;
+          }
           try {
-            return this.type.read(m, slot + this.#elemOffset);
+            return this.type.read(m, (seqAt << 2) + this.#elemOffset);
           } finally {
-            Atomics.store(i32, slot >> 2, (pos + this.#ring) | 0); // hand the slot to the next lap's producer
+            Atomics.store(i32, seqAt, (pos + this.#ring) | 0);
             notify(m, this.#notFull, 1);
           }
         }
@@ -271,7 +311,12 @@ export class Queue<T> extends Handle {
   pushBulk(values: ArrayLike<T>): number {
     const m = this.mem();
     const count = values.length;
-    for (let i = 0; i < count; i++) this.#staging.stage(values[i]);
+    const view = this.#view;
+    const accepts = this.#accepts;
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      if (view === undefined || !accepts!(v)) this.#staging.stage(v);
+    }
     const i32 = m.i32;
     let done = 0;
     let failure: unknown;
@@ -303,8 +348,14 @@ export class Queue<T> extends Handle {
       for (let j = 0; j < k; j++) {
         const p = (pos + j) | 0;
         const slot = this.#data + (p & this.#mask) * this.#stride;
+        const v = values[done + j];
+        if (view !== undefined && accepts!(v)) {
+          view[(p & this.#mask) * this.#vStride + this.#vOff] = v; // unpublished until the store below
+          Atomics.store(i32, slot >> 2, (p + 1) | 0);
+          continue;
+        }
         try {
-          this.type.write(m, slot + this.#elemOffset, values[done + j]);
+          this.type.write(m, slot + this.#elemOffset, v);
         } catch (e) {
           // Only a value that changed since it was validated (a getter) gets here: keep the queue consistent.
           m.u8.fill(0, slot + this.#elemOffset, slot + this.#elemOffset + this.type.size);
@@ -328,6 +379,7 @@ export class Queue<T> extends Handle {
     const m = this.mem();
     if (!(Number.isInteger(max) && max >= 0)) throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
     const i32 = m.i32;
+    const view = this.#view;
     let got = 0;
     let failure: unknown;
     let pos = Atomics.load(i32, this.#deq);
@@ -355,7 +407,10 @@ export class Queue<T> extends Handle {
         const p = (pos + j) | 0;
         const slot = this.#data + (p & this.#mask) * this.#stride;
         try {
-          out.push(this.type.read(m, slot + this.#elemOffset));
+          const v = view !== undefined
+            ? view[(p & this.#mask) * this.#vStride + this.#vOff]
+            : this.type.read(m, slot + this.#elemOffset);
+          out.push(v);
         } catch (e) {
           failure ??= e; // an element this type cannot read (written by a foreign program)
         }

@@ -7,7 +7,9 @@
  *   header   64 bytes (structure header, capacity)
  *   line 0   head  i32 @+0   next position to write   (producer only)
  *            epoch i32 @+4   half-wrap count of head   (producer only, for totalWritten)
+ *            eventcount @+8  "not empty" (seq i32, waiters i32): popWait/popAsync park here
  *   line 1   tail  i32 @+64  next position to read    (consumers, and the producer when it overwrites)
+ *            eventcount @+72 "not full" (seq i32, waiters i32): pushWait/pushAsync park here
  *   data     capacity elements, contiguous, element i at data + i * elemSize
  *
  * Positions run from 0 to M-1 and wrap to 0, where M = capacity * floor(2^31 / capacity):
@@ -22,6 +24,7 @@ import { Kind } from "./kinds.ts";
 import { Memory } from "./memory.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
 
 /** Largest capacity: keeps M ≥ 2 × capacity and every position a non-negative int32. */
 export const RING_MAX_CAPACITY = 2 ** 30;
@@ -29,6 +32,9 @@ export const RING_MAX_CAPACITY = 2 ** 30;
 const HEAD = 0; // byte offsets inside the control area
 const EPOCH = 4;
 const TAIL = 64;
+// Blocking forms (src/wait.ts eventcounts), each on the line of the side that notifies it.
+const NOT_EMPTY = HEAD + 8;
+const NOT_FULL = TAIL + 8;
 
 function spec<T>(type: ElementType<T>): StructureSpec {
   assertElementType(type);
@@ -78,6 +84,13 @@ export class RingBuffer<T> extends Handle {
   readonly #epoch: number;
   readonly #tail: number;
   readonly #view: NumericView | undefined;
+  /**
+   * The same view typed for single elements, set only when the type also has
+   * `accepts`: tryPush/tryPop then move an element with one indexed access instead of
+   * the type's generic write/read closures (validation is `accepts`, no scratch copy).
+   */
+  readonly #fast: { [i: number]: T } | undefined;
+  readonly #accepts: ((v: unknown) => boolean) | undefined; // `unknown`: keeps the class covariant in T
   readonly #scratch: Memory;
   // Rigtorp-style caches: the producer re-reads `tail` only when the ring looks full,
   // a consumer re-reads `head` only when it looks empty. Each cache is trusted only
@@ -104,6 +117,10 @@ export class RingBuffer<T> extends Handle {
     this.#tail = (p.control + TAIL) >> 2;
     const ctor = type.typedArray;
     this.#view = ctor ? new ctor(this.m.buffer, p.data, cap) as NumericView : undefined;
+    if (this.#view !== undefined && type.accepts) {
+      this.#fast = this.#view as unknown as { [i: number]: T };
+      this.#accepts = type.accepts as (v: unknown) => boolean;
+    }
     this.#scratch = new Memory(0, new ArrayBuffer(Math.ceil(type.size / 64) * 64));
   }
 
@@ -150,6 +167,7 @@ export class RingBuffer<T> extends Handle {
     if ((q >= this.#half) !== (h >= this.#half)) Atomics.add(i32, this.#epoch, 1);
     Atomics.store(i32, this.#head, q);
     this.#lastHead = q;
+    notify(this.m, (this.#head << 2) - HEAD + NOT_EMPTY, k); // one load unless a consumer is parked
   }
 
   /** Appends `value`; false (writing nothing) when the ring is full. */
@@ -166,7 +184,9 @@ export class RingBuffer<T> extends Handle {
     }
     // The slot is free (its old element was committed by a consumer), so writing it
     // directly is safe; a value that fails validation throws before head moves.
-    this.type.write(m, this.#data + this.#slot(h) * this.#size, value);
+    const fast = this.#fast;
+    if (fast !== undefined && this.#accepts!(value)) fast[this.#slot(h)] = value;
+    else this.type.write(m, this.#data + this.#slot(h) * this.#size, value);
     this.#publish(i32, h, 1);
     return true;
   }
@@ -188,17 +208,21 @@ export class RingBuffer<T> extends Handle {
     const t = Atomics.load(i32, this.#tail);
     const at = this.#data + this.#slot(h) * this.#size;
     this.#tailCache = t; // keep the producer's cache in step with #lastHead (set by #publish)
+    const fast = this.#fast;
     if (this.#dist(h, t) < this.capacity) {
-      this.type.write(m, at, value);
+      if (fast !== undefined && this.#accepts!(value)) fast[this.#slot(h)] = value;
+      else this.type.write(m, at, value);
       this.#publish(i32, h, 1);
       return false;
     }
     // Full: the slot still holds the oldest element. Validate first, so a bad value
     // drops nothing; then drop the oldest (unless a consumer just took it) and reuse.
-    this.type.write(this.#scratch, 0, value);
+    const direct = fast !== undefined && this.#accepts!(value);
+    if (!direct) this.type.write(this.#scratch, 0, value);
     const dropped = Atomics.compareExchange(i32, this.#tail, t, this.#add(t, 1)) === t;
     this.#tailCache = dropped ? this.#add(t, 1) : t; // t is behind the real tail if the CAS failed: conservative
-    this.type.write(m, at, value);
+    if (direct) fast[this.#slot(h)] = value;
+    else this.type.write(m, at, value);
     this.#publish(i32, h, 1);
     return dropped;
   }
@@ -230,10 +254,15 @@ export class RingBuffer<T> extends Handle {
     } else {
       const type = this.type;
       const size = this.#size;
-      let at = this.#data + s * size;
-      for (let i = 0; i < first; i++, at += size) type.write(m, at, span[i]);
-      at = this.#data;
-      for (let i = first; i < k; i++, at += size) type.write(m, at, span[i]);
+      const fast = this.#fast;
+      const accepts = this.#accepts;
+      // Unpublished until #publish, so an invalid element (thrown by type.write) publishes nothing.
+      for (let i = 0; i < k; i++) {
+        const v = span[i];
+        const slot = i < first ? s + i : i - first;
+        if (fast !== undefined && accepts!(v)) fast[slot] = v;
+        else type.write(m, this.#data + slot * size, v);
+      }
     }
     this.#publish(i32, h, k);
     return k;
@@ -260,16 +289,46 @@ export class RingBuffer<T> extends Handle {
           continue;
         }
       }
-      const v = this.type.read(m, this.#data + this.#slot(t) * this.#size);
+      const fast = this.#fast;
+      const v = fast !== undefined ? fast[this.#slot(t)] : this.type.read(m, this.#data + this.#slot(t) * this.#size);
       // Commit: fails if the producer overwrote this element or another consumer took it.
       const next = this.#add(t, 1);
       const found = Atomics.compareExchange(i32, this.#tail, t, next);
       if (found === t) {
         this.#lastTail = next;
+        notify(m, (this.#tail << 2) - TAIL + NOT_FULL, 1);
         return v;
       }
       t = found;
     }
+  }
+
+  /**
+   * Removes and returns the oldest element, blocking while the ring is empty (spins
+   * briefly, then parks on the futex until the producer pushes; src/wait.ts). Throws
+   * ShmError TIMEOUT after `timeout` ms (default: no limit).
+   */
+  popWait(timeout?: number): T {
+    const at = (this.#head << 2) - HEAD + NOT_EMPTY;
+    return waitOrThrow(this.mem(), at, () => this.tryPop(), timeout, `popping from ring "${this.name}"`);
+  }
+
+  /** Async `popWait`: rejects with TIMEOUT, or ABORTED on `signal` (nothing popped then). */
+  popAsync(options?: AsyncWaitOptions): Promise<T> {
+    const at = (this.#head << 2) - HEAD + NOT_EMPTY;
+    return waitOrThrowAsync(this.mem(), at, () => this.tryPop(), options, `popping from ring "${this.name}"`);
+  }
+
+  /** Appends `value` (producer only), blocking while the ring is full. TIMEOUT after `timeout` ms (nothing pushed). */
+  pushWait(value: T, timeout?: number): void {
+    const at = (this.#tail << 2) - TAIL + NOT_FULL;
+    waitOrThrow(this.mem(), at, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to ring "${this.name}"`);
+  }
+
+  /** Async `pushWait` (producer only): rejects with TIMEOUT or ABORTED (nothing pushed then). */
+  async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
+    const at = (this.#tail << 2) - TAIL + NOT_FULL;
+    await waitOrThrowAsync(this.mem(), at, () => (this.tryPush(value) ? true : undefined), options, `pushing to ring "${this.name}"`);
   }
 
   /** Removes and returns the oldest element; throws EMPTY when the ring is empty. */
@@ -294,7 +353,10 @@ export class RingBuffer<T> extends Handle {
       const k = avail < want ? avail : want;
       if (k <= 0) return 0;
       this.#copyOut(m, t, k, out);
-      if (Atomics.compareExchange(i32, this.#tail, t, this.#add(t, k)) === t) return k;
+      if (Atomics.compareExchange(i32, this.#tail, t, this.#add(t, k)) === t) {
+        notify(m, (this.#tail << 2) - TAIL + NOT_FULL, 1);
+        return k;
+      }
       // Lost to an overwrite or another consumer: retry with a smaller batch so a
       // producer overwriting in a loop cannot starve a large copy forever.
       if (want > 1) want = want >> 1;
@@ -341,7 +403,9 @@ export class RingBuffer<T> extends Handle {
     for (;;) {
       const t = Atomics.load(i32, this.#tail);
       if (at >= this.#dist(Atomics.load(i32, this.#head), t)) return undefined;
-      const v = this.type.read(m, this.#data + this.#slot(this.#add(t, at)) * this.#size);
+      const s = this.#slot(this.#add(t, at));
+      const fast = this.#fast;
+      const v = fast !== undefined ? fast[s] : this.type.read(m, this.#data + s * this.#size);
       // The slot can only be reused once tail has moved past it.
       if (this.#dist(Atomics.load(i32, this.#tail), t) <= at) return v;
     }

@@ -66,6 +66,13 @@ export class SpscQueue<T> extends Handle {
   /** Consumer's last view of the write index. */
   #cachedWrite = 0;
   readonly #staging: Staging<T>;
+  /**
+   * Numeric kinds (typed-array element and `accepts`): a typed array over the
+   * elements, so a push or pop moves the element with one indexed access instead of
+   * the type's generic write/read closures.
+   */
+  readonly #view: { [i: number]: T } | undefined;
+  readonly #accepts: ((v: unknown) => boolean) | undefined; // `unknown`: keeps the class covariant in T
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
@@ -78,6 +85,10 @@ export class SpscQueue<T> extends Handle {
     this.#write = (p.control + WRITE) >> 2;
     this.#read = (p.control + READ) >> 2;
     this.#staging = new Staging(type);
+    if (type.typedArray && type.accepts && p.data % type.size === 0) {
+      this.#view = new type.typedArray(this.m.buffer, p.data, this.#slots) as unknown as { [i: number]: T };
+      this.#accepts = type.accepts as (v: unknown) => boolean;
+    }
   }
 
   /** Creates a queue of `capacity` elements (any integer from 1 to 2^30). EXISTS if the name is taken. */
@@ -115,13 +126,16 @@ export class SpscQueue<T> extends Handle {
     if (next === this.#cachedRead) {
       this.#cachedRead = this.#index(i32, this.#read, true);
       if (next === this.#cachedRead) {
-        this.#staging.stage(value); // a bad value is INVALID_ARGUMENT even when full
+        // A bad value is INVALID_ARGUMENT even when full.
+        if (this.#view === undefined || !this.#accepts!(value)) this.#staging.stage(value);
         return false;
       }
     }
     // The slot is not published yet, so a write that throws leaves the queue unchanged.
-    this.type.write(m, this.#data + w * this.#size, value);
-    Atomics.store(i32, this.#write, next);
+    const view = this.#view;
+    if (view !== undefined && this.#accepts!(value)) view[w] = value;
+    else this.type.write(m, this.#data + w * this.#size, value);
+    Atomics.store(i32, this.#write, next); // publish after the element is written
     notify(m, (this.#write << 2) - WRITE + NOT_EMPTY, 1); // one load unless the consumer is parked
     return true;
   }
@@ -140,7 +154,8 @@ export class SpscQueue<T> extends Handle {
       this.#cachedWrite = this.#index(i32, this.#write, true);
       if (r === this.#cachedWrite) return undefined;
     }
-    return this.type.read(m, this.#data + r * this.#size);
+    const view = this.#view;
+    return view !== undefined ? view[r] : this.type.read(m, this.#data + r * this.#size);
   }
 
   /** Removes and returns the oldest element (consumer only), or undefined if empty. */
@@ -154,6 +169,13 @@ export class SpscQueue<T> extends Handle {
     }
     let next = r + 1;
     if (next === this.#slots) next = 0;
+    const view = this.#view;
+    if (view !== undefined) {
+      const v = view[r]; // a typed-array read cannot throw, so no try/finally
+      Atomics.store(i32, this.#read, next); // release the slot after reading it
+      notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
+      return v;
+    }
     try {
       return this.type.read(m, this.#data + r * this.#size);
     } finally {
@@ -182,10 +204,17 @@ export class SpscQueue<T> extends Handle {
     const r = (this.#cachedRead = this.#index(i32, this.#read, true));
     const free = (r - w - 1 + slots) % slots;
     const k = Math.min(free, values.length);
-    for (let i = k; i < values.length; i++) this.#staging.stage(values[i]); // those not written below
+    const view = this.#view;
+    const accepts = this.#accepts;
+    for (let i = k; i < values.length; i++) {
+      const v = values[i];
+      if (view === undefined || !accepts!(v)) this.#staging.stage(v); // those not written below
+    }
     let at = w;
     for (let i = 0; i < k; i++) {
-      this.type.write(m, this.#data + at * this.#size, values[i]); // unpublished until the store below
+      const v = values[i]; // unpublished until the store below
+      if (view !== undefined && accepts!(v)) view[at] = v;
+      else this.type.write(m, this.#data + at * this.#size, v);
       if (++at === slots) at = 0;
     }
     Atomics.store(i32, this.#write, at);
@@ -203,9 +232,10 @@ export class SpscQueue<T> extends Handle {
     const w = (this.#cachedWrite = this.#index(i32, this.#write, true));
     const k = Math.min((w - r + slots) % slots, max);
     let at = r;
+    const view = this.#view;
     try {
       for (let i = 0; i < k; i++) {
-        out.push(this.type.read(m, this.#data + at * this.#size));
+        out.push(view !== undefined ? view[at] : this.type.read(m, this.#data + at * this.#size));
         if (++at === slots) at = 0;
       }
     } finally {
