@@ -66,36 +66,54 @@ function scalar<T>(
 }
 
 type Pick = (m: Memory) => { [i: number]: number | bigint };
+type ViewName = "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "f32" | "f64" | "i64" | "u64";
+
+/**
+ * How struct() inlines a field of a built-in numeric kind in its generated read and
+ * write: the Memory view, log2 of the size, and the kind's validity test as source
+ * text over a variable name. The text must say exactly what `accepts` says (the
+ * elements tests check both against the same values).
+ */
+interface Inline {
+  readonly view: ViewName;
+  readonly shift: number;
+  readonly test: (v: string) => string;
+}
+const inlined = new WeakMap<ElementType<unknown>, Inline>();
 
 /** A kind that one typed array reads and writes exactly; `accepts` rejects values it would wrap or coerce. */
 function numeric<T extends number | bigint>(
-  name: string,
+  name: ViewName,
   size: number,
   ctor: TypedArrayCtor,
   pick: Pick,
   accepts: (v: T) => boolean,
+  test: (v: string) => string,
 ): ElementType<T> {
   const shift = Math.log2(size);
-  return scalar<T>(name, size, ctor, (m, o) => pick(m)[o >> shift] as T, (m, o, v) => {
+  const type = scalar<T>(name, size, ctor, (m, o) => pick(m)[o >> shift] as T, (m, o, v) => {
     if (!accepts(v)) throw badValue(name, v);
     pick(m)[o >> shift] = v;
   }, accepts);
+  inlined.set(type as ElementType<unknown>, { view: name, shift, test });
+  return type;
 }
 
 /**
  * Integer kinds check their range so a bad value is an error, never silently wrapped
  * (typeof first: a bigint or symbol would make the bit operators throw a TypeError).
+ * Each kind's test is given twice: as `accepts` and as source text for struct().
  */
-export const i8: ElementType<number> = numeric("i8", 1, Int8Array, (m) => m.i8, (v) => typeof v === "number" && (v << 24) >> 24 === v);
-export const u8: ElementType<number> = numeric("u8", 1, Uint8Array, (m) => m.u8, (v) => typeof v === "number" && (v & 0xff) === v);
-export const i16: ElementType<number> = numeric("i16", 2, Int16Array, (m) => m.i16, (v) => typeof v === "number" && (v << 16) >> 16 === v);
-export const u16: ElementType<number> = numeric("u16", 2, Uint16Array, (m) => m.u16, (v) => typeof v === "number" && (v & 0xffff) === v);
-export const i32: ElementType<number> = numeric("i32", 4, Int32Array, (m) => m.i32, (v) => typeof v === "number" && (v | 0) === v);
-export const u32: ElementType<number> = numeric("u32", 4, Uint32Array, (m) => m.u32, (v) => typeof v === "number" && v >>> 0 === v);
-export const f32: ElementType<number> = numeric("f32", 4, Float32Array, (m) => m.f32, (v) => typeof v === "number");
-export const f64: ElementType<number> = numeric("f64", 8, Float64Array, (m) => m.f64, (v) => typeof v === "number");
-export const i64: ElementType<bigint> = numeric("i64", 8, BigInt64Array, (m) => m.i64, (v) => typeof v === "bigint" && BigInt.asIntN(64, v) === v);
-export const u64: ElementType<bigint> = numeric("u64", 8, BigUint64Array, (m) => m.u64, (v) => typeof v === "bigint" && BigInt.asUintN(64, v) === v);
+export const i8: ElementType<number> = numeric("i8", 1, Int8Array, (m) => m.i8, (v) => typeof v === "number" && (v << 24) >> 24 === v, (v) => `typeof ${v} === "number" && (${v} << 24) >> 24 === ${v}`);
+export const u8: ElementType<number> = numeric("u8", 1, Uint8Array, (m) => m.u8, (v) => typeof v === "number" && (v & 0xff) === v, (v) => `typeof ${v} === "number" && (${v} & 0xff) === ${v}`);
+export const i16: ElementType<number> = numeric("i16", 2, Int16Array, (m) => m.i16, (v) => typeof v === "number" && (v << 16) >> 16 === v, (v) => `typeof ${v} === "number" && (${v} << 16) >> 16 === ${v}`);
+export const u16: ElementType<number> = numeric("u16", 2, Uint16Array, (m) => m.u16, (v) => typeof v === "number" && (v & 0xffff) === v, (v) => `typeof ${v} === "number" && (${v} & 0xffff) === ${v}`);
+export const i32: ElementType<number> = numeric("i32", 4, Int32Array, (m) => m.i32, (v) => typeof v === "number" && (v | 0) === v, (v) => `typeof ${v} === "number" && (${v} | 0) === ${v}`);
+export const u32: ElementType<number> = numeric("u32", 4, Uint32Array, (m) => m.u32, (v) => typeof v === "number" && v >>> 0 === v, (v) => `typeof ${v} === "number" && ${v} >>> 0 === ${v}`);
+export const f32: ElementType<number> = numeric("f32", 4, Float32Array, (m) => m.f32, (v) => typeof v === "number", (v) => `typeof ${v} === "number"`);
+export const f64: ElementType<number> = numeric("f64", 8, Float64Array, (m) => m.f64, (v) => typeof v === "number", (v) => `typeof ${v} === "number"`);
+export const i64: ElementType<bigint> = numeric("i64", 8, BigInt64Array, (m) => m.i64, (v) => typeof v === "bigint" && BigInt.asIntN(64, v) === v, (v) => `typeof ${v} === "bigint" && BigInt.asIntN(64, ${v}) === ${v}`);
+export const u64: ElementType<bigint> = numeric("u64", 8, BigUint64Array, (m) => m.u64, (v) => typeof v === "bigint" && BigInt.asUintN(64, v) === v, (v) => `typeof ${v} === "bigint" && BigInt.asUintN(64, ${v}) === ${v}`);
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -228,10 +246,95 @@ function checkValue<T>(type: ElementType<T>, value: T): void {
   type.write(probe, 0, value);
 }
 
+/** Structs' generated checks (validate a value, write nothing), used when a struct is a field of another. */
+const checkers = new WeakMap<ElementType<unknown>, (value: unknown) => void>();
+
+/** A function that throws the type's own INVALID_ARGUMENT for a value `write` would reject, writing nothing. */
+function checkerFor(type: ElementType<unknown>): (value: unknown) => void {
+  return checkers.get(type) ?? ((value) => checkValue(type, value));
+}
+
+/**
+ * Compiles a struct layout's read, write and check (see struct()). Field names and
+ * everything else that comes from the caller reach the generated code only as
+ * JSON.stringify'd string literals or as arguments; the code itself holds nothing
+ * but numbers we computed (offsets, shifts) and fixed text.
+ */
+function compileStruct(name: string, list: readonly Field[]): {
+  read: (m: Memory, o: number) => unknown;
+  write: (m: Memory, o: number, v: unknown) => void;
+  check: (v: unknown) => void;
+} {
+  const at = (off: number) => (off === 0 ? "o" : `(o + ${off})`);
+  const views = new Set<string>(); // Memory views the inlined fields use, loaded once per call
+  const props: string[] = []; // read: one property of the object literal per field
+  const checks: string[] = []; // validate one field value (v0, v1, ...)
+  const inlineWrites: string[] = [];
+  const callWrites: string[] = []; // fields written by their type's `write`, which validated already
+  list.forEach((f, i) => {
+    const key = JSON.stringify(f.name);
+    // `"__proto__": x` in a literal would set the prototype; a computed key defines an own property.
+    const prop = f.name === "__proto__" ? `[${key}]` : key;
+    const v = `v${i}`;
+    const num = inlined.get(f.type);
+    if (num) {
+      views.add(num.view);
+      const slot = num.shift === 0 ? `${num.view}[o + ${f.offset}]` : `${num.view}[${at(f.offset)} >> ${num.shift}]`;
+      props.push(`${prop}: ${slot}`);
+      checks.push(`if (!(${num.test(v)})) throw badValue(${JSON.stringify(f.type.name)}, ${v});`);
+      inlineWrites.push(`${slot} = ${v};`);
+    } else if (f.type === bool) {
+      views.add("u8");
+      props.push(`${prop}: u8[o + ${f.offset}] !== 0`);
+      checks.push(`if (typeof ${v} !== "boolean") throw badValue("bool", ${v});`);
+      inlineWrites.push(`u8[o + ${f.offset}] = ${v} ? 1 : 0;`);
+    } else {
+      props.push(`${prop}: t${i}.read(m, ${at(f.offset)})`);
+      checks.push(`c${i}(${v});`);
+      callWrites.push(`t${i}.write(m, ${at(f.offset)}, ${v});`);
+    }
+  });
+  const loadViews = views.size ? `const ${[...views].map((w) => `${w} = m.${w}`).join(", ")};` : "";
+  const validate = [
+    `if (typeof v !== "object" || v === null) throw notObject(v);`,
+    ...list.map((f, i) => `if (!(${JSON.stringify(f.name)} in v)) throw missing(${i});`),
+    `const ${list.map((f, i) => `v${i} = v[${JSON.stringify(f.name)}]`).join(", ")};`,
+    ...checks,
+  ].join("\n    ");
+  const source = `"use strict";
+  return {
+    read(m, o) {
+      ${loadViews}
+      return { ${props.join(", ")} };
+    },
+    write(m, o, v) {
+      ${validate}
+      ${callWrites.join("\n      ")}
+      ${inlineWrites.length ? `${loadViews}\n      ${inlineWrites.join("\n      ")}` : ""}
+    },
+    check(v) {
+      ${validate}
+    },
+  };`;
+  const params = ["badValue", "notObject", "missing", ...list.flatMap((_, i) => [`t${i}`, `c${i}`])];
+  const args: unknown[] = [
+    badValue,
+    (v: unknown) => badValue(name, v),
+    (i: number) => new ShmError("INVALID_ARGUMENT", `${name}: field "${list[i].name}" is missing`),
+    ...list.flatMap((f) => [f.type, checkerFor(f.type)]),
+  ];
+  return new Function(...params, source)(...args);
+}
+
 /**
  * A C struct: fields in the order given, each at the next offset aligned to its
  * alignment; the struct is aligned to its largest field and padded to a multiple of
  * it — the System V rules every C compiler on Linux follows.
+ *
+ * read and write are compiled per layout (compileStruct): read builds one object
+ * literal of a fixed shape, numeric and bool fields are read, checked and written
+ * inline, and write validates every field (the same checks and errors as the field
+ * types' own) before it writes any, so a bad field means nothing at all is written.
  */
 export function struct<F extends Record<string, ElementType<unknown>>>(fields: F): StructType<StructValue<F>> {
   const entries = Object.entries(fields);
@@ -242,35 +345,26 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
   for (const [name, type] of entries) {
     if (!type || typeof type.write !== "function") throw new ShmError("INVALID_ARGUMENT", `struct field "${name}" is not an element type`);
     offset = Math.ceil(offset / type.align) * type.align;
-    laid[name] = { name, offset, type };
+    // defineProperty: an assignment to laid["__proto__"] would set the prototype instead.
+    Object.defineProperty(laid, name, { value: { name, offset, type }, enumerable: true, writable: true, configurable: true });
     offset += type.size;
     maxAlign = Math.max(maxAlign, type.align);
   }
   const size = Math.ceil(offset / maxAlign) * maxAlign;
   const name = `struct{${entries.map(([n, t]) => `${n}:${t.name}`).join(",")}}`;
-  const list = Object.values(laid);
-  return {
+  const { read, write, check } = compileStruct(name, Object.values(laid));
+  const type: StructType<StructValue<F>> = {
     name,
     size,
     align: maxAlign,
     typeHash: fnv1a(name),
     typedArray: undefined,
     fields: laid,
-    read(m, o) {
-      const out: Record<string, unknown> = {};
-      for (const f of list) out[f.name] = f.type.read(m, o + f.offset);
-      return out as StructValue<F>;
-    },
-    write(m, o, v) {
-      if (typeof v !== "object" || v === null) throw badValue(name, v);
-      const record = v as Record<string, unknown>;
-      for (const f of list) {
-        if (!(f.name in record)) throw new ShmError("INVALID_ARGUMENT", `${name}: field "${f.name}" is missing`);
-      }
-      if (m !== probe) checkValue(this as ElementType<StructValue<F>>, v); // all valid, or nothing is written
-      for (const f of list) f.type.write(m, o + f.offset, record[f.name]);
-    },
+    read: read as (m: Memory, o: number) => StructValue<F>,
+    write: write as (m: Memory, o: number, v: StructValue<F>) => void,
   };
+  checkers.set(type as ElementType<unknown>, check);
+  return type;
 }
 
 /** Every predefined element type, by name. */

@@ -31,21 +31,12 @@ import {
   u64AsNumber,
   u8,
 } from "../mod.ts";
-import { test, uniqueName } from "./harness.ts";
+import { test } from "./harness.ts";
+import { throwsCode } from "./helpers/errors.ts";
+import { runWithSegment } from "./helpers/segments.ts";
 
 function withSegment(fn: (seg: Segment, name: string) => void): void {
-  const name = uniqueName("elem");
-  const seg = Segment.create(name, { size: 1 << 18 });
-  try {
-    fn(seg, name);
-  } finally {
-    seg.close();
-    Segment.unlink(name);
-  }
-}
-
-function throwsCode(code: string, fn: () => unknown): void {
-  assert.throws(fn, (e: unknown) => e instanceof ShmError && e.code === code);
+  runWithSegment("elem", 1 << 18, fn);
 }
 
 /**
@@ -376,5 +367,165 @@ test("elements: a struct array in shared memory matches C's byte layout (stride 
     assert.equal(dv.getInt32(base + 4, true), 0x0a0b0c0d);
     assert.equal(dv.getFloat64(base + 8, true), 1.0);
     assert.equal(dv.getInt8(base - P.size), 0); // element 0 untouched
+  });
+});
+
+// ---------------------------------------------------------------- generated struct read/write
+
+/** Field names that are awkward in generated code or on a plain object. */
+const ODD_NAMES = [
+  "é",
+  "😀",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  'quo"te',
+  "it's",
+  "back\\slash",
+  "line\nbreak",
+  "sep\u2028arator",
+  "${x}`",
+  "}; globalThis.shmkitInjected = 1; ({",
+  "0",
+  "",
+];
+
+test("elements: struct fields with odd names (unicode, __proto__, constructor, quotes) round-trip as own properties", () => {
+  // Object.fromEntries defines own properties, so "__proto__" is a field, not the prototype.
+  const T = struct(Object.fromEntries(ODD_NAMES.map((n, i) => [n, i % 2 === 0 ? u32 : string(8)])));
+  assert.deepEqual(Object.keys(T.fields).sort(), [...ODD_NAMES].sort());
+  for (const n of ODD_NAMES) assert.ok(Object.hasOwn(T.fields, n) && T.fields[n].name === n, n);
+  const value = (k: number) => Object.fromEntries(ODD_NAMES.map((n, i) => [n, i % 2 === 0 ? i * 1000 + k : `v${i}:${k}`]));
+  roundTrip(T, [value(1), value(2)]);
+  withSegment((seg) => {
+    const a = SharedArray.create(seg, "odd", T, 2);
+    a.set(1, value(7));
+    const got = a.get(1) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(got), Object.prototype);
+    for (const [i, n] of ODD_NAMES.entries()) {
+      assert.ok(Object.hasOwn(got, n), `own property ${JSON.stringify(n)}`);
+      assert.equal(got[n], value(7)[n]);
+      assert.equal(a.getField(1, n), value(7)[n]);
+      a.setField(1, n, i % 2 === 0 ? 5 : "s");
+      assert.equal((a.get(1) as Record<string, unknown>)[n], i % 2 === 0 ? 5 : "s");
+    }
+    assert.deepEqual(a.get(0), Object.fromEntries(ODD_NAMES.map((n, i) => [n, i % 2 === 0 ? 0 : ""])));
+  });
+  assert.equal((globalThis as Record<string, unknown>).shmkitInjected, undefined, "a field name is never run as code");
+});
+
+test("elements: struct errors keep their codes and messages, also for odd field names", () => {
+  const T = struct(Object.fromEntries([["__proto__", u8], ['a"b', f64], ["😀", string(2)], ["constructor", bool]]));
+  const messageOf = (fn: () => unknown): string => throwsCode("INVALID_ARGUMENT", fn).message;
+  withSegment((seg) => {
+    const a = SharedArray.create(seg, "t", T, 1);
+    const good = Object.fromEntries([["__proto__", 1], ['a"b', 2.5], ["😀", "ok"], ["constructor", true]]);
+    a.set(0, good);
+    const without = (n: string) => Object.fromEntries(Object.entries(good).filter(([k]) => k !== n));
+    const withField = (n: string, v: unknown) => Object.fromEntries(Object.entries(good).map(([k, x]) => [k, k === n ? v : x]));
+    assert.equal(messageOf(() => a.set(0, anyValue(5))), `5 is not a valid ${T.name} value`);
+    assert.equal(messageOf(() => a.set(0, anyValue(null))), `null is not a valid ${T.name} value`);
+    assert.equal(messageOf(() => a.set(0, without('a"b'))), `${T.name}: field "a"b" is missing`);
+    assert.equal(messageOf(() => a.set(0, without("😀"))), `${T.name}: field "😀" is missing`);
+    // A bad value: the field type's own message, the first bad field in field order.
+    assert.equal(messageOf(() => a.set(0, withField("__proto__", 256))), "256 is not a valid u8 value");
+    assert.equal(messageOf(() => a.set(0, withField('a"b', 1n))), "1n is not a valid f64 value");
+    assert.equal(messageOf(() => a.set(0, withField("😀", "abc"))), "string of 3 UTF-8 bytes does not fit string(2)");
+    assert.equal(messageOf(() => a.set(0, withField("constructor", 1))), "1 is not a valid bool value");
+    assert.equal(messageOf(() => a.set(0, { ...withField("😀", 7), ['a"b']: "x" })), '"x" is not a valid f64 value');
+    assert.deepEqual(a.get(0), good, "nothing was written");
+  });
+});
+
+test("elements: struct write validates every field, nested structs and arrays included, before writing any", () => {
+  const Inner = struct({ k: u16, s: string(3) });
+  const T = struct({ a: f64, in: Inner, b: i64, list: array(Inner, 2), c: i8, n: i64AsNumber, last: u32 });
+  const good = {
+    a: 1.5,
+    in: { k: 7, s: "ab" },
+    b: -5n,
+    list: [{ k: 1, s: "x" }, { k: 2, s: "y" }],
+    c: -3,
+    n: -(2 ** 40),
+    last: 9,
+  };
+  withSegment((seg) => {
+    const a = SharedArray.create(seg, "t", T, 1);
+    a.set(0, good);
+    const bad: [Partial<Record<keyof typeof good, unknown>>, string][] = [
+      [{ in: { k: 70000, s: "ab" } }, "70000 is not a valid u16 value"],
+      [{ in: { k: 1 } }, `${Inner.name}: field "s" is missing`],
+      [{ in: 5 }, `5 is not a valid ${Inner.name} value`],
+      [{ b: 2n ** 63n }, "9223372036854775808n is not a valid i64 value"],
+      [{ list: [{ k: 1, s: "x" }, { k: 2, s: "long" }] }, "string of 4 UTF-8 bytes does not fit string(3)"],
+      [{ list: [{ k: 1, s: "x" }] }, `${Inner.name}[2] needs exactly 2 values, got 1`],
+      [{ c: 128 }, "128 is not a valid i8 value"],
+      [{ n: 2 ** 53 }, `${2 ** 53} is not a valid i64 (as number) value`],
+      [{ last: -1 }, "-1 is not a valid u32 value"],
+    ];
+    for (const [patch, message] of bad) {
+      // Every other field differs from what is stored: none of them may be written.
+      const v = { ...good, a: 99, b: 99n, c: 99, last: 99, in: { k: 99, s: "zz" }, ...patch };
+      assert.equal(throwsCode("INVALID_ARGUMENT", () => a.set(0, anyValue(v))).message, message);
+      assert.deepEqual(a.get(0), good, message);
+    }
+  });
+});
+
+test("elements: struct read gives a fresh plain object with the fields in declaration order", () => {
+  const T = struct({ z: u8, a: f32, m: bool, s: string(4), q: i64 });
+  withSegment((seg) => {
+    const a = SharedArray.create(seg, "t", T, 2);
+    a.set(0, { z: 1, a: 0.5, m: true, s: "hé", q: 3n });
+    const x = a.get(0);
+    const y = a.get(0);
+    assert.notEqual(x, y);
+    assert.deepEqual(Object.keys(x), ["z", "a", "m", "s", "q"]);
+    assert.deepEqual(x, { z: 1, a: 0.5, m: true, s: "hé", q: 3n });
+    x.z = 2; // the result is a copy
+    assert.equal(a.get(0).z, 1);
+    assert.deepEqual(a.get(1), { z: 0, a: 0, m: false, s: "", q: 0n });
+  });
+});
+
+// deno-lint-ignore no-explicit-any
+function anyValue(v: unknown): any {
+  return v;
+}
+
+test("elements: a struct's inlined numeric and bool fields accept exactly what the kind's own write accepts, with its message", () => {
+  const values: unknown[] = [
+    0, -0, 1, -1, 0.5, 127, 128, -128, -129, 255, 256, 32767, 32768, -32768, -32769, 65535, 65536,
+    2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53, NaN, Infinity, -Infinity,
+    0n, 1n, -1n, 2n ** 63n - 1n, 2n ** 63n, -(2n ** 63n), -(2n ** 63n) - 1n, 2n ** 64n - 1n, 2n ** 64n,
+    "1", "", true, false, null, undefined, {}, [], [1], Symbol("s"), new Number(1), Object(1n),
+  ];
+  withSegment((seg) => {
+    for (const kind of [i8, u8, i16, u16, i32, u32, f32, f64, i64, u64, bool] as ElementType<unknown>[]) {
+      const T = struct({ pad: u8, v: kind });
+      const own = SharedArray.create(seg, `own-${kind.name}`, kind, 1);
+      const inStruct = SharedArray.create(seg, `st-${kind.name}`, T, 1);
+      for (const v of values) {
+        let ownError: string | undefined;
+        try {
+          own.set(0, v);
+        } catch (e) {
+          ownError = `${(e as { code?: string }).code}: ${(e as Error).message}`;
+        }
+        if (kind.accepts) assert.equal(kind.accepts(v), ownError === undefined, `${kind.name} accepts ${String(v)}`);
+        let structError: string | undefined;
+        try {
+          inStruct.set(0, { pad: 1, v });
+        } catch (e) {
+          structError = `${(e as { code?: string }).code}: ${(e as Error).message}`;
+        }
+        assert.equal(structError, ownError, `${kind.name} in a struct, value ${String(v)}`);
+        if (ownError === undefined) {
+          assert.ok(Object.is(inStruct.get(0).v, own.get(0)), `${kind.name} reads back ${String(v)} alike`);
+          assert.ok(Object.is(inStruct.getField(0, "v"), own.get(0)));
+        }
+      }
+    }
   });
 });
