@@ -4,19 +4,13 @@
  * the live extents say, and unit tests of src/allocator.ts (gaps, place, blockSize).
  */
 import assert from "node:assert/strict";
-import { f64, i32, Segment, SharedArray, SharedAtomic, ShmError, u32, u8 } from "../mod.ts";
+import { f64, i32, type Segment, SharedArray, SharedAtomic, ShmError, u32, u8 } from "../mod.ts";
 import { blockSize, type Extent, gaps, place } from "../src/allocator.ts";
-import { flag, test, uniqueName } from "./harness.ts";
+import { flag, test } from "./harness.ts";
+import { type CreateOptions, runWithSegment } from "./helpers/segments.ts";
 
-function withSegment(options: Parameters<typeof Segment.create>[1], fn: (seg: Segment) => void): void {
-  const name = uniqueName("alloc");
-  const seg = Segment.create(name, options);
-  try {
-    fn(seg);
-  } finally {
-    seg.close();
-    Segment.unlink(name);
-  }
+function withSegment(options: CreateOptions, fn: (seg: Segment) => void): void {
+  runWithSegment("alloc", options, fn);
 }
 
 function isFull(e: unknown): boolean {

@@ -4,24 +4,16 @@
  */
 import assert from "node:assert/strict";
 import process from "node:process";
-import { BroadcastRing, ObjectPool, Queue, RingBuffer, Segment, ShmError, SpscQueue, Stack, u32 } from "../mod.ts";
+import { BroadcastRing, ObjectPool, Queue, RingBuffer, type Segment, ShmError, SpscQueue, Stack, u32 } from "../mod.ts";
 import { waiterCount } from "../src/wait.ts";
-import { runtime, test, uniqueName } from "./harness.ts";
+import { runtime, test } from "./harness.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run, type Runtime, start } from "./helpers/procs.ts";
 
 const WORKER = new URL("./workers/blocking_worker.ts", import.meta.url);
 
 function withQueue(capacity: number, fn: (seg: Segment, name: string, q: Queue<number>) => unknown) {
-  return async () => {
-    const name = uniqueName("blk");
-    const seg = Segment.create(name, { size: 1 << 20 });
-    try {
-      await fn(seg, name, Queue.create(seg, "q", u32, capacity));
-    } finally {
-      seg.unlink();
-      seg.close();
-    }
-  };
+  return segmentTest("blk", 1 << 20, (seg, name) => fn(seg, name, Queue.create(seg, "q", u32, capacity)), { unlinkFirst: true });
 }
 
 /** Byte offsets of the queue's eventcounts (see the layout in src/queue.ts). */
@@ -155,17 +147,8 @@ test(
 
 // ------------------------------------------------------------- other structures
 
-function withSegment(fn: (seg: Segment, name: string) => unknown) {
-  return async () => {
-    const name = uniqueName("blk2");
-    const seg = Segment.create(name, { size: 1 << 20 });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.unlink();
-      seg.close();
-    }
-  };
+function withSegment(fn: SegmentBody) {
+  return segmentTest("blk2", 1 << 20, fn, { unlinkFirst: true });
 }
 
 const other: Runtime = runtime === "deno" ? "bun" : "deno";

@@ -1,39 +1,19 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Segment } from "../src/segment.ts";
 import { f64, i32, string, struct, u32, u8 } from "../src/elements.ts";
 import { SharedAtomic } from "../src/atomic.ts";
 import { RingBuffer } from "../src/ring_buffer.ts";
 import { _broadcastTesting, BroadcastRing } from "../src/broadcast.ts";
-import { ShmError } from "../src/errors.ts";
-import { test, uniqueName } from "./harness.ts";
+import type { ShmError } from "../src/errors.ts";
+import { test } from "./harness.ts";
+import { code } from "./helpers/errors.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run, start } from "./helpers/procs.ts";
 import { msg, Msg } from "./workers/broadcast_msg.ts";
 
 const worker = new URL("./workers/broadcast_worker.ts", import.meta.url);
 
-function withSegment(fn: (seg: Segment, name: string) => unknown, size = 1 << 20) {
-  return async () => {
-    const name = uniqueName("bc");
-    const seg = Segment.create(name, { size });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.close();
-      Segment.unlink(name);
-    }
-  };
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ShmError) return e.code;
-    throw e;
-  }
-  return "no error";
-}
+const withSegment = (fn: SegmentBody, size = 1 << 20) => segmentTest("bc", size, fn);
 
 function drain<T>(r: { tryRead(): T | undefined }): T[] {
   const out: T[] = [];

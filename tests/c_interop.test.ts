@@ -12,12 +12,13 @@ import { Buffer } from "node:buffer";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { f32, f64, i32, i64AsNumber, Segment, SharedArray, SharedAtomic, SharedMap, string, struct, u32 } from "../mod.ts";
+import { f32, f64, i32, i64AsNumber, type Segment, SharedArray, SharedAtomic, SharedMap, string, struct, u32 } from "../mod.ts";
 import { fnv1a } from "../src/elements.ts";
 import { H } from "../src/format.ts";
 import { murmur3Bytes } from "../src/murmur3.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
-import { test, uniqueName } from "./harness.ts";
+import { test } from "./harness.ts";
+import { segmentTest } from "./helpers/segments.ts";
 
 const SOURCE = decodeURIComponent(new URL("./c/shmkit_peek.c", import.meta.url).pathname);
 const WORKER = new URL("./workers/c_interop_worker.ts", import.meta.url);
@@ -97,15 +98,9 @@ function jsonLines(text: string): unknown[] {
   return text.trim().split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
 }
 
-async function withSegment(tag: string, fn: (seg: Segment, name: string) => Promise<void>): Promise<void> {
-  const name = uniqueName(tag);
-  const seg = Segment.create(name, { size: 1 << 20, maxEntries: 32, maxNameLength: 100, maxProcesses: 16 });
-  try {
-    await withBinary(() => fn(seg, name));
-  } finally {
-    seg.close();
-    Segment.unlink(name);
-  }
+function withSegment(tag: string, fn: (seg: Segment, name: string) => Promise<void>): Promise<void> {
+  const options = { size: 1 << 20, maxEntries: 32, maxNameLength: 100, maxProcesses: 16 };
+  return segmentTest(tag, options, (seg, name) => withBinary(() => fn(seg, name)))();
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -26,6 +26,7 @@ import {
 import { native } from "../ffi/mod.ts";
 import { E, EntryState, H, S } from "../src/format.ts";
 import { flag, test, uniqueName } from "./harness.ts";
+import { throwsCode } from "./helpers/errors.ts";
 
 /** A read-write mapping of a segment made behind the library's back. */
 class Raw {
@@ -82,18 +83,6 @@ class Raw {
   close(): void {
     native().unmap(this.#address, this.size);
   }
-}
-
-function throwsCode(code: ShmErrorCode, fn: () => unknown, message?: RegExp): ShmError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ShmError, `expected ShmError ${code}, got ${e instanceof Error ? e.stack : e}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return e;
-  }
-  assert.fail(`expected ShmError ${code}, but nothing was thrown`);
 }
 
 const Point = struct({ x: f64, y: f64, id: u32 });

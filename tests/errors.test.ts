@@ -18,8 +18,6 @@ import {
   Segment,
   SharedArray,
   SharedAtomic,
-  ShmError,
-  type ShmErrorCode,
   string,
   struct,
   u16,
@@ -29,32 +27,12 @@ import {
 } from "../mod.ts";
 import { command, type Runtime } from "./helpers/procs.ts";
 import { test, uniqueName } from "./harness.ts";
-
-function throwsCode(code: ShmErrorCode, fn: () => unknown, message?: RegExp): ShmError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ShmError, `expected ShmError ${code}, got ${e instanceof Error ? e.stack : e}`);
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return e;
-  }
-  assert.fail(`expected ShmError ${code}, but nothing was thrown`);
-}
+import { throwsCode } from "./helpers/errors.ts";
+import { type CreateOptions, runWithSegment } from "./helpers/segments.ts";
 
 /** Runs `fn` with a fresh segment that is unlinked and closed afterwards. */
-function withSegment(
-  fn: (seg: Segment, name: string) => void,
-  options: Parameters<typeof Segment.create>[1] = { size: 1 << 16 },
-): void {
-  const name = uniqueName("err");
-  const seg = Segment.create(name, options);
-  try {
-    fn(seg, name);
-  } finally {
-    seg.close();
-    Segment.unlink(name);
-  }
+function withSegment(fn: (seg: Segment, name: string) => void, options: CreateOptions = { size: 1 << 16 }): void {
+  runWithSegment("err", options, fn);
 }
 
 // deno-lint-ignore no-explicit-any

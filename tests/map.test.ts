@@ -11,7 +11,6 @@ import {
   SharedArray,
   SharedMap,
   SharedSet,
-  ShmError,
   string,
   struct,
   u16,
@@ -19,35 +18,17 @@ import {
   u8,
 } from "../mod.ts";
 import { murmur3Bytes } from "../src/murmur3.ts";
-import { runtime, test, uniqueName } from "./harness.ts";
+import { runtime, test } from "./harness.ts";
+import { startBarrier } from "./helpers/barrier.ts";
+import { code } from "./helpers/errors.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run, type Runtime, start } from "./helpers/procs.ts";
 
 const WORKER = new URL("./workers/map_worker.ts", import.meta.url);
 const Tag = struct({ writer: u32, round: u32 });
 const Quad = struct({ a: f64, b: f64, c: i32, d: f64 });
 
-function withSegment(size: number, fn: (seg: Segment, name: string) => unknown): () => Promise<void> {
-  return async () => {
-    const name = uniqueName("map");
-    const seg = Segment.create(name, { size });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.close();
-      Segment.unlink(name);
-    }
-  };
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ShmError) return e.code;
-    throw e;
-  }
-  return "no error";
-}
+const withSegment = (size: number, fn: SegmentBody) => segmentTest("map", size, fn);
 
 // ------------------------------------------------------------------ basics
 
@@ -505,11 +486,6 @@ test(
 // ------------------------------------------------------------------ many processes
 
 const MIX: Runtime[] = ["deno", "bun", "deno", "bun"];
-
-/** Makes the next `parties` workers wait for each other before they start (map_worker.ts). */
-function startBarrier(seg: Segment, parties: number): void {
-  SharedArray.create(seg, "go", i32, 2).set(0, parties);
-}
 
 test(
   "map: 4 processes (2 Deno, 2 Bun) write disjoint key sets: every key holds its writer's last value",

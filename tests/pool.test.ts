@@ -1,28 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { f64, i32, ObjectPool, Segment, SharedArray, ShmError, Stack, string, struct, u32, u8 } from "../mod.ts";
+import { f64, i32, ObjectPool, Segment, SharedArray, Stack, string, struct, u32, u8 } from "../mod.ts";
 import { _setPoolPositions } from "../src/pool.ts";
 import { test, uniqueName } from "./harness.ts";
+import { codeOf as code } from "./helpers/errors.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run, type Runtime, start } from "./helpers/procs.ts";
 
 const WORKER = new URL("./workers/pool_worker.ts", import.meta.url);
 
-function withSegment(tag: string, fn: (seg: Segment, name: string) => unknown): () => Promise<void> {
-  return async () => {
-    const name = uniqueName(tag);
-    const seg = Segment.create(name, { size: 1 << 22 });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.close();
-      Segment.unlink(name);
-    }
-  };
-}
-
-function code(e: unknown): string | undefined {
-  return e instanceof ShmError ? e.code : undefined;
-}
+const withSegment = (tag: string, fn: SegmentBody) => segmentTest(tag, 1 << 22, fn);
 
 test("ObjectPool: acquire until exhausted, release, reuse", withSegment("p-basic", (seg) => {
   const p = ObjectPool.create(seg, "p", f64, 3);

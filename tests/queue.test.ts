@@ -1,28 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { f64, i64AsNumber, Queue, Segment, SharedAtomic, ShmError, SpscQueue, Stack, string, struct, u32, u8 } from "../mod.ts";
+import { f64, i64AsNumber, Queue, Segment, SharedAtomic, SpscQueue, Stack, string, struct, u32, u8 } from "../mod.ts";
 import { _setQueuePositions } from "../src/queue.ts";
 import { test, uniqueName } from "./harness.ts";
+import { codeOf as code } from "./helpers/errors.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, type Runtime, start } from "./helpers/procs.ts";
 
 const WORKER = new URL("./workers/queue_worker.ts", import.meta.url);
 
-function withSegment(tag: string, fn: (seg: Segment, name: string) => unknown, size = 1 << 22): () => Promise<void> {
-  return async () => {
-    const name = uniqueName(tag);
-    const seg = Segment.create(name, { size });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.close();
-      Segment.unlink(name);
-    }
-  };
-}
-
-function code(e: unknown): string | undefined {
-  return e instanceof ShmError ? e.code : undefined;
-}
+const withSegment = (tag: string, fn: SegmentBody, size = 1 << 22) => segmentTest(tag, size, fn);
 
 const kinds = [
   ["Queue", Queue],

@@ -5,34 +5,14 @@ import { f64, i32, string, struct, u32, u8 } from "../src/elements.ts";
 import { SharedAtomic } from "../src/atomic.ts";
 import { SharedArray } from "../src/array.ts";
 import { _ringTesting, RingBuffer } from "../src/ring_buffer.ts";
-import { ShmError } from "../src/errors.ts";
 import { test, uniqueName } from "./harness.ts";
+import { code } from "./helpers/errors.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, runAll } from "./helpers/procs.ts";
 
 const worker = new URL("./workers/ring_worker.ts", import.meta.url);
 
-function withSegment(fn: (seg: Segment, name: string) => unknown, size = 1 << 20) {
-  return async () => {
-    const name = uniqueName("ring");
-    const seg = Segment.create(name, { size });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.close();
-      Segment.unlink(name);
-    }
-  };
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ShmError) return e.code;
-    throw e;
-  }
-  return "no error";
-}
+const withSegment = (fn: SegmentBody, size = 1 << 20) => segmentTest("ring", size, fn);
 
 const Point = struct({ x: f64, y: f64, id: u32 });
 

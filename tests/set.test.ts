@@ -1,33 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { i32, Segment, SharedArray, SharedMap, SharedSet, ShmError, string, struct, u16, u32 } from "../mod.ts";
-import { test, uniqueName } from "./harness.ts";
+import { SharedMap, SharedSet, string, struct, u16, u32 } from "../mod.ts";
+import { test } from "./harness.ts";
+import { startBarrier } from "./helpers/barrier.ts";
+import { code } from "./helpers/errors.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 
 const WORKER = new URL("./workers/map_worker.ts", import.meta.url);
 
-function withSegment(size: number, fn: (seg: Segment, name: string) => unknown): () => Promise<void> {
-  return async () => {
-    const name = uniqueName("set");
-    const seg = Segment.create(name, { size });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.close();
-      Segment.unlink(name);
-    }
-  };
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ShmError) return e.code;
-    throw e;
-  }
-  return "no error";
-}
+const withSegment = (size: number, fn: SegmentBody) => segmentTest("set", size, fn);
 
 test(
   "set: add/has/delete/size/clear/iteration",
@@ -111,11 +93,6 @@ test(
 );
 
 const MIX: Runtime[] = ["deno", "bun", "deno", "bun"];
-
-/** Makes the next `parties` workers wait for each other before they start (map_worker.ts). */
-function startBarrier(seg: Segment, parties: number): void {
-  SharedArray.create(seg, "go", i32, 2).set(0, parties);
-}
 
 test(
   "set: 4 processes (2 Deno, 2 Bun) add the same keys: each key is added exactly once",

@@ -11,30 +11,21 @@ import {
   Mutex,
   Once,
   RWLock,
-  Segment,
   Semaphore,
   SharedArray,
   SharedEvent,
   ShmError,
   u32,
 } from "../mod.ts";
-import { runtime, test, uniqueName } from "./harness.ts";
+import { runtime, test } from "./harness.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run, type Runtime, start } from "./helpers/procs.ts";
 
 const WORKER = new URL("./workers/sync_worker.ts", import.meta.url);
 const other: Runtime = runtime === "deno" ? "bun" : "deno";
 
-function withSegment(tag: string, fn: (seg: Segment, name: string) => unknown) {
-  return async () => {
-    const name = uniqueName(tag);
-    const seg = Segment.create(name, { size: 1 << 20 });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.unlink();
-      seg.close();
-    }
-  };
+function withSegment(tag: string, fn: SegmentBody) {
+  return segmentTest(tag, 1 << 20, fn, { unlinkFirst: true });
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {

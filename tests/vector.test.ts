@@ -1,39 +1,18 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Segment } from "../src/segment.ts";
 import { f64, i32, string, u8 } from "../src/elements.ts";
 import { SharedAtomic } from "../src/atomic.ts";
 import { RingBuffer } from "../src/ring_buffer.ts";
 import { Vector } from "../src/vector.ts";
-import { ShmError } from "../src/errors.ts";
-import { test, uniqueName } from "./harness.ts";
+import { test } from "./harness.ts";
+import { code } from "./helpers/errors.ts";
+import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run } from "./helpers/procs.ts";
 import { Rec, rec, whole } from "./workers/vector_rec.ts";
 
 const worker = new URL("./workers/vector_worker.ts", import.meta.url);
 
-function withSegment(fn: (seg: Segment, name: string) => unknown, size = 1 << 22) {
-  return async () => {
-    const name = uniqueName("vec");
-    const seg = Segment.create(name, { size });
-    try {
-      await fn(seg, name);
-    } finally {
-      seg.close();
-      Segment.unlink(name);
-    }
-  };
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ShmError) return e.code;
-    throw e;
-  }
-  return "no error";
-}
+const withSegment = (fn: SegmentBody, size = 1 << 22) => segmentTest("vec", size, fn);
 
 test("vector: push returns the index; get, length, iteration, toArray, view", withSegment((seg) => {
   const v = Vector.create(seg, "v", f64, 5);

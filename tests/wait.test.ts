@@ -5,26 +5,20 @@
  */
 import assert from "node:assert/strict";
 import process from "node:process";
-import { i32, Segment, SharedArray, ShmError } from "../mod.ts";
+import { i32, type Segment, SharedArray, ShmError } from "../mod.ts";
 import { notify, waiterCount, waitFor, waitForAsync } from "../src/wait.ts";
-import { flag, runtime, test, uniqueName } from "./harness.ts";
+import { flag, runtime, test } from "./harness.ts";
+import { segmentTest } from "./helpers/segments.ts";
 import { lastJson, type Runtime, start } from "./helpers/procs.ts";
 
 const WORKER = new URL("./workers/sync_worker.ts", import.meta.url);
 
 /** A segment with an i32 array "ec": [0] seq, [1] waiters, [2] flag the poll reads. */
 function setup(fn: (seg: Segment, name: string, at: number, v: Int32Array) => unknown) {
-  return async () => {
-    const name = uniqueName("wait");
-    const seg = Segment.create(name, { size: 1 << 16 });
-    try {
-      const ec = SharedArray.create(seg, "ec", i32, 4);
-      await fn(seg, name, ec.offset + 64, ec.view() as Int32Array);
-    } finally {
-      seg.unlink();
-      seg.close();
-    }
-  };
+  return segmentTest("wait", 1 << 16, (seg, name) => {
+    const ec = SharedArray.create(seg, "ec", i32, 4);
+    return fn(seg, name, ec.offset + 64, ec.view() as Int32Array);
+  }, { unlinkFirst: true });
 }
 
 const flagOf = (v: Int32Array) => () => (Atomics.load(v, 2) !== 0 ? Atomics.load(v, 2) : undefined);

@@ -9,11 +9,7 @@
  *   spsc-pop <seg> <n>                        print "ready", popAsync n values from SpscQueue "spsc"
  */
 import { BroadcastRing, ObjectPool, Queue, Segment, SpscQueue, u32 } from "../../mod.ts";
-
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-const runtime = g.Deno ? "deno" : "bun";
+import { args as argv, exit, runtime } from "../helpers/worker.ts";
 
 const [mode, segName, ...rest] = argv;
 const seg = Segment.open(segName);
@@ -75,4 +71,4 @@ switch (mode) {
     throw new Error(`unknown mode ${mode}`);
 }
 seg.close();
-g.Deno ? g.Deno.exit(0) : g.process.exit(0);
+exit(0);

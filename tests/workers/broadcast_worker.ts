@@ -16,14 +16,9 @@ import { i32 } from "../../src/elements.ts";
 import { msg, Msg, whole } from "./broadcast_msg.ts";
 import { SharedAtomic } from "../../src/atomic.ts";
 import { BroadcastRing } from "../../src/broadcast.ts";
+import { args as argv, sleep } from "../helpers/worker.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const [mode, segName, ringName] = argv;
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 
 const seg = Segment.open(segName);
 const ring = BroadcastRing.open(seg, ringName, Msg);

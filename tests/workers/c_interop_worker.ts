@@ -6,27 +6,21 @@
  * Prints one JSON line.
  */
 import { i32, i64AsNumber, Segment, SharedAtomic } from "../../mod.ts";
+import { arriveAndWait } from "../helpers/barrier.ts";
+import { args, runtime } from "../helpers/worker.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const [mode, segName, count32, count64, barrier, parties, times] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const [mode, segName, count32, count64, barrier, parties, times] = args;
 if (mode !== "add") throw new Error(`c_interop_worker: unknown mode ${mode}`);
 
 const seg = Segment.open(segName);
 const c32 = SharedAtomic.open(seg, count32, i32);
 const c64 = SharedAtomic.open(seg, count64, i64AsNumber);
 const go = SharedAtomic.open(seg, barrier, i32);
-const nap = new Int32Array(new SharedArrayBuffer(4));
-go.add(1);
-const deadline = Date.now() + 20_000;
-while (go.load() < Number(parties)) {
-  if (Date.now() > deadline) throw new Error(`barrier: only ${go.load()} of ${parties} arrived`);
-  Atomics.wait(nap, 0, 0, 0.1);
-}
+arriveAndWait(go, Number(parties), 20_000, 0.1);
 const t0 = performance.now();
 for (let i = 0, n = Number(times); i < n; i++) {
   c32.add(1);
   c64.add(1);
 }
-console.log(JSON.stringify({ runtime: g.Deno ? "deno" : "bun", ms: Math.round(performance.now() - t0) }));
+console.log(JSON.stringify({ runtime, ms: Math.round(performance.now() - t0) }));
 seg.close();

@@ -41,33 +41,11 @@ import { lockMeta } from "../../src/meta_lock.ts";
 import { me } from "../../src/process.ts";
 import * as table from "../../src/table.ts";
 import type { Geometry } from "../../src/table.ts";
-
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-const runtime = g.Deno ? "deno" : "bun";
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function sleep(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
+import { arriveAndWait as barrier } from "../helpers/barrier.ts";
+import { args as argv, forever, runtime, sleep } from "../helpers/worker.ts";
 
 function report(value: unknown): void {
   console.log(JSON.stringify(value));
-}
-
-function forever(): void {
-  setInterval(() => {}, 1 << 30);
-}
-
-/** Spins (with short sleeps) until `a` reaches `n`, or fails after `ms`. */
-function barrier(a: SharedAtomic<number>, n: number, ms = 30_000): void {
-  a.add(1);
-  const deadline = Date.now() + ms;
-  while (a.load() < n) {
-    if (Date.now() > deadline) throw new Error(`barrier: only ${a.load()} of ${n} processes arrived`);
-    sleep(1);
-  }
 }
 
 /** xorshift32, seeded: reproducible pseudo-random choices. */
@@ -123,6 +101,25 @@ function readStructs(seg: string): void {
   report({ runtime, read });
 }
 
+/** Adds 1 to `c` `iters` times, with add() or (`cas`) a compare-exchange loop; returns the failed exchanges. */
+function countUp(c: SharedAtomic<number>, iters: number, cas: boolean): number {
+  let retries = 0;
+  if (!cas) {
+    for (let i = 0; i < iters; i++) c.add(1);
+  } else {
+    for (let i = 0; i < iters; i++) {
+      let v = c.load();
+      for (;;) {
+        const found = c.compareExchange(v, v + 1);
+        if (found === v) break;
+        v = found;
+        retries++;
+      }
+    }
+  }
+  return retries;
+}
+
 function atomic(seg: string, variant: string, iters: number, procs: number): void {
   const s = Segment.open(seg);
   const ready = SharedAtomic.open(s, "ready", i32);
@@ -132,36 +129,12 @@ function atomic(seg: string, variant: string, iters: number, procs: number): voi
     const c = SharedAtomic.open(s, "c32", i32);
     barrier(ready, procs);
     t0 = Date.now();
-    if (variant === "add") {
-      for (let i = 0; i < iters; i++) c.add(1);
-    } else {
-      for (let i = 0; i < iters; i++) {
-        let v = c.load();
-        for (;;) {
-          const found = c.compareExchange(v, v + 1);
-          if (found === v) break;
-          v = found;
-          retries++;
-        }
-      }
-    }
+    retries = countUp(c, iters, variant === "cas");
   } else if (variant === "add64" || variant === "cas64") {
     const c = SharedAtomic.open(s, "c64", i64AsNumber);
     barrier(ready, procs);
     t0 = Date.now();
-    if (variant === "add64") {
-      for (let i = 0; i < iters; i++) c.add(1);
-    } else {
-      for (let i = 0; i < iters; i++) {
-        let v = c.load();
-        for (;;) {
-          const found = c.compareExchange(v, v + 1);
-          if (found === v) break;
-          v = found;
-          retries++;
-        }
-      }
-    }
+    retries = countUp(c, iters, variant === "cas64");
   } else if (variant === "addbig") {
     const c = SharedAtomic.open(s, "cbig", i64);
     barrier(ready, procs);

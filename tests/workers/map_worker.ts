@@ -2,9 +2,10 @@
  * Child process for tests/map.test.ts and tests/set.test.ts (runs under Deno or Bun).
  * Usage: map_worker.ts <mode> <segment> <structure> [args...]; prints one JSON line.
  */
-import { f64, i32, Segment, SharedArray, SharedMap, SharedSet, struct, u32 } from "../../mod.ts";
+import { f64, i32, Segment, SharedMap, SharedSet, struct, u32 } from "../../mod.ts";
+import { joinStartBarrier } from "../helpers/barrier.ts";
+import { args } from "../helpers/worker.ts";
 
-const args: string[] = (globalThis as any).Deno ? (globalThis as any).Deno.args : (globalThis as any).process.argv.slice(2);
 const [mode, segName, name, ...rest] = args;
 const nums = rest.map(Number);
 
@@ -20,13 +21,7 @@ const out = (v: Record<string, unknown>) => console.log(JSON.stringify({ ...v, m
 
 // Start barrier: when the parent made a "go" array [parties, arrived], wait until every
 // worker has started, so that the workers really run at the same time.
-if (seg.has("go")) {
-  const go = SharedArray.open(seg, "go", i32).view() as Int32Array;
-  Atomics.add(go, 1, 1);
-  const nap = new Int32Array(new SharedArrayBuffer(4));
-  while (Atomics.load(go, 1) < go[0]) Atomics.wait(nap, 0, 0, 1);
-  t0 = performance.now();
-}
+if (joinStartBarrier(seg)) t0 = performance.now();
 
 switch (mode) {
   case "disjoint": {
@@ -134,18 +129,18 @@ switch (mode) {
     break;
   }
   case "hold-update": {
-    // Locks key `k` with a set whose value blocks half-way through being written (the
-    // getter of its second field spins forever the second time it is read: the first
-    // read is validation, the second the real write), then waits to be killed.
+    // Locks key `k` with a set whose value blocks inside the write, with the slot lock
+    // held: struct writes read each field exactly once, so the getter of its second
+    // field spins forever on that read, and the process waits there to be killed.
     const [k] = nums;
     const m = SharedMap.open(seg, name, u32, Tag);
     let reads = 0;
     const value = {
       writer: 666,
       get round(): number {
-        if (++reads === 2) {
+        if (++reads === 1) {
           console.log("holding");
-          for (;;) { /* killed here, slot lock held, value half-written */ }
+          for (;;) { /* killed here, with the slot lock held */ }
         }
         return 666;
       },

@@ -6,10 +6,8 @@
  * slot, spins re-checking it, then unclaims and releases. Prints one JSON line.
  */
 import { f64, i32, ObjectPool, Segment, SharedArray } from "../../mod.ts";
+import { args, exit } from "../helpers/worker.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const [segName, pName, idArg, nArg] = args;
 const seg = Segment.open(segName);
 const pool = ObjectPool.open(seg, pName, f64);
@@ -19,8 +17,7 @@ if (idArg === "hold") {
   for (let i = 0; i < Number(nArg); i++) held.push(pool.acquire());
   console.log(JSON.stringify({ held }));
   // Exit without releasing: the test reclaims these slots from the dead process.
-  // deno-lint-ignore no-explicit-any
-  (g.Deno ? g.Deno : (g.process as any)).exit(0);
+  exit(0);
 }
 
 const id = Number(idArg);

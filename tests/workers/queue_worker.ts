@@ -8,10 +8,8 @@
  * Prints one JSON line.
  */
 import { Queue, Segment, SharedAtomic, SpscQueue, u32 } from "../../mod.ts";
+import { args } from "../helpers/worker.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const [segName, qName, role, a, b, variant] = args;
 const seg = Segment.open(segName);
 const q = variant === "spsc" ? SpscQueue.open(seg, qName, u32) : Queue.open(seg, qName, u32);

@@ -13,10 +13,8 @@ import { Segment } from "../../src/segment.ts";
 import { f64, i32, struct, u32 } from "../../src/elements.ts";
 import { SharedAtomic } from "../../src/atomic.ts";
 import { RingBuffer } from "../../src/ring_buffer.ts";
+import { args as argv } from "../helpers/worker.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const [mode, segName, ringName] = argv;
 
 const Sample = struct({ seq: u32, neg: i32, half: f64, check: u32 });

@@ -5,10 +5,8 @@
  * and reports what it popped per producer (count, sum, hash) as one JSON line.
  */
 import { Segment, Stack, u32 } from "../../mod.ts";
+import { args } from "../helpers/worker.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const [segName, sName, idArg, countArg, producersArg] = args;
 const id = Number(idArg);
 const count = Number(countArg);

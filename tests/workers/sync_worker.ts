@@ -34,19 +34,10 @@ import {
   u32,
 } from "../../mod.ts";
 import { waitFor, waitForAsync } from "../../src/wait.ts";
-
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-const runtime = g.Deno ? "deno" : "bun";
-const pid: number = g.Deno ? g.Deno.pid : g.process.pid;
+import { args as argv, exit, forever, pid, runtime } from "../helpers/worker.ts";
 
 function report(value: unknown): void {
   console.log(JSON.stringify({ runtime, pid, ...(value as object) }));
-}
-
-function forever(): void {
-  setInterval(() => {}, 1 << 30);
 }
 
 const [mode, segName, ...rest] = argv;
@@ -252,4 +243,4 @@ switch (mode) {
     throw new Error(`unknown mode ${mode}`);
 }
 seg.close();
-g.Deno ? g.Deno.exit(0) : g.process.exit(0);
+exit(0);

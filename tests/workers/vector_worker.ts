@@ -11,10 +11,8 @@ import { i32 } from "../../src/elements.ts";
 import { SharedAtomic } from "../../src/atomic.ts";
 import { Vector } from "../../src/vector.ts";
 import { Rec, rec, whole } from "./vector_rec.ts";
+import { args as argv } from "../helpers/worker.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const [mode, segName, vecName] = argv;
 const seg = Segment.open(segName);
 const v = Vector.open(seg, vecName, Rec);
