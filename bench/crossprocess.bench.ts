@@ -1,221 +1,297 @@
 /**
- * Cross-process throughput: a producer child process (this runtime, then the other
- * one when it is installed) sends 8-byte messages (f64 0, 1, 2, ...) and this process
- * consumes them, through Queue, SpscQueue and RingBuffer, and through a Unix domain
- * socket (node:net, which both runtimes provide) as the baseline, in the same run and
- * with the same number of messages.
+ * Cross-process throughput, on mitata: a producer child process (this runtime, then
+ * the other one when its executable is found: SHMKIT_DENO / SHMKIT_BUN, else PATH)
+ * sends 8-byte messages (f64) and this process consumes them, through Queue,
+ * SpscQueue and RingBuffer, and through a Unix domain socket (node:net, which both
+ * runtimes provide) as the baseline, in the same run.
  *
- * Each structure and the socket run one message per call and 64 per call (pushBulk /
- * popBulk; 64 messages per socket write). The child sends ROUNDS x COUNT messages;
- * rates are messages per second per round (first round timed from the first message,
- * so process start-up is excluded), best and median of the rounds. Both sides spin
- * (the consumer polls tryPop, the producer retries while full), so on a 2-core machine
- * each process has a core; the socket consumer sleeps in the event loop instead.
+ * Each benchmark has its own long-lived producer child (bench/crossprocess_producer.ts),
+ * started before and stopped after it. ONE iteration = ONE batch of BATCH messages:
+ * this process requests batch k (through a request Queue, or on the socket), the child
+ * sends k*BATCH ... k*BATCH + BATCH - 1, and the iteration ends when all BATCH have
+ * arrived; it checks the count and the exact sum. So the time per iteration includes
+ * one request hop, and msgs/s = BATCH / mitata's average time per iteration.
+ *
+ * Two summaries per producer runtime: one message per call (tryPush/tryPop, one socket
+ * write per message) against the socket with 1 message per write, and PER_CALL
+ * messages per call (pushBulk/popBulk) against the socket with PER_CALL per write.
+ * The shm consumers spin (tryPop / popBulk in a loop) and the producer retries while
+ * the structure is full, so on a 2-core machine each process has a core; the socket
+ * consumer sleeps in the event loop instead.
  *
  *   deno run -A bench/crossprocess.bench.ts    |    bun bench/crossprocess.bench.ts
- *   (SHMKIT_XBENCH_COUNT / SHMKIT_XBENCH_ROUNDS override the message count / rounds.)
+ *   (SHMKIT_XBENCH_BATCH overrides the messages per iteration.)
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, unlinkSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
+import process from "node:process";
+import { bench, group, run, summary } from "mitata";
 import { f64, Queue, RingBuffer, Segment, SpscQueue } from "../mod.ts";
-import { benchSegmentName, runtime } from "./common.ts";
+import { benchSegmentName, env, executable, other, type Runtime, runtime, scriptArgv, self } from "./common.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const env = (k: string): string | undefined => (g.Deno ? g.Deno.env.get(k) : g.process.env[k]);
-const COUNT = Number(env("SHMKIT_XBENCH_COUNT") ?? 500_000);
-const ROUNDS = Number(env("SHMKIT_XBENCH_ROUNDS") ?? 3);
-const TOTAL = COUNT * ROUNDS;
+const BATCH = Number(env("SHMKIT_XBENCH_BATCH") ?? 10_000);
 const CAP = 4096;
-const BATCH = 64;
-const CHECKSUM = (TOTAL * (TOTAL - 1)) / 2; // exact: TOTAL stays far below 2^26
+const PER_CALL = 64;
+/** No progress for this long means the producer is gone: fail instead of hanging. */
+const STALL_MS = 10_000;
 
-const self: "deno" | "bun" = g.Bun ? "bun" : "deno";
 const script = decodeURIComponent(new URL("./crossprocess_producer.ts", import.meta.url).pathname);
-
-/** Executable of `rt`: this process's own, SHMKIT_DENO/SHMKIT_BUN (scripts/setup.sh), else a PATH lookup. */
-function executable(rt: "deno" | "bun"): string | undefined {
-  if (rt === self) return g.Deno ? g.Deno.execPath() : g.process.execPath;
-  const fromEnv = env(rt === "deno" ? "SHMKIT_DENO" : "SHMKIT_BUN");
-  if (fromEnv && existsSync(fromEnv)) return fromEnv;
-  for (const dir of (env("PATH") ?? "").split(":")) {
-    if (dir && existsSync(`${dir}/${rt}`)) return `${dir}/${rt}`;
-  }
-  return undefined;
-}
-
-function startChild(rt: "deno" | "bun", args: string[]): Promise<number | null> {
-  const exe = executable(rt)!;
-  const argv = rt === "deno" ? ["run", "-A", "--quiet", script, ...args] : [script, ...args];
-  const child = spawn(exe, argv, { stdio: ["ignore", "inherit", "inherit"] });
-  return new Promise((resolve) => child.on("close", (code: number | null) => resolve(code)));
-}
-
-/** Per-round rates (msgs/s) from the times at which messages 1, COUNT, 2 COUNT, ... arrived. */
-function rates(marks: number[]): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const n = r === 0 ? COUNT - 1 : COUNT;
-    out.push(n / ((marks[r + 1] - marks[r]) / 1000));
-  }
-  return out;
-}
-
-/** Spins until `done` or no progress for 30 s (the producer died): the event loop is blocked meanwhile. */
-function stalled(last: number): boolean {
-  return performance.now() - last > 30_000;
-}
-
-type Kind = "queue" | "spsc" | "ring";
-
-/** Consumes TOTAL messages from a fresh structure fed by a child of runtime `rt`. */
-async function shm(rt: "deno" | "bun", seg: Segment, segName: string, kind: Kind, batch: number): Promise<number[]> {
-  const name = `${kind}-${rt}-${batch}`;
-  const s = kind === "ring"
-    ? RingBuffer.create(seg, name, f64, CAP)
-    : kind === "spsc"
-    ? SpscQueue.create(seg, name, f64, CAP)
-    : Queue.create(seg, name, f64, CAP);
-  const exited = startChild(rt, ["shm", segName, name, kind, String(TOTAL), String(batch)]);
-  const marks: number[] = [];
-  let got = 0;
-  let sum = 0;
-  let last = performance.now();
-  let polls = 0;
-  if (batch === 1) {
-    const q = s as Queue<number> | SpscQueue<number> | RingBuffer<number>;
-    while (got < TOTAL) {
-      const v = q.tryPop();
-      if (v === undefined) {
-        if ((++polls & 0xfffff) === 0 && stalled(last)) throw new Error(`${name}: producer stalled at ${got}`);
-        continue;
-      }
-      sum += v;
-      got++;
-      if (got === 1 || got % COUNT === 0) last = marks[marks.length] = performance.now();
-    }
-  } else if (kind === "ring") {
-    const r = s as RingBuffer<number>;
-    const out = new Float64Array(batch);
-    while (got < TOTAL) {
-      const n = r.popBulk(out);
-      if (n === 0) {
-        if ((++polls & 0xfffff) === 0 && stalled(last)) throw new Error(`${name}: producer stalled at ${got}`);
-        continue;
-      }
-      for (let i = 0; i < n; i++) {
-        sum += out[i];
-        got++;
-        if (got === 1 || got % COUNT === 0) last = marks[marks.length] = performance.now();
-      }
-    }
-  } else {
-    const q = s as Queue<number> | SpscQueue<number>;
-    const out: number[] = [];
-    while (got < TOTAL) {
-      out.length = 0;
-      q.popBulk(batch, out);
-      const n = out.length;
-      if (n === 0) {
-        if ((++polls & 0xfffff) === 0 && stalled(last)) throw new Error(`${name}: producer stalled at ${got}`);
-        continue;
-      }
-      for (let i = 0; i < n; i++) {
-        sum += out[i];
-        got++;
-        if (got === 1 || got % COUNT === 0) last = marks[marks.length] = performance.now();
-      }
-    }
-  }
-  const code = await exited;
-  if (code !== 0) throw new Error(`${name}: producer exited with ${code}`);
-  if (sum !== CHECKSUM) throw new Error(`${name}: checksum ${sum}, expected ${CHECKSUM}`);
-  s.close();
-  return rates(marks);
-}
-
-/** Receives TOTAL messages over a Unix domain socket from a child of runtime `rt`. */
-async function socket(rt: "deno" | "bun", batch: number): Promise<number[]> {
-  const path = `/tmp/shmkit-bench-${g.Deno?.pid ?? g.process.pid}-${rt}-${batch}.sock`;
-  if (existsSync(path)) unlinkSync(path);
-  const marks: number[] = [];
-  let got = 0;
-  let sum = 0;
-  // Messages may straddle chunks: keep the partial tail and decode from an 8-aligned copy.
-  let scratch = new Uint8Array(1 << 16);
-  let pend = 0;
-  const finished = new Promise<void>((resolve, reject) => {
-    const server = createServer((conn: Socket) => {
-      conn.on("data", (chunk: Uint8Array) => {
-        const bytes = pend + chunk.length;
-        if (bytes > scratch.length) {
-          const bigger = new Uint8Array(Math.max(bytes, scratch.length * 2));
-          bigger.set(scratch.subarray(0, pend));
-          scratch = bigger;
-        }
-        scratch.set(chunk, pend);
-        const n = bytes >> 3;
-        const vals = new Float64Array(scratch.buffer, 0, n);
-        for (let i = 0; i < n; i++) {
-          sum += vals[i];
-          got++;
-          if (got === 1 || got % COUNT === 0) marks.push(performance.now());
-        }
-        pend = bytes & 7;
-        scratch.copyWithin(0, n << 3, bytes);
-      });
-      conn.on("end", () => {
-        server.close();
-        resolve();
-      });
-      conn.on("error", reject);
-    });
-    server.on("error", reject);
-    server.listen(path, () => {
-      startChild(rt, ["sock", path, String(TOTAL), String(batch)]).then((code) => {
-        if (code !== 0) reject(new Error(`socket producer exited with ${code}`));
-      });
-    });
-  });
-  await finished;
-  if (existsSync(path)) unlinkSync(path);
-  if (got !== TOTAL || sum !== CHECKSUM) throw new Error(`socket: got ${got} messages, checksum ${sum}, expected ${CHECKSUM}`);
-  return rates(marks);
-}
-
-const fmt = (r: number) => `${(r / 1e6).toFixed(2).padStart(7)} M/s`;
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+/** The exact sum of batch k: BATCH * k*BATCH + BATCH (BATCH - 1) / 2 (exact in f64 far beyond any run). */
+const expectedSum = (k: number) => BATCH * k * BATCH + (BATCH * (BATCH - 1)) / 2;
 
 const segName = benchSegmentName("xproc");
 Segment.unlink(segName);
 const seg = Segment.create(segName, { size: 16 << 20 });
-console.log(`${runtime}: consumer; ${ROUNDS} rounds x ${COUNT} 8-byte messages per case; capacity ${CAP}; best / median round`);
-try {
-  for (const rt of [self, self === "deno" ? "bun" : "deno"] as const) {
-    if (executable(rt) === undefined) {
-      console.log(`(no ${rt} executable found: skipping the ${rt} producer)`);
-      continue;
-    }
-    const rows: [string, number[]][] = [];
-    rows.push(["Unix socket, 1 msg per write (baseline)", await socket(rt, 1)]);
-    rows.push([`Unix socket, ${BATCH} msgs per write (baseline)`, await socket(rt, BATCH)]);
-    for (const [kind, label] of [["queue", "Queue (MPMC)"], ["spsc", "SpscQueue"], ["ring", "RingBuffer"]] as const) {
-      rows.push([`${label} tryPush/tryPop`, await shm(rt, seg, segName, kind, 1)]);
-      rows.push([`${label} pushBulk/popBulk ${BATCH}`, await shm(rt, seg, segName, kind, BATCH)]);
-    }
-    const sock1 = Math.max(...rows[0][1]);
-    const sockB = Math.max(...rows[1][1]);
-    console.log(`\nproducer: ${rt} child -> consumer: ${self} (this process)`);
-    console.log(`${"".padEnd(44)} ${"best".padStart(11)} ${"median".padStart(11)}   vs socket 1/write   vs socket ${BATCH}/write`);
-    for (const [label, r] of rows) {
-      const best = Math.max(...r);
-      console.log(
-        `${label.padEnd(44)} ${fmt(best)} ${fmt(median(r))}   ${(best / sock1).toFixed(1).padStart(8)}x   ${(best / sockB).toFixed(1).padStart(14)}x`,
-      );
-    }
+
+// ------------------------------------------------------------------ children
+
+const children = new Set<ChildProcess>();
+
+function startChild(rt: Runtime, args: string[]): ChildProcess {
+  const child = spawn(executable(rt)!, scriptArgv(rt, script, args), { stdio: ["ignore", "inherit", "inherit"] });
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  return child;
+}
+
+/** Waits for the child's exit (SIGKILL after 5 s) and fails unless it exited with 0. */
+async function stopped(child: ChildProcess, what: string): Promise<void> {
+  let code = child.exitCode;
+  if (code === null && child.signalCode === null) {
+    code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.on("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
   }
+  if (code !== 0) throw new Error(`${what}: producer exited with ${code}`);
+}
+
+function check(what: string, k: number, got: number, sum: number): void {
+  if (got !== BATCH || sum !== expectedSum(k)) {
+    throw new Error(`${what}: batch ${k}: got ${got} messages summing to ${sum}, expected ${BATCH} summing to ${expectedSum(k)}`);
+  }
+}
+
+// ------------------------------------------------------------------ benchmarks
+
+type Kind = "queue" | "spsc" | "ring";
+const LABELS: Record<Kind, string> = { queue: "Queue (MPMC)", spsc: "SpscQueue", ring: "RingBuffer" };
+let serial = 0;
+
+/** Consumes batches from a fresh structure fed by a child of runtime `rt`, `perCall` messages per call. */
+function shmBench(rt: Runtime, kind: Kind, perCall: number): string {
+  const label = perCall === 1 ? `${LABELS[kind]} tryPush/tryPop` : `${LABELS[kind]} pushBulk/popBulk ${perCall}`;
+  bench(label, async function* () {
+    const id = serial++;
+    const name = `${kind}-${id}`;
+    const req = Queue.create(seg, `req-${id}`, f64, 4);
+    const s = kind === "ring"
+      ? RingBuffer.create(seg, name, f64, CAP)
+      : kind === "spsc"
+      ? SpscQueue.create(seg, name, f64, CAP)
+      : Queue.create(seg, name, f64, CAP);
+    const child = startChild(rt, ["shm", segName, name, kind, String(BATCH), String(perCall), req.name]);
+    let k = 0;
+    let t0 = 0;
+    let polls = 0;
+    /** Called on an empty poll: fails after STALL_MS without the batch completing (the event loop is blocked meanwhile). */
+    const empty = (got: number) => {
+      if ((++polls & 0xfffff) === 0 && performance.now() - t0 > STALL_MS) {
+        throw new Error(
+          `${label}: batch ${k} stalled at ${got} of ${BATCH} (producer ${child.exitCode === null ? "running" : "gone"})`,
+        );
+      }
+    };
+    if (perCall === 1) {
+      const q = s as Queue<number> | SpscQueue<number> | RingBuffer<number>;
+      yield () => {
+        req.push(++k);
+        t0 = performance.now();
+        let got = 0;
+        let sum = 0;
+        while (got < BATCH) {
+          const v = q.tryPop();
+          if (v === undefined) {
+            empty(got);
+            continue;
+          }
+          sum += v;
+          got++;
+        }
+        check(label, k, got, sum);
+      };
+    } else if (kind === "ring") {
+      const r = s as RingBuffer<number>;
+      const out = new Float64Array(perCall);
+      yield () => {
+        req.push(++k);
+        t0 = performance.now();
+        let got = 0;
+        let sum = 0;
+        while (got < BATCH) {
+          // Never ask for more than the batch holds: a pop past it would wait for batch k + 1.
+          const n = r.popBulk(BATCH - got >= perCall ? out : out.subarray(0, BATCH - got));
+          if (n === 0) {
+            empty(got);
+            continue;
+          }
+          for (let i = 0; i < n; i++) sum += out[i];
+          got += n;
+        }
+        check(label, k, got, sum);
+      };
+    } else {
+      const q = s as Queue<number> | SpscQueue<number>;
+      const out: number[] = [];
+      yield () => {
+        req.push(++k);
+        t0 = performance.now();
+        let got = 0;
+        let sum = 0;
+        while (got < BATCH) {
+          out.length = 0;
+          q.popBulk(Math.min(perCall, BATCH - got), out);
+          const n = out.length;
+          if (n === 0) {
+            empty(got);
+            continue;
+          }
+          for (let i = 0; i < n; i++) sum += out[i];
+          got += n;
+        }
+        check(label, k, got, sum);
+      };
+    }
+    req.push(-1);
+    await stopped(child, label);
+    if (s.size !== 0) throw new Error(`${label}: ${s.size} messages left over`);
+    req.close();
+    s.close();
+  });
+  return label;
+}
+
+/** Receives batches over a Unix domain socket from a child of runtime `rt`, `perCall` messages per write. */
+function socketBench(rt: Runtime, perCall: number): string {
+  const label = `Unix socket, ${perCall} msg${perCall === 1 ? "" : "s"} per write`;
+  bench(label, async function* () {
+    const path = `/tmp/shmkit-bench-${process.pid}-${serial++}.sock`;
+    if (existsSync(path)) unlinkSync(path);
+    let got = 0;
+    let sum = 0;
+    let k = 0;
+    let done: (() => void) | undefined;
+    let failed: ((e: Error) => void) | undefined;
+    const fail = (e: Error) => (failed ? failed(e) : console.error(e));
+    // Messages may straddle chunks: keep the partial tail and decode from an 8-aligned copy.
+    let scratch = new Uint8Array(1 << 16);
+    let pend = 0;
+    const onData = (chunk: Uint8Array) => {
+      const bytes = pend + chunk.length;
+      if (bytes > scratch.length) {
+        const bigger = new Uint8Array(Math.max(bytes, scratch.length * 2));
+        bigger.set(scratch.subarray(0, pend));
+        scratch = bigger;
+      }
+      scratch.set(chunk, pend);
+      const n = bytes >> 3;
+      const vals = new Float64Array(scratch.buffer, 0, n);
+      for (let i = 0; i < n; i++) sum += vals[i];
+      got += n;
+      pend = bytes & 7;
+      scratch.copyWithin(0, n << 3, bytes);
+      if (got > BATCH) fail(new Error(`${label}: batch ${k}: ${got} messages, more than ${BATCH}`));
+      else if (got === BATCH && pend === 0) done?.();
+    };
+    const server = createServer();
+    let child!: ChildProcess;
+    const conn = await new Promise<Socket>((resolve, reject) => {
+      server.on("connection", (c: Socket) => resolve(c));
+      server.on("error", reject);
+      server.listen(path, () => {
+        child = startChild(rt, ["sock", path, String(BATCH), String(perCall)]);
+        child.on("exit", (code) => {
+          reject(new Error(`${label}: producer exited with ${code} before connecting`));
+          if (code !== 0) fail(new Error(`${label}: producer exited with ${code}`));
+        });
+      });
+    });
+    server.close(); // no more connections; `conn` stays open
+    conn.on("data", onData);
+    conn.on("error", (e: Error) => fail(e));
+    const request = new Float64Array(1);
+    const requestBytes = new Uint8Array(request.buffer); // reused: the previous request was answered, so it was flushed
+    yield async () => {
+      got = 0;
+      sum = 0;
+      request[0] = ++k;
+      await new Promise<void>((resolve, reject) => {
+        done = resolve;
+        failed = reject;
+        conn.write(requestBytes);
+      });
+      done = failed = undefined;
+      check(label, k, got, sum);
+    };
+    conn.end();
+    await stopped(child, label);
+    if (existsSync(path)) unlinkSync(path);
+  }).baseline(true);
+  return label;
+}
+
+// ------------------------------------------------------------------ main
+
+console.log(`${runtime}: consumer; one iteration = one batch of ${BATCH} 8-byte messages from a producer child, capacity ${CAP}`);
+/** Per summary: its baseline's label, then the other labels, in the order mitata runs them. */
+const layout: { title: string; labels: string[] }[] = [];
+for (const rt of [self, other]) {
+  if (executable(rt) === undefined) {
+    console.log(`(no ${rt} executable found: skipping the ${rt} producer; set SHMKIT_${rt.toUpperCase()} or PATH)`);
+    continue;
+  }
+  for (const perCall of [1, PER_CALL]) {
+    const per = perCall === 1 ? "1 message" : `${perCall} messages`;
+    const title = `producer: ${rt} child -> consumer: ${self} (this process), ${per} per call`;
+    const labels: string[] = [];
+    summary(() => {
+      group(title, () => {
+        labels.push(socketBench(rt, perCall)); // the baseline
+        for (const kind of ["queue", "spsc", "ring"] as const) labels.push(shmBench(rt, kind, perCall));
+      });
+    });
+    layout.push({ title, labels });
+  }
+}
+
+let code = 0;
+try {
+  const { benchmarks } = await run({ throw: true });
+  // mitata reports time per iteration; turn its average into messages per second.
+  console.log(`\nthroughput = ${BATCH} messages / mitata's avg time per iteration (request hop included)`);
+  let i = 0;
+  for (const { title, labels } of layout) {
+    const rate = labels.map((label) => {
+      const b = benchmarks[i++];
+      if (b.alias !== label) throw new Error(`results out of order: ${b.alias} where ${label} was expected`);
+      return BATCH / (b.runs[0].stats!.avg / 1e9);
+    });
+    console.log(`\n${title}`);
+    labels.forEach((label, j) => {
+      const ratio = j === 0 ? "baseline" : `${(rate[j] / rate[0]).toFixed(1)}x socket`;
+      console.log(`  ${label.padEnd(36)} ${(rate[j] / 1e6).toFixed(2).padStart(8)} M msgs/s   ${ratio}`);
+    });
+  }
+} catch (e) {
+  console.error(e);
+  code = 1;
 } finally {
+  for (const c of children) c.kill("SIGKILL");
   seg.close();
   Segment.unlink(segName);
 }
+process.exit(code);

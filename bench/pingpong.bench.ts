@@ -1,223 +1,299 @@
 /**
- * Cross-process ping-pong round-trip latency: this process and a child of the same
- * runtime bounce a counter through shared memory, waiting by
+ * Cross-process ping-pong round-trip latency, on mitata. Each benchmark has its own
+ * long-lived echo child (bench/pingpong_echo.ts; this runtime, then the other one when
+ * its executable is found: SHMKIT_DENO / SHMKIT_BUN, else PATH), started before and
+ * stopped after that benchmark. ONE iteration is ONE verified round trip: send the
+ * counter n, wait until the child echoes exactly n (a loop that does not really go
+ * through the other process cannot finish). Waiting by
  *   - spin:            polling the word only (burns a core on each side),
  *   - spin-then-park:  shmkit's blocking default (up to DEFAULT_SPIN polls or
  *                      SPIN_LIMIT_US = 50 µs, longer than one futex wake-up), then the futex,
  *   - short-spin-then-park: ASYNC_SPIN = 128 polls (a few µs, shorter than a wake-up), then the futex,
  *   - park-only:       registering and parking on the futex at once (spin = 0),
  *   - park-only async: the same, with this side awaiting waitForAsync,
- * next to a Unix domain socket round trip and a pipe round trip measured in the same
- * run (node:net and node:child_process, in both runtimes). The metric is the mean
- * round trip, plus the median and p99 of per-round samples.
+ *   - Queue popWait / popAsync: the public API, two Queue<i32> (ping, pong); the child
+ *     does ping.popWait() + pong.push(), this side ping.push() + pong.popWait() (or await
+ *     pong.popAsync()); a 10 s timeout on every wait turns a dead child into an error,
+ * next to a Unix domain socket round trip (the baseline of the summary) and a pipe
+ * round trip (node:net and node:child_process, in both runtimes) in the same run.
+ * The socket, pipe and async benchmarks are async functions (one await per round trip).
+ *
+ * Reading the numbers: the park/spin modes are bistable on a small VM. Once one round
+ * trip takes longer than the peer's spin window (a GC pause, a preemption), the peer
+ * parks, its wake-up is slower than this side's spin, so this side parks too, and the
+ * pair can stay in the "both park" regime (~2 futex wake-ups per round trip) for
+ * hundreds of round trips. Queue push + await popAsync (ASYNC_SPIN = 128 polls, a few
+ * µs) against a popWait peer shows it most: 0.4-1 µs in one run, ~90 µs in another.
+ * Spinning modes also need a core each: other load on a 2-core machine ruins them.
  *
  *   deno run -A bench/pingpong.bench.ts        bun bench/pingpong.bench.ts
- *
- * Each round trip is checked: the child echoes the exact counter value it was sent,
- * so a loop that does not really go through the other process cannot finish.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import process from "node:process";
-import { i32, Segment, SharedArray } from "../mod.ts";
-import { ASYNC_SPIN, DEFAULT_SPIN, notify, waitFor, waitForAsync } from "../src/wait.ts";
-import { benchSegmentName, runtime } from "./common.ts";
+import { bench, group, run, summary } from "mitata";
+import { i32, Queue, Segment, SharedArray } from "../mod.ts";
+import { notify, waitFor, waitForAsync } from "../src/wait.ts";
+import { benchSegmentName, executable, other, type Runtime, runtime, scriptArgv, self } from "./common.ts";
+import { EC_CHILD, EC_PARENT, PING, PONG, READY, spinOf, WORDS } from "./pingpong_echo.ts";
 
-// deno-lint-ignore no-explicit-any
-const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : process.argv.slice(2);
-const self = decodeURIComponent(new URL(import.meta.url).pathname);
-const execPath: string = g.Deno ? g.Deno.execPath() : process.execPath;
-const childArgs = (role: string, ...rest: string[]) => (g.Deno ? ["run", "-A", self, role, ...rest] : [self, role, ...rest]);
-
-// Shared words (i32 indexes into array "pp"): ping, pong, then two eventcounts.
-const PING = 0;
-const PONG = 1;
-const EC_CHILD = 4; // eventcount (seq, waiters) the child parks on: i32 index 4..5
-const EC_PARENT = 8; // the parent parks on 8..9
-const MODE = 12;
-const ROUNDS = Number(g.Deno?.env.get("ROUNDS") ?? process.env.ROUNDS ?? 20_000);
+const echoScript = decodeURIComponent(new URL("./pingpong_echo.ts", import.meta.url).pathname);
+/** A round trip that takes longer than this means the child is gone: fail instead of hanging. */
+const TIMEOUT_MS = 10_000;
 
 type Mode = "spin" | "spin-then-park" | "short-spin-then-park" | "park-only" | "park-only-async";
 const MODES: Mode[] = ["spin", "spin-then-park", "short-spin-then-park", "park-only", "park-only-async"];
 
-function spinOf(mode: Mode): number {
-  return mode === "spin-then-park" ? DEFAULT_SPIN : mode === "short-spin-then-park" ? ASYNC_SPIN : 0;
+const segName = benchSegmentName("pingpong");
+Segment.unlink(segName);
+const seg = Segment.create(segName, { size: 1 << 20 });
+const mem = seg.memory;
+
+// ------------------------------------------------------------------ children
+
+const children = new Set<ChildProcess>();
+
+function startChild(rt: Runtime, args: string[], stdio: ("ignore" | "inherit" | "pipe")[]): ChildProcess {
+  const child = spawn(executable(rt)!, scriptArgv(rt, echoScript, args), { stdio: stdio as never });
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  return child;
 }
 
-/** Waits until v[index] === want, the way `mode` waits. */
-function waitSync(seg: Segment, v: Int32Array, ec: number, index: number, want: number, mode: Mode, at0: number): void {
-  if (mode === "spin") {
-    while (Atomics.load(v, index) !== want);
-    return;
-  }
-  const poll = () => (Atomics.load(v, index) === want ? true : undefined);
-  waitFor(seg.memory, at0 + ec * 4, poll, Infinity, spinOf(mode));
-}
-
-function post(seg: Segment, v: Int32Array, ec: number, index: number, value: number, mode: Mode, at0: number): void {
-  Atomics.store(v, index, value);
-  if (mode !== "spin") notify(seg.memory, at0 + ec * 4, 1);
-}
-
-function stats(samples: Float64Array, totalNs: number, rounds: number) {
-  const sorted = Float64Array.from(samples).sort();
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-  return { mean: totalNs / rounds, p50: q(0.5), p99: q(0.99) };
-}
-
-function fmt(ns: number): string {
-  return ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(0)} ns`;
-}
-
-function line(name: string, s: { mean: number; p50: number; p99: number }, base?: number): void {
-  const ratio = base ? `  ${(s.mean / base).toFixed(2)}x socket` : "";
-  console.log(
-    `${name.padEnd(28)} mean ${fmt(s.mean).padStart(9)}  p50 ${fmt(s.p50).padStart(9)}  p99 ${fmt(s.p99).padStart(9)}${ratio}`,
-  );
-}
-
-// ------------------------------------------------------------------ child roles
-
-if (argv[0] === "shm-child") {
-  const seg = Segment.open(argv[1]);
-  const pp = SharedArray.open(seg, "pp", i32);
-  const v = pp.view() as Int32Array;
-  const at0 = pp.offset + 64;
-  for (const mode of MODES) {
-    // Wait for the parent to announce the mode (spinning with a park fallback).
-    waitFor(
-      seg.memory,
-      at0 + EC_CHILD * 4,
-      () => (Atomics.load(v, MODE) === MODES.indexOf(mode) + 1 ? true : undefined),
-      Infinity,
-    );
-    const m = mode === "park-only-async" ? "park-only" : mode;
-    for (let i = 1; i <= ROUNDS; i++) {
-      waitSync(seg, v, EC_CHILD, PING, i, m, at0);
-      post(seg, v, EC_PARENT, PONG, i, m, at0);
-    }
-  }
-  seg.close();
-  process.exit(0);
-} else if (argv[0] === "pipe-child") {
-  process.stdin.on("data", (b: Uint8Array) => process.stdout.write(b));
-} else if (argv[0] === "socket-child") {
-  const server = net.createServer((s) => s.on("data", (b) => s.write(b)));
-  server.listen(argv[1], () => console.log("listening"));
-} else {
-  await main();
-}
-
-// ------------------------------------------------------------------ parent
-
-async function shmModes(): Promise<Map<Mode, ReturnType<typeof stats>>> {
-  const name = benchSegmentName("pingpong");
-  try {
-    Segment.unlink(name);
-  } catch { /* not there */ }
-  const seg = Segment.create(name, { size: 1 << 16 });
-  const pp = SharedArray.create(seg, "pp", i32, 16);
-  const v = pp.view() as Int32Array;
-  const at0 = pp.offset + 64;
-  const child = spawn(execPath, childArgs("shm-child", name), { stdio: ["ignore", "inherit", "inherit"] });
-  const out = new Map<Mode, ReturnType<typeof stats>>();
-  const samples = new Float64Array(ROUNDS);
-  for (const mode of MODES) {
-    Atomics.store(v, PING, 0);
-    Atomics.store(v, PONG, 0);
-    Atomics.store(v, MODE, MODES.indexOf(mode) + 1);
-    notify(seg.memory, at0 + EC_CHILD * 4);
-    const t0 = performance.now();
-    if (mode === "park-only-async") {
-      for (let i = 1; i <= ROUNDS; i++) {
-        const s = performance.now();
-        post(seg, v, EC_CHILD, PING, i, "park-only", at0);
-        const poll = () => (Atomics.load(v, PONG) === i ? true : undefined);
-        await waitForAsync(seg.memory, at0 + EC_PARENT * 4, poll, Infinity, undefined, "pong", 0);
-        samples[i - 1] = (performance.now() - s) * 1e6;
-      }
-    } else {
-      for (let i = 1; i <= ROUNDS; i++) {
-        const s = performance.now();
-        post(seg, v, EC_CHILD, PING, i, mode, at0);
-        waitSync(seg, v, EC_PARENT, PONG, i, mode, at0);
-        samples[i - 1] = (performance.now() - s) * 1e6;
-      }
-    }
-    const total = (performance.now() - t0) * 1e6;
-    if (Atomics.load(v, PONG) !== ROUNDS) throw new Error(`${mode}: child echoed ${Atomics.load(v, PONG)}, expected ${ROUNDS}`);
-    out.set(mode, stats(samples, total, ROUNDS));
-  }
-  await new Promise((r) => child.on("exit", r));
-  seg.unlink();
-  seg.close();
-  return out;
-}
-
-async function socketRoundTrip(rounds: number): Promise<ReturnType<typeof stats>> {
-  const path = `/tmp/shmkit-bench-${process.pid}.sock`;
-  try {
-    (await import("node:fs")).unlinkSync(path);
-  } catch { /* not there */ }
-  const child = spawn(execPath, childArgs("socket-child", path), { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
-  const sock = net.connect(path);
-  await new Promise((r) => sock.once("connect", r));
-  sock.setNoDelay?.(true);
-  const samples = new Float64Array(rounds);
-  const buf = new Uint8Array(1);
-  let pending: (() => void) | undefined;
-  sock.on("data", () => pending?.());
-  const t0 = performance.now();
-  for (let i = 0; i < rounds; i++) {
-    const s = performance.now();
-    buf[0] = i & 0xff;
-    await new Promise<void>((resolve) => {
-      pending = resolve;
-      sock.write(buf);
+/** Resolves with the exit code; kills the child if it has not exited within `ms`. */
+function exited(child: ChildProcess, ms = 5000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
     });
-    samples[i] = (performance.now() - s) * 1e6;
-  }
-  const total = (performance.now() - t0) * 1e6;
-  sock.destroy();
-  child.kill();
-  return stats(samples, total, rounds);
-}
-
-async function pipeRoundTrip(rounds: number): Promise<ReturnType<typeof stats>> {
-  const child = spawn(execPath, childArgs("pipe-child"), { stdio: ["pipe", "pipe", "inherit"] });
-  const samples = new Float64Array(rounds);
-  const buf = new Uint8Array(1);
-  let pending: (() => void) | undefined;
-  child.stdout!.on("data", () => pending?.());
-  // Warm up: the child needs a moment to start reading.
-  await new Promise<void>((resolve) => {
-    pending = resolve;
-    child.stdin!.write(buf);
   });
-  const t0 = performance.now();
-  for (let i = 0; i < rounds; i++) {
-    const s = performance.now();
-    await new Promise<void>((resolve) => {
-      pending = resolve;
-      child.stdin!.write(buf);
-    });
-    samples[i] = (performance.now() - s) * 1e6;
-  }
-  const total = (performance.now() - t0) * 1e6;
-  child.kill();
-  return stats(samples, total, rounds);
 }
 
-async function main(): Promise<void> {
-  console.log(`ping-pong round trips between two ${runtime} processes (${ROUNDS} rounds each)`);
-  const shm = await shmModes();
-  const ioRounds = Math.min(ROUNDS, 5000);
-  const sock = await socketRoundTrip(ioRounds);
-  const pipe = await pipeRoundTrip(ioRounds);
-  for (const [mode, s] of shm) line(`shm ${mode}`, s, sock.mean);
-  line("unix socket (node:net)", sock, sock.mean);
-  line("pipe (child stdio)", pipe, sock.mean);
-  process.exit(0);
+async function stopped(child: ChildProcess, what: string): Promise<void> {
+  const code = await exited(child);
+  if (code !== 0) throw new Error(`${what}: echo child exited with ${code}`);
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (without blocking the event loop) until `ready()`, failing if the child exits first. */
+async function whenReady(child: ChildProcess, ready: () => boolean, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (!ready()) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what}: echo child exited at start`);
+    if (performance.now() - t0 > 30_000) throw new Error(`${what}: echo child did not start`);
+    await sleep(2);
+  }
+}
+
+const stall = (what: string, n: number) => new Error(`${what}: no echo of ${n} within ${TIMEOUT_MS} ms`);
+
+// ------------------------------------------------------------------ benchmarks
+
+let serial = 0;
+
+/** The raw wait modes: words of a SharedArray and two eventcounts, as src/wait.ts uses them. */
+function shmBench(rt: Runtime, mode: Mode): void {
+  const childMode = mode === "park-only-async" ? "park-only" : mode;
+  const label = mode === "park-only-async" ? "shm park-only, async (waitForAsync)" : `shm ${mode}`;
+  bench(label, async function* () {
+    const arr = SharedArray.create(seg, `pp-${serial++}`, i32, WORDS);
+    const v = arr.view() as Int32Array;
+    const ecChild = v.byteOffset + EC_CHILD * 4;
+    const ecParent = v.byteOffset + EC_PARENT * 4;
+    const child = startChild(rt, ["shm", segName, arr.name, childMode], ["ignore", "inherit", "inherit"]);
+    await whenReady(child, () => Atomics.load(v, READY) === 1, label);
+    let n = 0;
+    const echoed = () => (Atomics.load(v, PONG) === n ? true : undefined);
+    const spin = spinOf(mode);
+    if (mode === "spin") {
+      yield () => {
+        Atomics.store(v, PING, ++n);
+        let k = 0;
+        let t0 = 0;
+        while (Atomics.load(v, PONG) !== n) {
+          if ((++k & 0xfffff) === 0) {
+            if (t0 === 0) t0 = performance.now();
+            else if (performance.now() - t0 > TIMEOUT_MS) throw stall(label, n);
+          }
+        }
+      };
+    } else if (mode === "park-only-async") {
+      yield async () => {
+        Atomics.store(v, PING, ++n);
+        notify(mem, ecChild, 1);
+        const r = await waitForAsync(mem, ecParent, echoed, performance.now() + TIMEOUT_MS, undefined, "pong", 0);
+        if (r === undefined) throw stall(label, n);
+      };
+    } else {
+      yield () => {
+        Atomics.store(v, PING, ++n);
+        notify(mem, ecChild, 1);
+        if (waitFor(mem, ecParent, echoed, performance.now() + TIMEOUT_MS, spin) === undefined) throw stall(label, n);
+      };
+    }
+    Atomics.store(v, PING, -1);
+    notify(mem, ecChild, 1);
+    await stopped(child, label);
+    arr.close();
+  });
+}
+
+/** The public API: two Queues, popWait on both sides (or popAsync on this one). */
+function queueBench(rt: Runtime, async: boolean): void {
+  const label = async ? "Queue push + await popAsync" : "Queue push + popWait";
+  bench(label, async function* () {
+    const id = serial++;
+    const ping = Queue.create(seg, `ping-${id}`, i32, 16);
+    const pong = Queue.create(seg, `pong-${id}`, i32, 16);
+    const child = startChild(rt, ["queue", segName, ping.name, pong.name], ["ignore", "inherit", "inherit"]);
+    // Readiness: the child echoes a first value.
+    ping.push(0);
+    await whenReady(child, () => pong.tryPop() === 0, label);
+    let n = 0;
+    const opts = { timeout: TIMEOUT_MS };
+    if (async) {
+      yield async () => {
+        ping.push(++n);
+        const r = await pong.popAsync(opts);
+        if (r !== n) throw new Error(`${label}: sent ${n}, echoed ${r}`);
+      };
+    } else {
+      yield () => {
+        ping.push(++n);
+        const r = pong.popWait(TIMEOUT_MS);
+        if (r !== n) throw new Error(`${label}: sent ${n}, echoed ${r}`);
+      };
+    }
+    ping.push(-1);
+    await stopped(child, label);
+    ping.close();
+    pong.close();
+  });
+}
+
+/**
+ * Reads 4-byte little-endian counters from a byte stream (which may split or join
+ * writes) and hands each to the waiting round trip.
+ */
+class Echoes {
+  #buf = new Uint8Array(64);
+  #len = 0;
+  #pending: ((v: number) => void) | undefined;
+  #failed: ((e: Error) => void) | undefined;
+  constructor(what: string, stream: NodeJS.ReadableStream, child: ChildProcess) {
+    stream.on("data", (chunk: Uint8Array) => {
+      if (this.#len + chunk.length > this.#buf.length) {
+        const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#len + chunk.length));
+        bigger.set(this.#buf.subarray(0, this.#len));
+        this.#buf = bigger;
+      }
+      this.#buf.set(chunk, this.#len);
+      this.#len += chunk.length;
+      while (this.#len >= 4) {
+        const b = this.#buf;
+        const v = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+        b.copyWithin(0, 4, this.#len);
+        this.#len -= 4;
+        const p = this.#pending;
+        this.#pending = undefined;
+        if (p === undefined) this.#failed?.(new Error(`${what}: unexpected echo ${v}`));
+        else p(v);
+      }
+    });
+    child.on("exit", (code) => this.#failed?.(new Error(`${what}: echo child exited with ${code}`)));
+  }
+  /** Writes n and resolves with the next counter that comes back. */
+  roundTrip(write: (b: Uint8Array) => void, out: Uint8Array, n: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.#pending = resolve;
+      this.#failed = reject;
+      out[0] = n;
+      out[1] = n >>> 8;
+      out[2] = n >>> 16;
+      out[3] = n >>> 24;
+      write(out);
+    });
+  }
+}
+
+function socketBench(rt: Runtime): ReturnType<typeof bench> {
+  const label = "Unix socket (node:net)";
+  return bench(label, async function* () {
+    const path = `/tmp/shmkit-bench-${process.pid}-${serial++}.sock`;
+    if (existsSync(path)) unlinkSync(path);
+    const child = startChild(rt, ["socket", path], ["ignore", "pipe", "inherit"]);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once("data", () => resolve());
+      child.once("exit", (code) => reject(new Error(`${label}: echo child exited with ${code}`)));
+    });
+    const sock = net.connect(path);
+    await new Promise((r) => sock.once("connect", r));
+    sock.setNoDelay?.(true);
+    const echoes = new Echoes(label, sock, child);
+    const out = new Uint8Array(4); // reused: the previous write was echoed, so it was flushed
+    const write = (b: Uint8Array) => sock.write(b);
+    let n = 0;
+    yield async () => {
+      const r = await echoes.roundTrip(write, out, ++n);
+      if (r !== n) throw new Error(`${label}: sent ${n}, echoed ${r}`);
+    };
+    sock.end();
+    await stopped(child, label);
+    if (existsSync(path)) unlinkSync(path);
+  });
+}
+
+function pipeBench(rt: Runtime): void {
+  const label = "pipe (child stdin/stdout)";
+  bench(label, async function* () {
+    const child = startChild(rt, ["pipe"], ["pipe", "pipe", "inherit"]);
+    const echoes = new Echoes(label, child.stdout!, child);
+    const out = new Uint8Array(4);
+    const write = (b: Uint8Array) => child.stdin!.write(b);
+    await echoes.roundTrip(write, out, 0); // the child is up and reading
+    let n = 0;
+    yield async () => {
+      const r = await echoes.roundTrip(write, out, ++n);
+      if (r !== n) throw new Error(`${label}: sent ${n}, echoed ${r}`);
+    };
+    child.stdin!.end();
+    await stopped(child, label);
+  });
+}
+
+// ------------------------------------------------------------------ main
+
+console.log(`${runtime}: one iteration = one verified cross-process round trip`);
+for (const rt of [self, other]) {
+  if (executable(rt) === undefined) {
+    console.log(`(no ${rt} executable found: skipping the ${rt} echo child; set SHMKIT_${rt.toUpperCase()} or PATH)`);
+    continue;
+  }
+  summary(() => {
+    group(`round trip: ${self} (this process) <-> ${rt} echo child`, () => {
+      socketBench(rt).baseline(true);
+      pipeBench(rt);
+      for (const mode of MODES) shmBench(rt, mode);
+      queueBench(rt, false);
+      queueBench(rt, true);
+    });
+  });
+}
+
+let code = 0;
+try {
+  await run({ throw: true });
+} catch (e) {
+  console.error(e);
+  code = 1;
+} finally {
+  for (const c of children) c.kill("SIGKILL");
+  seg.close();
+  Segment.unlink(segName);
+}
+process.exit(code);
