@@ -9,22 +9,21 @@
  *   line 0   posLo i32 @+0    messages published, low 32 bits        (writer only)
  *            posEp i32 @+4    messages published / 2^31 (half-epoch)  (writer only)
  *            eventcount @+8   "new message" (seq i32, waiters i32): readWait/readAsync/next park here
- *   line 1   claim u64 @+64   writer identity: pid * 2^31 + (start time mod 2^31), 0 = none
+ *   line 1   claim u64 @+64   writer identity: pid * 2^31 + (start time mod 2^31), 0 = none (src/writer_claim.ts)
  *   data     capacity slots of `stride` bytes: seq i32 @+0, element @+hdr (hdr = 4 or 8)
  *
  * A slot's `seq` is 2*(p+1) (mod 2^32) once message p is fully written in it, and that
  * value + 1 (odd) while the writer is rewriting it.
  */
-import { native } from "../ffi/mod.ts";
 import { assertElementType, type ElementType } from "./elements.ts";
 import { ShmError } from "./errors.ts";
 import { Handle } from "./handle.ts";
 import { Kind } from "./kinds.ts";
 import { Memory } from "./memory.ts";
-import { me } from "./process.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
 import { ALL, type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest capacity (keeps a reader's lag test far from the 2^31 period of slot stamps). */
 export const BROADCAST_MAX_CAPACITY = 2 ** 30;
@@ -81,10 +80,6 @@ function published(i32: Int32Array, lo: number, ep: number): number {
   return Math.floor(e / 2) * TWO_32 + l;
 }
 
-// One live writer handle per ring per process, so a second handle in the same process
-// is refused and a claim left by a handle that was never closed can be recognised.
-const writers = new Map<string, BroadcastRing<unknown>>();
-
 /** Where a reader starts: at the next message to be published, or at the oldest one still retained. */
 export interface ReaderOptions {
   from?: "now" | "oldest";
@@ -120,12 +115,11 @@ export class BroadcastRing<T> extends Handle {
   readonly type: ElementType<T>;
   readonly #seg: Segment;
   readonly #p: Placement;
-  readonly #key: string;
   readonly #hdr: number;
   readonly #stride: number;
   readonly #lo: number; // i32 indexes
   readonly #ep: number;
-  readonly #claim: number; // byte offset of the claim word
+  readonly #claim: WriterClaim; // the writer claim word (src/writer_claim.ts)
   readonly #scratch: Memory;
   /** Numeric kinds with `accepts` (see elementView): validate with `accepts`, store with one indexed write. */
   readonly #fast: { [i: number]: T } | undefined;
@@ -148,13 +142,18 @@ export class BroadcastRing<T> extends Handle {
     this.type = type;
     this.#seg = seg;
     this.#p = p;
-    this.#key = `${seg.name}\0${p.offset}`;
     const { hdr, stride } = layout(type);
     this.#hdr = hdr;
     this.#stride = stride;
     this.#lo = (p.control + POS_LO) >> 2;
     this.#ep = (p.control + POS_EP) >> 2;
-    this.#claim = p.control + CLAIM;
+    this.#claim = new WriterClaim(
+      seg.name,
+      p.offset,
+      p.control + CLAIM,
+      { what: `broadcast ring "${p.name}"`, role: "writer", cls: "BroadcastRing" },
+      () => this.m.closed,
+    );
     this.#scratch = new Memory(0, new ArrayBuffer(Math.ceil(type.size / 64) * 64));
     const ev = type.accepts ? elementView(type, this.m.buffer, p.data, p.capacity) : undefined;
     if (ev !== undefined) {
@@ -202,54 +201,20 @@ export class BroadcastRing<T> extends Handle {
   claimWriter(): void {
     const m = this.mem();
     if (this.#writing) return;
-    const n = native();
-    const self = me();
-    const mine = self.pid * TWO_31 + (self.start % TWO_31);
-    for (;;) {
-      const cur = n.load64(m.base, this.#claim);
-      if (cur === 0) {
-        if (n.cas64(m.base, this.#claim, 0, mine) === 0) break;
-        continue;
-      }
-      const pid = Math.floor(cur / TWO_31);
-      const start = cur % TWO_31;
-      if (cur === mine) {
-        // Claimed by this process: by a live handle (refuse) or one that was dropped without close (reuse).
-        const other = writers.get(this.#key);
-        if (other !== undefined && other !== (this as BroadcastRing<unknown>) && other.isWriter) {
-          throw new ShmError("EXISTS", `broadcast ring "${this.name}" already has a writer: another handle in this process; close it first`);
-        }
-        break;
-      }
-      const t = n.processStartTime(pid);
-      if (t >= 0 && t % TWO_31 === start) {
-        throw new ShmError(
-          "EXISTS",
-          `broadcast ring "${this.name}" already has a writer (pid ${pid}); BroadcastRing allows one writer at a time`,
-        );
-      }
-      // The writer died (or its pid now belongs to another process): take over its claim.
-      if (n.cas64(m.base, this.#claim, cur, mine) === cur) break;
-    }
+    this.#claim.acquire(m);
     // Continue from the published position (a dead writer may have left a slot half
     // written; it was never published, and we rewrite it).
     this.#pos = published(m.i32, this.#lo, this.#ep);
     this.#slot = this.#pos % this.capacity;
     this.#nextEpoch = (Math.floor(this.#pos / TWO_31) + 1) * TWO_31;
     this.#writing = true;
-    writers.set(this.#key, this as BroadcastRing<unknown>);
   }
 
   /** Gives up the writer claim so another handle or process can publish. */
   releaseWriter(): void {
     if (!this.#writing) return;
     this.#writing = false;
-    if (writers.get(this.#key) === (this as BroadcastRing<unknown>)) writers.delete(this.#key);
-    const m = this.m;
-    if (m.closed) return;
-    const self = me();
-    const mine = self.pid * TWO_31 + (self.start % TWO_31);
-    native().cas64(m.base, this.#claim, mine, 0);
+    this.#claim.release(this.m);
   }
 
   /** Writes message `#pos` into its slot (value already validated; `direct`: accepted by the numeric fast path). */

@@ -8,6 +8,8 @@
  *   line 0   head  i32 @+0   next position to write   (producer only)
  *            epoch i32 @+4   half-wrap count of head   (producer only, for totalWritten)
  *            eventcount @+8  "not empty" (seq i32, waiters i32): popWait/popAsync park here
+ *            claim u64 @+16  producer identity: pid * 2^31 + (start time mod 2^31), 0 = none
+ *                            (src/writer_claim.ts; written only when a producer claims or releases)
  *   line 1   tail  i32 @+64  next position to read    (consumers, and the producer when it overwrites)
  *            eventcount @+72 "not full" (seq i32, waiters i32): pushWait/pushAsync park here
  *   data     capacity elements, contiguous, element i at data + i * elemSize
@@ -16,6 +18,11 @@
  * the largest multiple of the capacity that fits a non-negative int32, so `pos % capacity`
  * stays continuous across the wrap for any capacity (powers of two are not required) and
  * M ≥ 2^30, which is the window within which a CAS on `tail` cannot suffer ABA.
+ *
+ * The claim word sits on the producer's line (which consumers only read, except for the
+ * not-empty waiters count they touch when they park), inside the 128 control bytes the
+ * format always had: blocks keep their size, and rings created before the claim existed
+ * hold 0 there, i.e. "no producer".
  */
 import { assertElementType, type ElementType } from "./elements.ts";
 import { ShmError } from "./errors.ts";
@@ -25,6 +32,7 @@ import { Memory } from "./memory.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest capacity: keeps M ≥ 2 × capacity and every position a non-negative int32. */
 export const RING_MAX_CAPACITY = 2 ** 30;
@@ -35,6 +43,8 @@ const TAIL = 64;
 // Blocking forms (src/wait.ts eventcounts), each on the line of the side that notifies it.
 const NOT_EMPTY = HEAD + 8;
 const NOT_FULL = TAIL + 8;
+/** Producer claim (u64, src/writer_claim.ts), on the producer's line after its eventcount. */
+const CLAIM = 16;
 
 function spec<T>(type: ElementType<T>): StructureSpec {
   assertElementType(type);
@@ -58,7 +68,13 @@ type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int1
  * order, or torn (the C++ ancestor's overwrite mode moved the tail with a plain store
  * and produced duplicates). The same CAS lets several consumers share the ring.
  *
- * Only ONE process may push at a time (single producer); this is not checked.
+ * One producer at a time, enforced: the first push-side operation (`tryPush`, `push`,
+ * `pushOverwrite`, `pushBulk`, `pushWait`, `pushAsync`) claims the producer role with a
+ * CAS on a claim word holding this process's pid and start time (`claimProducer()` does
+ * it explicitly); later pushes from that handle only test a private flag. A push from
+ * another live process, or another open handle in this process, throws EXISTS naming the
+ * holder's pid; the claim of a producer that died is taken over. `releaseProducer()`,
+ * `close()` and closing the segment give it back. Consumers never claim anything.
  * Operations never block: `tryPush`/`tryPop` report full/empty, `push`/`pop` throw
  * FULL/EMPTY. Numeric element types get zero-overhead bulk paths (typed array copies
  * straight into the mapped data region).
@@ -92,6 +108,9 @@ export class RingBuffer<T> extends Handle {
   readonly #fast: { [i: number]: T } | undefined;
   readonly #accepts: ((v: unknown) => boolean) | undefined; // `unknown`: keeps the class covariant in T
   readonly #scratch: Memory;
+  readonly #claim: WriterClaim;
+  /** True while this handle holds the producer claim: the only check a push makes. */
+  #producing = false;
   // Rigtorp-style caches: the producer re-reads `tail` only when the ring looks full,
   // a consumer re-reads `head` only when it looks empty. Each cache is trusted only
   // while the position it was taken against is still ours (#lastHead / #lastTail);
@@ -122,6 +141,13 @@ export class RingBuffer<T> extends Handle {
       this.#accepts = type.accepts as (v: unknown) => boolean;
     }
     this.#scratch = new Memory(0, new ArrayBuffer(Math.ceil(type.size / 64) * 64));
+    this.#claim = new WriterClaim(
+      seg.name,
+      p.offset,
+      p.control + CLAIM,
+      { what: `ring "${p.name}"`, role: "producer", cls: "RingBuffer" },
+      () => this.m.closed,
+    );
   }
 
   /**
@@ -144,6 +170,38 @@ export class RingBuffer<T> extends Handle {
     const s = spec(type);
     checkCapacity(capacity, "ring capacity", RING_MAX_CAPACITY);
     return new RingBuffer(seg, seg.openOrCreateEntry(name, s, capacity), type);
+  }
+
+  /** True while this handle holds the producer claim. */
+  get isProducer(): boolean {
+    return this.#producing && !this.m.closed;
+  }
+
+  /**
+   * Makes this handle the ring's producer (the first push does it). EXISTS if another
+   * live process, or another open handle in this process, is the producer; the claim of
+   * a producer that died is taken over, continuing from the published head (an element
+   * it wrote but never published is simply written again).
+   */
+  claimProducer(): void {
+    const m = this.mem();
+    if (this.#producing) return;
+    this.#claim.acquire(m);
+    this.#lastHead = -1; // head may have been moved by the previous producer: re-read tail
+    this.#producing = true;
+  }
+
+  /** Gives up the producer claim so another handle or process can push. Idempotent. */
+  releaseProducer(): void {
+    if (!this.#producing) return;
+    this.#producing = false;
+    this.#claim.release(this.m);
+  }
+
+  /** Releases the producer claim (if held), then closes the handle. */
+  override close(): void {
+    this.releaseProducer();
+    super.close();
   }
 
   #slot(pos: number): number {
@@ -170,9 +228,10 @@ export class RingBuffer<T> extends Handle {
     notify(this.m, (this.#head << 2) - HEAD + NOT_EMPTY, k); // one load unless a consumer is parked
   }
 
-  /** Appends `value`; false (writing nothing) when the ring is full. */
+  /** Appends `value`; false (writing nothing) when the ring is full. EXISTS if another producer holds the ring. */
   tryPush(value: T): boolean {
     const m = this.mem();
+    if (!this.#producing) this.claimProducer();
     const i32 = m.i32;
     const h = i32[this.#head]; // written only by the producer (us)
     if (h !== this.#lastHead || this.#dist(h, this.#tailCache) >= this.capacity) {
@@ -203,6 +262,7 @@ export class RingBuffer<T> extends Handle {
    */
   pushOverwrite(value: T): boolean {
     const m = this.mem();
+    if (!this.#producing) this.claimProducer();
     const i32 = m.i32;
     const h = Atomics.load(i32, this.#head);
     const t = Atomics.load(i32, this.#tail);
@@ -235,6 +295,7 @@ export class RingBuffer<T> extends Handle {
    */
   pushBulk(span: Span<T>): number {
     const m = this.mem();
+    if (!this.#producing) this.claimProducer();
     const i32 = m.i32;
     const h = Atomics.load(i32, this.#head);
     this.#tailCache = Atomics.load(i32, this.#tail);
@@ -321,12 +382,14 @@ export class RingBuffer<T> extends Handle {
 
   /** Appends `value` (producer only), blocking while the ring is full. TIMEOUT after `timeout` ms (nothing pushed). */
   pushWait(value: T, timeout?: number): void {
+    if (!this.#producing) this.claimProducer(); // EXISTS at once, not after a wait
     const at = (this.#tail << 2) - TAIL + NOT_FULL;
     waitOrThrow(this.mem(), at, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to ring "${this.name}"`);
   }
 
   /** Async `pushWait` (producer only): rejects with TIMEOUT or ABORTED (nothing pushed then). */
   async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
+    if (!this.#producing) this.claimProducer(); // rejects with EXISTS at once
     const at = (this.#tail << 2) - TAIL + NOT_FULL;
     await waitOrThrowAsync(this.mem(), at, () => (this.tryPush(value) ? true : undefined), options, `pushing to ring "${this.name}"`);
   }

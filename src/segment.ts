@@ -148,6 +148,15 @@ function writeGeometry(m: Memory, g: Geometry, flags: number): void {
   u32[H.magic >> 2] = MAGIC;
 }
 
+/** Closes a handle for the segment; an error from one handle must not stop the others or the unmap. */
+function closeQuietly(h: Handle): void {
+  try {
+    h.close();
+  } catch {
+    // The handle is closed as far as it can be; the segment's close goes on.
+  }
+}
+
 /** Maps an open fd; closes the fd either way. */
 function mapFd(n: Native, fd: number, size: number, name: string): Memory {
   const address = n.map(fd, size);
@@ -388,14 +397,15 @@ export class Segment implements HandleOwner {
    */
   remove(name: string): void {
     const bytes = checkEntryName(name, this.#g.maxNameLength);
-    const offset = this.#lock((m) => {
+    this.#lock((m) => {
       const i = table.find(m, this.#g, bytes);
       if (i < 0) throw new ShmError("NOT_FOUND", `no structure named "${name}" in segment "${this.name}"`);
       const e = table.read(m, this.#g, i);
+      // Close our handles before the block is freed: one holding a writer claim clears it
+      // with a CAS, which must not land in a structure created in its place.
+      for (const h of [...this.#handles]) if (h.offset === e.offset) closeQuietly(h);
       table.release(m, this.#g, i);
-      return e.offset;
     });
-    for (const h of [...this.#handles]) if (h.offset === offset) h.close();
   }
 
   /** Heap and table usage. */
@@ -491,7 +501,8 @@ export class Segment implements HandleOwner {
   }
 
   /**
-   * Detaches from the segment and unmaps it; every handle from it then throws CLOSED.
+   * Closes every handle from it (a RingBuffer producer or BroadcastRing writer gives its
+   * claim back), then detaches and unmaps; every handle from it then throws CLOSED.
    * With `unlinkOnLastClose`, the last live process to close also removes the name.
    * Idempotent.
    */
@@ -499,6 +510,7 @@ export class Segment implements HandleOwner {
     const m = this.memory;
     if (m.closed) return;
     const n = native();
+    for (const h of [...this.#handles]) closeQuietly(h); // while the memory is still mapped
     try {
       Segment.#locked(m, this.#g, () => {
         detach(m, this.#slot);

@@ -5,10 +5,13 @@ import { f64, i32, string, struct, u32, u8 } from "../src/elements.ts";
 import { SharedAtomic } from "../src/atomic.ts";
 import { SharedArray } from "../src/array.ts";
 import { _ringTesting, RingBuffer } from "../src/ring_buffer.ts";
-import { test, uniqueName } from "./harness.ts";
-import { code } from "./helpers/errors.ts";
+import { runtime, test, uniqueName } from "./harness.ts";
+import { code, throwsCode } from "./helpers/errors.ts";
 import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
-import { lastJson, runAll } from "./helpers/procs.ts";
+import { lastJson, runAll, start } from "./helpers/procs.ts";
+import { native } from "../ffi/mod.ts";
+import { me } from "../src/process.ts";
+import { ShmError } from "../src/errors.ts";
 
 const worker = new URL("./workers/ring_worker.ts", import.meta.url);
 
@@ -307,4 +310,118 @@ for (const [producer, consumer] of [["deno", "bun"], ["bun", "deno"]] as const) 
     assert.ok(cr.count > 0);
     assert.ok(pr.dropped > 0, "the producer really overwrote while the consumer ran");
   }), { timeout: 40_000 });
+}
+
+// ---- single producer, enforced (claim word at control +16, src/writer_claim.ts) ----
+
+/** The raw producer claim word of `r` (0 = unclaimed). */
+function claimWord(seg: Segment, r: RingBuffer<unknown>): number {
+  return native().load64(seg.memory.base, r.offset + 64 + 16);
+}
+const myClaim = () => me().pid * 2 ** 31 + (me().start % 2 ** 31);
+
+test("ring: a second handle in this process cannot push while the first holds the producer claim", withSegment(async (seg) => {
+  const a = RingBuffer.create(seg, "r", f64, 4);
+  const b = RingBuffer.open(seg, "r", f64);
+  assert.equal(claimWord(seg, a), 0);
+  assert.equal(a.isProducer, false);
+  a.push(1); // first push claims
+  assert.equal(a.isProducer, true);
+  assert.equal(claimWord(seg, a), myClaim());
+  const e = throwsCode("EXISTS", () => b.tryPush(2), new RegExp(`already has a producer: another handle in this process \\(pid ${me().pid}\\)`));
+  assert.match(e.message, /ring "r"/);
+  for (const op of [() => b.push(2), () => b.pushOverwrite(2), () => b.pushBulk([2]), () => b.pushWait(2, 0), () => b.claimProducer()]) {
+    assert.equal(code(op), "EXISTS");
+  }
+  await assert.rejects(b.pushAsync(2, { timeout: 0 }), (err) => err instanceof ShmError && err.code === "EXISTS");
+  assert.equal(b.isProducer, false);
+  // Consumers are unaffected: the second handle pops, peeks and reads freely.
+  assert.equal(b.peek(), 1);
+  assert.equal(b.pop(), 1);
+  assert.equal(b.size, 0);
+  a.push(3); // the holder keeps pushing
+  assert.equal(b.pop(), 3);
+}));
+
+test("ring: releaseProducer hands the role over; close and segment close release it", withSegment((seg, name) => {
+  const a = RingBuffer.create(seg, "r", f64, 4);
+  const b = RingBuffer.open(seg, "r", f64);
+  a.claimProducer();
+  a.claimProducer(); // idempotent
+  assert.equal(code(() => b.push(1)), "EXISTS");
+  a.releaseProducer();
+  a.releaseProducer(); // idempotent
+  assert.equal(a.isProducer, false);
+  assert.equal(claimWord(seg, a), 0);
+  b.push(1); // another handle can push now, continuing from head
+  assert.equal(b.isProducer, true);
+  assert.equal(code(() => a.push(2)), "EXISTS"); // and the first one no longer can
+  b.close(); // close releases
+  assert.equal(claimWord(seg, a), 0);
+  a.push(2);
+  assert.deepEqual([a.pop(), a.pop()], [1, 2]);
+  assert.equal(a.totalWritten, 2);
+
+  // Closing the segment releases the claim of every handle from it.
+  const seg2 = Segment.open(name);
+  const c = RingBuffer.open(seg2, "r", f64);
+  a.releaseProducer();
+  c.push(3);
+  assert.equal(claimWord(seg, a), myClaim());
+  assert.equal(code(() => a.push(4)), "EXISTS");
+  seg2.close();
+  assert.equal(c.closed, true);
+  assert.equal(claimWord(seg, a), 0);
+  a.push(4);
+  assert.deepEqual([a.pop(), a.pop()], [3, 4]);
+
+  // Removing the structure closes (and releases) its handles before the block is freed.
+  a.close();
+  const d = RingBuffer.create(seg, "gone", f64, 2);
+  d.push(1);
+  const at = d.offset + 64 + 16;
+  seg.remove("gone");
+  assert.equal(d.closed, true);
+  assert.equal(native().load64(seg.memory.base, at), 0);
+}));
+
+test("ring: a claim left by a handle dropped without close is reused by this process", withSegment((seg) => {
+  const a = RingBuffer.create(seg, "r", f64, 4);
+  a.push(1);
+  // Simulate a handle lost without close: the word names this process, no open handle holds it.
+  const b = RingBuffer.open(seg, "r", f64);
+  a.close();
+  native().cas64(seg.memory.base, b.offset + 64 + 16, 0, myClaim());
+  b.push(2);
+  assert.equal(b.isProducer, true);
+  assert.deepEqual([b.pop(), b.pop()], [1, 2]);
+}));
+
+{
+  const other = runtime === "deno" ? "bun" : "deno";
+  test(`ring: a live ${other} producer is refused with EXISTS; after SIGKILL its claim is taken over`, withSegment(async (seg, name) => {
+    const mine = RingBuffer.create(seg, "held", f64, 8);
+    const child = start(other, worker, ["hold", name, "held"], 20_000);
+    try {
+      assert.equal(await child.waitForLine((l) => l === "holding" || l === "not producer"), "holding");
+      const e = throwsCode("EXISTS", () => mine.tryPush(2), new RegExp(`already has a producer \\(pid ${child.pid}\\)`));
+      assert.match(e.message, /RingBuffer allows one producer at a time/);
+      for (const op of [() => mine.pushOverwrite(2), () => mine.pushBulk(new Float64Array([2])), () => mine.claimProducer()]) {
+        assert.equal(code(op), "EXISTS");
+      }
+      assert.equal(mine.isProducer, false);
+      assert.equal(mine.pop(), 1); // consuming is fine while another process produces
+      child.kill("SIGKILL");
+      const r = await child.done;
+      assert.equal(r.signal, "SIGKILL");
+      mine.push(2); // the dead producer's claim is taken over
+      assert.equal(mine.isProducer, true);
+      assert.equal(claimWord(seg, mine), myClaim());
+      mine.pushBulk(new Float64Array([3, 4]));
+      assert.deepEqual([mine.pop(), mine.pop(), mine.pop()], [2, 3, 4]);
+      assert.equal(mine.totalWritten, 4);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }), { timeout: 30_000 });
 }

@@ -8,12 +8,14 @@
  *   overwrite <seg> <ring> <n>                 pushOverwrite n structs, then set the "done" atomic
  *   drain <seg> <ring>                         pop structs until "done" is set and the ring is empty;
  *                                              check no duplicate, no reordering, no torn struct
+ *   hold <seg> <ring>                          push 1 (f64), claiming the producer role, print
+ *                                              "holding", wait to be killed
  */
 import { Segment } from "../../src/segment.ts";
 import { f64, i32, struct, u32 } from "../../src/elements.ts";
 import { SharedAtomic } from "../../src/atomic.ts";
 import { RingBuffer } from "../../src/ring_buffer.ts";
-import { args as argv } from "../helpers/worker.ts";
+import { args as argv, forever } from "../helpers/worker.ts";
 
 const [mode, segName, ringName] = argv;
 
@@ -111,5 +113,10 @@ if (mode === "produce" || mode === "consume") {
     if (k === 0 && finished) break;
   }
   console.log(JSON.stringify({ count, sum, notIncreasing, torn, last }));
+} else if (mode === "hold") {
+  const ring = RingBuffer.open(seg, ringName, f64);
+  ring.push(1); // claims the producer role
+  console.log(ring.isProducer ? "holding" : "not producer");
+  forever();
 }
-seg.close();
+if (mode !== "hold") seg.close();
