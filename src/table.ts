@@ -67,7 +67,7 @@ export function freeSlot(m: Memory, g: Geometry): number {
   return -1;
 }
 
-function corrupt(g: Geometry, index: number, why: string): ShmError {
+function corrupt(index: number, why: string): ShmError {
   return new ShmError("CORRUPT", `name table entry ${index} is corrupt: ${why}`);
 }
 
@@ -78,12 +78,12 @@ function corrupt(g: Geometry, index: number, why: string): ShmError {
 function extent(m: Memory, g: Geometry, index: number): Extent {
   const at = entryAt(g, index);
   const nameLength = m.u32[(at + E.nameLength) >> 2];
-  if (nameLength === 0 || nameLength > g.maxNameLength) throw corrupt(g, index, `name length ${nameLength}`);
+  if (nameLength === 0 || nameLength > g.maxNameLength) throw corrupt(index, `name length ${nameLength}`);
   const offset = m.getU64(at + E.offset);
   const size = m.getU64(at + E.size);
   const heapEnd = g.heapOffset + g.heapSize;
   if (offset % 64 !== 0 || offset < g.heapOffset || size < 64 || size > heapEnd - offset) {
-    throw corrupt(g, index, `block [${offset}, +${size}) is not inside the heap [${g.heapOffset}, ${heapEnd})`);
+    throw corrupt(index, `block [${offset}, +${size}) is not inside the heap [${g.heapOffset}, ${heapEnd})`);
   }
   return { offset, size };
 }
@@ -122,7 +122,7 @@ export function liveExtents(m: Memory, g: Geometry): Extent[] {
   for (let i = 0; i < g.maxEntries; i++) {
     const state = m.u32[(entryAt(g, i) + E.state) >> 2];
     if (state === EntryState.FREE) continue;
-    if (state !== EntryState.RESERVED && state !== EntryState.READY) throw corrupt(g, i, `state ${state}`);
+    if (state !== EntryState.RESERVED && state !== EntryState.READY) throw corrupt(i, `state ${state}`);
     out.push(extent(m, g, i));
   }
   return out;

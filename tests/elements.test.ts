@@ -21,7 +21,6 @@ import {
   i8,
   Segment,
   SharedArray,
-  ShmError,
   string,
   struct,
   type StructType,

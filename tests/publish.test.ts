@@ -14,3 +14,9 @@ test("the package passes JSR's publish checks (explicit types on the public API,
   assert.match(out, /Dry run complete/);
   assert.doesNotMatch(out, /error\[|Found \d+ problem/, out);
 }, { timeout: 130_000 });
+
+test("deno lint passes on the whole tree", () => {
+  const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
+  const r = spawnSync(deno, ["lint"], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+}, { timeout: 130_000 });
