@@ -283,7 +283,7 @@ test(
       await new Promise((r) => setTimeout(r, 2));
     }
     await new Promise((r) => setTimeout(r, 10));
-    sem.release(); // wakes one: the kernel picks the abandoned waiter first, which passes the wake on
+    sem.addPermits(); // wakes one: the kernel picks the abandoned waiter first, which passes the wake on
     const r = await child.done;
     assert.equal(r.code, 0, r.stderr);
     const out = lastJson<{ ok: boolean; ms: number }>(r.stdout);
@@ -455,6 +455,122 @@ test(
     assert.equal(mu.owner > 0, true, "held again after abort");
     assert.equal(cv.waiters, 0);
     void g;
+  }),
+  { timeout: 30_000 },
+);
+
+// ---------------------------------------------------------------- Semaphore robustness
+
+test(
+  "semaphore: permits of a holder killed with SIGKILL are returned (parked and fresh acquirers)",
+  withSegment("sem4", async (seg, name) => {
+    const sem = Semaphore.create(seg, "sem", 3);
+    assert.equal(sem.maxProcesses, 64);
+    let holder = start(other, WORKER, ["sem-hold", name, "2"]);
+    await holder.waitForLine((l) => l === "holding");
+    assert.equal(sem.available, 1);
+    // 1) This process takes the free permit, then parks for another; the holder dies meanwhile.
+    const t0 = performance.now();
+    const a = sem.acquire(2000);
+    assert.equal(a.recovered, false);
+    const pb = sem.acquireAsync({ timeout: 3000 });
+    await new Promise((r) => setTimeout(r, 50));
+    holder.kill("SIGKILL");
+    await holder.done;
+    const b = await pb; // the parked acquirer's periodic re-check returns the dead holder's 2 permits
+    assert.equal(b.recovered, true);
+    assert.equal(sem.lastAcquireRecovered, true);
+    const c = sem.acquire(2000);
+    assert.equal(c.recovered, false);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 2000, `3 permits took ${ms} ms`);
+    assert.equal(sem.held, 3);
+    assert.equal(sem.available, 0);
+    assert.equal(sem.recoveries, 1);
+    for (const p of [a, b, c]) p.release();
+    assert.equal(sem.available, 3);
+    assert.equal(sem.held, 0);
+
+    // 2) A holder of all 3 dies; a fresh handle's first acquire sweeps before it parks.
+    holder = start(other, WORKER, ["sem-hold", name, "3"]);
+    await holder.waitForLine((l) => l === "holding");
+    holder.kill("SIGKILL");
+    await holder.done;
+    const fresh = Semaphore.open(seg, "sem");
+    const t1 = performance.now();
+    const got = [fresh.acquire(2000), fresh.acquire(2000), fresh.acquire(2000)];
+    const ms1 = performance.now() - t1;
+    assert.deepEqual(got.map((p) => p.recovered), [true, false, false]);
+    assert.ok(ms1 < 1000, `recovery before parking took ${ms1} ms`);
+    assert.equal(fresh.recoveries, 2);
+    assert.equal(fresh.tryAcquire(), false);
+    for (const p of got) p.release();
+    assert.equal(sem.available, 3);
+  }),
+  { timeout: 30_000 },
+);
+
+test(
+  "semaphore: release without holding is NOT_OWNER (here and in another process); addPermits adds unowned permits",
+  withSegment("sem5", async (seg, name) => {
+    const sem = Semaphore.create(seg, "sem", 2);
+    throwsWith(() => sem.release(), "NOT_OWNER");
+    assert.equal(sem.available, 2, "a refused release adds nothing");
+    const p = sem.acquire();
+    assert.equal(sem.held, 1);
+    throwsWith(() => sem.release(2), "NOT_OWNER");
+    assert.equal(sem.held, 1, "all or nothing");
+    assert.equal(sem.available, 1);
+    // Another process holds nothing, so it cannot release the permit this one holds.
+    const r = await start(other, WORKER, ["sem-probe", name]).done;
+    assert.equal(r.code, 0, r.stderr);
+    const probe = lastJson<{ release: unknown; available: number; tryAcquire: unknown; held: number }>(r.stdout);
+    assert.equal(probe.release, "NOT_OWNER");
+    assert.equal(probe.available, 1);
+    assert.equal(probe.tryAcquire, true);
+    assert.equal(probe.held, 1);
+    // The probe exited holding its permit: the next acquirer that finds none returns it.
+    assert.equal(sem.available, 0);
+    const q = sem.acquire(2000);
+    assert.equal(q.recovered, true);
+    q.release();
+    sem.release(); // a direct release of the permit p stands for...
+    throwsWith(() => p.release(), "NOT_OWNER"); // ...so the guard finds nothing left to release
+    p.release(); // a guard releases once; later calls do nothing
+    assert.equal(sem.held, 0);
+    assert.equal(sem.available, 2);
+
+    const zero = Semaphore.create(seg, "zero", 0);
+    zero.addPermits(2);
+    assert.equal(zero.available, 2);
+    assert.equal(zero.held, 0);
+    using _z = zero.acquire(0);
+    throwsWith(() => zero.addPermits(0x7fffffff), "OUT_OF_RANGE");
+    throwsWith(() => zero.release(0), "INVALID_ARGUMENT");
+  }),
+  { timeout: 30_000 },
+);
+
+test(
+  "semaphore: maxProcesses holder slots; FULL while they live, a dead holder's slot is taken over",
+  withSegment("sem6", async (seg, name) => {
+    const sem = Semaphore.create(seg, "sem", 2, { maxProcesses: 1 });
+    assert.equal(Semaphore.open(seg, "sem").maxProcesses, 1);
+    throwsWith(() => Semaphore.create(seg, "bad", 1, { maxProcesses: 0 }), "INVALID_ARGUMENT");
+    const holder = start(other, WORKER, ["sem-hold", name, "1"]);
+    await holder.waitForLine((l) => l === "holding");
+    holder.kill("SIGKILL");
+    await holder.done;
+    // The only slot belongs to the dead holder: claiming it returns its permit first.
+    const a = sem.acquire(1000);
+    assert.equal(sem.recoveries, 1);
+    assert.equal(sem.available, 1);
+    // Now the slot is this live process's: another process finds no slot.
+    const r = await start(other, WORKER, ["sem-probe", name]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(lastJson<{ tryAcquire: unknown }>(r.stdout).tryAcquire, "FULL");
+    a.release();
+    assert.equal(sem.available, 2);
   }),
   { timeout: 30_000 },
 );

@@ -18,6 +18,8 @@
  *   latch-wait <seg> <timeoutMs>           count down latch "latch", wait for it
  *   cv-consumer <seg> <n>                  take n items from a mutex+condvar protected counter
  *   sem-acquire <seg>                      print "ready", wait for SharedEvent "go", acquire "sem" (5 s limit)
+ *   sem-hold <seg> <n>                     acquire n permits of "sem", print "holding", wait to be killed
+ *   sem-probe <seg>                        release "sem" without holding, then tryAcquire; report the outcomes
  */
 import {
   Barrier,
@@ -237,6 +239,28 @@ switch (mode) {
       ok = false;
     }
     report({ ok, ms: performance.now() - t0 });
+    break;
+  }
+  case "sem-hold": {
+    const sem = Semaphore.open(seg, "sem");
+    for (let i = 0; i < Number(rest[0]); i++) sem.acquire(5000);
+    console.log("holding");
+    forever();
+    break;
+  }
+  case "sem-probe": {
+    const sem = Semaphore.open(seg, "sem");
+    const outcome = (fn: () => unknown) => {
+      try {
+        return fn();
+      } catch (e) {
+        return (e as { code?: string }).code ?? String(e);
+      }
+    };
+    const release = outcome(() => sem.release());
+    const available = sem.available;
+    const tryAcquire = outcome(() => sem.tryAcquire());
+    report({ release, available, tryAcquire, held: sem.held });
     break;
   }
   default:
