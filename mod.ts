@@ -48,10 +48,21 @@ export { libraryPath } from "./ffi/mod.ts";
 export { RingBuffer } from "./src/ring_buffer.ts";
 export { BroadcastReader, BroadcastRing, type ReaderOptions } from "./src/broadcast.ts";
 export { Vector } from "./src/vector.ts";
-export { ALL, ASYNC_SLICE_MS, ASYNC_SPIN, type AsyncWaitOptions, DEFAULT_SPIN, SPIN_LIMIT_US, type WaitOptions } from "./src/wait.ts";
+export {
+  ALL,
+  ASYNC_FAST_PARK_US,
+  ASYNC_IDLE_PARK_US,
+  ASYNC_SLICE_MS,
+  ASYNC_SPIN,
+  ASYNC_SPIN_MAX,
+  type AsyncWaitOptions,
+  DEFAULT_SPIN,
+  SPIN_LIMIT_US,
+  type WaitOptions,
+} from "./src/wait.ts";
 export { type LockGuard, Mutex } from "./src/sync/mutex.ts";
 export { RWLock, type RWLockOptions } from "./src/sync/rwlock.ts";
-export { Semaphore } from "./src/sync/semaphore.ts";
+export { Semaphore, type SemaphoreOptions, type SemaphorePermit } from "./src/sync/semaphore.ts";
 export { Barrier } from "./src/sync/barrier.ts";
 export { Latch } from "./src/sync/latch.ts";
 export { Once } from "./src/sync/once.ts";

@@ -22,8 +22,10 @@
  * trip takes longer than the peer's spin window (a GC pause, a preemption), the peer
  * parks, its wake-up is slower than this side's spin, so this side parks too, and the
  * pair can stay in the "both park" regime (~2 futex wake-ups per round trip) for
- * hundreds of round trips. Queue push + await popAsync (ASYNC_SPIN = 128 polls, a few
- * µs) against a popWait peer shows it most: 0.4-1 µs in one run, ~90 µs in another.
+ * hundreds of round trips. Queue push + await popAsync against a popWait peer showed it
+ * most with a fixed async spin of ASYNC_SPIN = 128 polls (0.4-1 µs in one run, ~90 µs in
+ * another); the adaptive async spin (src/wait.ts: doubled after each short park, up to
+ * 50 µs) pulls the pair back into spinning within a few round trips.
  * Spinning modes also need a core each: other load on a 2-core machine ruins them.
  *
  *   deno run -A bench/pingpong.bench.ts        bun bench/pingpong.bench.ts

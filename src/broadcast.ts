@@ -22,7 +22,7 @@ import { Kind } from "./kinds.ts";
 import { Memory } from "./memory.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { ALL, type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+import { ALL, type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest capacity (keeps a reader's lag test far from the 2^31 period of slot stamps). */
@@ -435,7 +435,7 @@ export class BroadcastReader<T> extends Handle {
    * futex until the writer publishes; src/wait.ts). Throws ShmError TIMEOUT after
    * `timeout` ms (default: no limit).
    */
-  readWait(timeout?: number): T {
+  readWait(timeout?: number | WaitOptions): T {
     const at = (this.#lo << 2) - POS_LO + NEW_MESSAGE;
     return waitOrThrow(this.mem(), at, () => this.tryRead(), timeout, `reading broadcast ring "${this.name}"`);
   }

@@ -40,7 +40,7 @@ import { align } from "./memory.ts";
 import { me } from "./process.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
 
 /** A slot acquired from an ObjectPool: `generation * 2^21 + slot index`. */
 export type PoolHandle = number;
@@ -196,7 +196,7 @@ export class ObjectPool<T> extends Handle {
    * on the futex until a release; src/wait.ts). Throws ShmError TIMEOUT after
    * `timeout` ms (default: no limit).
    */
-  acquireWait(timeout?: number): PoolHandle {
+  acquireWait(timeout?: number | WaitOptions): PoolHandle {
     return waitOrThrow(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), timeout, `acquiring from pool "${this.name}"`);
   }
 

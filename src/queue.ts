@@ -33,7 +33,19 @@ import { Kind } from "./kinds.ts";
 import { align, Memory } from "./memory.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, asyncDeadline, checkAborted, deadlineOf, notify, timeoutError, waitFor, waitForAsync } from "./wait.ts";
+import {
+  type AsyncWaitOptions,
+  asyncDeadline,
+  checkAborted,
+  deadlineOf,
+  notify,
+  spinOf,
+  timeoutError,
+  timeoutOf,
+  waitFor,
+  waitForAsync,
+  type WaitOptions,
+} from "./wait.ts";
 
 /** Largest queue capacity: 32-bit wrap-around comparisons need the ring at most 2^30. */
 export const MAX_QUEUE_CAPACITY = 2 ** 30;
@@ -427,26 +439,29 @@ export class Queue<T> extends Handle {
   /**
    * Removes and returns the oldest element, blocking while the queue is empty: spins
    * briefly, then parks on the futex until a producer pushes (src/wait.ts). Throws
-   * ShmError TIMEOUT after `timeout` ms (default: no limit).
+   * ShmError TIMEOUT after `timeout` ms (default: no limit). Takes the timeout in ms
+   * or WaitOptions (`{ timeout, spin }`: `spin` = polls before parking, see WaitOptions).
    */
-  popWait(timeout?: number): T {
+  popWait(timeout?: number | WaitOptions): T {
     const m = this.mem();
-    const v = waitFor(m, this.#notEmpty, () => this.tryPop(), deadlineOf(timeout));
-    if (v === undefined) throw timeoutError(`popping from queue "${this.name}"`, timeout);
+    const ms = timeoutOf(timeout);
+    const v = waitFor(m, this.#notEmpty, () => this.tryPop(), deadlineOf(ms), spinOf(timeout));
+    if (v === undefined) throw timeoutError(`popping from queue "${this.name}"`, ms);
     return v;
   }
 
   /**
-   * Async `popWait`: resolves with the oldest element without blocking the event loop.
-   * Rejects with TIMEOUT after `timeout` ms, or ABORTED when `signal` fires (nothing
-   * is taken from the queue then).
+   * Async `popWait`: resolves with the oldest element without blocking the event loop
+   * (beyond a spin of at most SPIN_LIMIT_US before parking: adaptive by default, or
+   * `spin` polls). Rejects with TIMEOUT after `timeout` ms, or ABORTED when `signal`
+   * fires (nothing is taken from the queue then).
    */
   async popAsync(options?: AsyncWaitOptions): Promise<T> {
     const what = `popping from queue "${this.name}"`;
     const deadline = asyncDeadline(options);
     checkAborted(what, options?.signal);
     const m = this.mem();
-    const v = await waitForAsync(m, this.#notEmpty, () => this.tryPop(), deadline, options?.signal, what);
+    const v = await waitForAsync(m, this.#notEmpty, () => this.tryPop(), deadline, options?.signal, what, options?.spin);
     if (v === undefined) throw timeoutError(what, options?.timeout);
     return v;
   }
@@ -454,11 +469,14 @@ export class Queue<T> extends Handle {
   /**
    * Appends `value`, blocking while the queue is full (parks until a consumer pops).
    * Throws TIMEOUT after `timeout` ms (nothing pushed), INVALID_ARGUMENT for a bad value.
+   * Takes the timeout in ms or WaitOptions (`{ timeout, spin }`).
    */
-  pushWait(value: T, timeout?: number): void {
+  pushWait(value: T, timeout?: number | WaitOptions): void {
     const m = this.mem();
-    if (waitFor(m, this.#notFull, () => (this.tryPush(value) ? true : undefined), deadlineOf(timeout)) === undefined) {
-      throw timeoutError(`pushing to queue "${this.name}"`, timeout);
+    const ms = timeoutOf(timeout);
+    const poll = () => (this.tryPush(value) ? true : undefined);
+    if (waitFor(m, this.#notFull, poll, deadlineOf(ms), spinOf(timeout)) === undefined) {
+      throw timeoutError(`pushing to queue "${this.name}"`, ms);
     }
   }
 
@@ -468,7 +486,8 @@ export class Queue<T> extends Handle {
     const deadline = asyncDeadline(options);
     checkAborted(what, options?.signal);
     const m = this.mem();
-    const r = await waitForAsync(m, this.#notFull, () => (this.tryPush(value) ? true : undefined), deadline, options?.signal, what);
+    const poll = () => (this.tryPush(value) ? true : undefined);
+    const r = await waitForAsync(m, this.#notFull, poll, deadline, options?.signal, what, options?.spin);
     if (r === undefined) throw timeoutError(what, options?.timeout);
   }
 

@@ -31,7 +31,7 @@ import { Kind } from "./kinds.ts";
 import { Memory } from "./memory.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest capacity: keeps M ≥ 2 × capacity and every position a non-negative int32. */
@@ -369,7 +369,7 @@ export class RingBuffer<T> extends Handle {
    * briefly, then parks on the futex until the producer pushes; src/wait.ts). Throws
    * ShmError TIMEOUT after `timeout` ms (default: no limit).
    */
-  popWait(timeout?: number): T {
+  popWait(timeout?: number | WaitOptions): T {
     const at = (this.#head << 2) - HEAD + NOT_EMPTY;
     return waitOrThrow(this.mem(), at, () => this.tryPop(), timeout, `popping from ring "${this.name}"`);
   }
@@ -381,7 +381,7 @@ export class RingBuffer<T> extends Handle {
   }
 
   /** Appends `value` (producer only), blocking while the ring is full. TIMEOUT after `timeout` ms (nothing pushed). */
-  pushWait(value: T, timeout?: number): void {
+  pushWait(value: T, timeout?: number | WaitOptions): void {
     if (!this.#producing) this.claimProducer(); // EXISTS at once, not after a wait
     const at = (this.#tail << 2) - TAIL + NOT_FULL;
     waitOrThrow(this.mem(), at, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to ring "${this.name}"`);

@@ -28,7 +28,7 @@ import { Kind } from "./kinds.ts";
 import { Staging } from "./queue.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
 
 /** Largest SpscQueue capacity. */
 export const MAX_SPSC_CAPACITY = 2 ** 30;
@@ -250,7 +250,7 @@ export class SpscQueue<T> extends Handle {
    * is empty (spins briefly, then parks on the futex until the producer pushes;
    * src/wait.ts). Throws ShmError TIMEOUT after `timeout` ms (default: no limit).
    */
-  popWait(timeout?: number): T {
+  popWait(timeout?: number | WaitOptions): T {
     const at = (this.#write << 2) - WRITE + NOT_EMPTY;
     return waitOrThrow(this.mem(), at, () => this.tryPop(), timeout, `popping from queue "${this.name}"`);
   }
@@ -262,7 +262,7 @@ export class SpscQueue<T> extends Handle {
   }
 
   /** Appends `value` (producer only), blocking while the queue is full. TIMEOUT after `timeout` ms (nothing pushed). */
-  pushWait(value: T, timeout?: number): void {
+  pushWait(value: T, timeout?: number | WaitOptions): void {
     const at = (this.#read << 2) - READ + NOT_FULL;
     waitOrThrow(this.mem(), at, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to queue "${this.name}"`);
   }

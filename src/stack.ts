@@ -31,7 +31,7 @@ import { Staging } from "./queue.ts";
 import { align, type Memory } from "./memory.ts";
 import type { Segment } from "./segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync } from "./wait.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
 import { initRingFull, ringBytes, ringRebase, ringSlots, ringPut, ringTake } from "./index_ring.ts";
 import { type Cas64, cas64For, MAX_NODES, popNode, pushNode, setTag } from "./treiber.ts";
 
@@ -215,7 +215,7 @@ export class Stack<T> extends Handle {
    * briefly, then parks on the futex until a push; src/wait.ts). Throws ShmError
    * TIMEOUT after `timeout` ms (default: no limit).
    */
-  popWait(timeout?: number): T {
+  popWait(timeout?: number | WaitOptions): T {
     return waitOrThrow(this.mem(), this.#top + NOT_EMPTY, () => this.tryPop(), timeout, `popping from stack "${this.name}"`);
   }
 
@@ -225,7 +225,7 @@ export class Stack<T> extends Handle {
   }
 
   /** Pushes `value`, blocking while the stack is full. TIMEOUT after `timeout` ms (nothing pushed). */
-  pushWait(value: T, timeout?: number): void {
+  pushWait(value: T, timeout?: number | WaitOptions): void {
     waitOrThrow(this.mem(), this.#top + NOT_FULL, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to stack "${this.name}"`);
   }
 

@@ -20,12 +20,19 @@
  *    makes this Dekker-style handshake race-free: either the notifier sees the
  *    waiter's count, or the waiter's re-check sees the notifier's change.
  *
- * Waiting is: poll the condition a bounded number of times (blocking waits: up to
- * `DEFAULT_SPIN` polls or `SPIN_LIMIT_US` µs, whichever comes first; async waits:
- * `ASYNC_SPIN` polls, since a spin blocks the event loop), then park. Nobody sleeps in a loop: a parked waiter costs no CPU
- * until it is woken. Async parks are cut into slices of at most `ASYNC_SLICE_MS`
- * (200 ms) so the abort signal and deadline are re-checked between slices and no
- * helper thread outlives an aborted wait by more than one slice.
+ * Waiting is: poll the condition a bounded number of times, then park. Blocking waits
+ * spin up to `DEFAULT_SPIN` polls; async waits spin adaptively, per eventcount word in
+ * this process: `ASYNC_SPIN` polls to start with, doubled (up to `ASYNC_SPIN_MAX`)
+ * after every wait that had to park but was satisfied within `ASYNC_FAST_PARK_US`
+ * (a busy peer that just missed the spin window), halved after one satisfied within
+ * `ASYNC_IDLE_PARK_US`, and back to `ASYNC_SPIN` after any wait that parks longer
+ * (an idle consumer), times out or is aborted. A `spin` option
+ * overrides both. Whatever the number of polls, a spin phase ends after
+ * `SPIN_LIMIT_US` µs, so an async wait never blocks the event loop longer than that.
+ * Nobody sleeps in a loop: a parked waiter costs no CPU until it is woken. Async
+ * parks are cut into slices of at most `ASYNC_SLICE_MS` (200 ms) so the abort signal
+ * and deadline are re-checked between slices and no helper thread outlives an
+ * aborted wait by more than one slice.
  *
  * Timeouts are milliseconds (`Infinity` or `undefined` = no limit, `0` = poll once).
  * What a timeout *returns* is decided by each public API (documented there); the
@@ -44,6 +51,19 @@ import type { Memory } from "./memory.ts";
 export interface WaitOptions {
   /** Milliseconds to wait at most (default: no limit). 0 checks once and does not park. */
   timeout?: number;
+  /**
+   * Polls of the condition before parking: a number >= 0 (`Infinity` allowed); `0`
+   * parks at once (after one check). Whatever the number, the spin phase ends after
+   * `SPIN_LIMIT_US` (50 µs), the most a wait blocks its thread or event loop before
+   * parking. More spin means lower latency against a busy peer (a futex wake-up
+   * costs 20-50 µs) and more CPU and event-loop blocking per wait that finds nothing.
+   * Default: `DEFAULT_SPIN` for blocking waits; for async waits an adaptive count
+   * between `ASYNC_SPIN` and `ASYNC_SPIN_MAX` (see docs/WAITING.md), which an
+   * explicit `spin` replaces for that wait. Honoured by the structures' waits
+   * (Queue, SpscQueue, Stack, ObjectPool, RingBuffer, BroadcastRing readers); the
+   * synchronisation primitives validate it but keep their own spin.
+   */
+  spin?: number;
 }
 
 /** Options every async wait accepts. */
@@ -60,8 +80,25 @@ export interface AsyncWaitOptions extends WaitOptions {
 export const DEFAULT_SPIN = 4096;
 /** Time bound of the spin phase of a blocking wait, in microseconds. */
 export const SPIN_LIMIT_US = 50;
-/** Polls before an async wait parks (short: spinning blocks the event loop). */
+/**
+ * Polls before an async wait parks, to start with and whenever its waits park for long
+ * (short: spinning blocks the event loop).
+ */
 export const ASYNC_SPIN = 128;
+/** Most polls the adaptive async spin grows to (time-bounded by SPIN_LIMIT_US as well). */
+export const ASYNC_SPIN_MAX = DEFAULT_SPIN;
+/**
+ * An async wait that parks and is satisfied within this many µs of parking doubles the
+ * adaptive spin of its eventcount word: about two futex wake-ups (20-50 µs each) plus
+ * the helper thread's hand-off to the event loop, i.e. a peer that is busy, not idle.
+ */
+export const ASYNC_FAST_PARK_US = 200;
+/**
+ * An async wait satisfied between ASYNC_FAST_PARK_US and this many µs after parking
+ * halves the adaptive spin (a hiccup of a busy peer: a preemption, a short GC); one
+ * that parks longer (an idle peer), times out or is aborted resets it to ASYNC_SPIN.
+ */
+export const ASYNC_IDLE_PARK_US = 1000;
 /** Longest single async futex wait; abort and deadline are re-checked between slices. */
 export const ASYNC_SLICE_MS = 200;
 /** Bytes of an eventcount: seq (i32) then waiters (i32). */
@@ -102,10 +139,32 @@ function checkSignal(signal: unknown): void {
   }
 }
 
-/** Validates async wait options; returns the deadline. */
+function checkSpin(spin: unknown): void {
+  if (spin !== undefined && (typeof spin !== "number" || !(spin >= 0))) {
+    throw new ShmError("INVALID_ARGUMENT", `spin must be a number of polls >= 0 (or Infinity), got ${String(spin)}`);
+  }
+}
+
+/** Validates async wait options (signal, spin, timeout); returns the deadline. */
 export function asyncDeadline(options: AsyncWaitOptions | undefined): number {
   checkSignal(options?.signal);
+  checkSpin(options?.spin);
   return deadlineOf(options?.timeout);
+}
+
+/**
+ * The timeout of a blocking wait's argument: a number of milliseconds (the original
+ * signature) or WaitOptions.
+ */
+export function timeoutOf(arg: number | WaitOptions | undefined): number | undefined {
+  return typeof arg === "object" && arg !== null ? arg.timeout : arg;
+}
+
+/** The validated `spin` of a blocking wait's argument (ms or WaitOptions), else `dflt`. */
+export function spinOf(arg: number | WaitOptions | undefined, dflt = DEFAULT_SPIN): number {
+  if (typeof arg !== "object" || arg === null) return dflt;
+  checkSpin(arg.spin);
+  return arg.spin ?? dflt;
 }
 
 function sliceNs(deadline: number, sliceMs: number): number {
@@ -194,17 +253,33 @@ export function waiterCount(m: Memory, at: number): number {
   return Atomics.load(m.i32, (at + WAITERS) >> 2);
 }
 
+// The adaptive async spin: polls per eventcount word (byte offset) of each mapping, in this
+// process. Only words whose waits have parked get an entry (one Map entry per word, no
+// allocation per wait).
+const asyncSpins = new WeakMap<Memory, Map<number, number>>();
+
+/** The adaptive spin the next async wait on the eventcount at `at` uses (diagnostics, tests). */
+export function asyncSpinOf(m: Memory, at: number): number {
+  return asyncSpins.get(m)?.get(at) ?? ASYNC_SPIN;
+}
+
+function setAsyncSpin(m: Memory, at: number, polls: number): void {
+  let words = asyncSpins.get(m);
+  if (words === undefined) {
+    if (polls === ASYNC_SPIN) return;
+    asyncSpins.set(m, words = new Map());
+  }
+  words.set(at, polls);
+}
+
 /** Polls up to `spin` times, giving up after SPIN_LIMIT_US (the clock is read every 64 polls). */
 export function spinFor<T>(poll: () => T | undefined, spin: number): T | undefined {
-  let t0 = -1;
+  // Short spins (≤ 64 polls) never read the clock.
+  const t0 = spin > 64 ? performance.now() : 0;
   for (let i = 1; i <= spin; i++) {
     const r = poll();
     if (r !== undefined) return r;
-    if ((i & 63) === 0) {
-      const now = performance.now();
-      if (t0 < 0) t0 = now;
-      else if ((now - t0) * 1000 > SPIN_LIMIT_US) return undefined;
-    }
+    if ((i & 63) === 0 && (performance.now() - t0) * 1000 > SPIN_LIMIT_US) return undefined;
   }
   return undefined;
 }
@@ -247,7 +322,16 @@ export function waitFor<T>(
  * The async form of `waitFor`: resolves with the first non-undefined `poll()` result,
  * or `undefined` at the deadline; rejects with ABORTED when `signal` fires (the
  * waiter registration is undone first) and with CLOSED if the memory is unmapped
- * while waiting. Never blocks the event loop beyond the bounded spin.
+ * while waiting. Never blocks the event loop beyond the bounded spin (SPIN_LIMIT_US).
+ *
+ * `spin` polls before parking; `undefined` (the default) is the adaptive spin of the
+ * eventcount word `at` in this process (`asyncSpinOf`): a wait that parks first
+ * resets it to ASYNC_SPIN; if it is satisfied within ASYNC_FAST_PARK_US of parking
+ * it sets it to twice the spin it used (at most ASYNC_SPIN_MAX), within
+ * ASYNC_IDLE_PARK_US to half of it (at least ASYNC_SPIN). So a pair of busy
+ * processes grows this side's spin past the peer's wake-up time within five round
+ * trips, a hiccup costs one halving, and one long park (idle peer, timeout, abort)
+ * shrinks it back at once.
  */
 export async function waitForAsync<T>(
   m: Memory,
@@ -256,12 +340,16 @@ export async function waitForAsync<T>(
   deadline: number,
   signal: AbortSignal | undefined,
   what: string,
-  spin = ASYNC_SPIN,
+  spin?: number,
 ): Promise<T | undefined> {
   let r = poll();
   if (r !== undefined) return r;
-  r = spinFor(poll, spin);
+  const polls = spin ?? asyncSpinOf(m, at);
+  r = spinFor(poll, polls);
   if (r !== undefined) return r;
+  // Parking: assume a long park (back to the shortest spin) until shown otherwise.
+  const parkedAt = spin === undefined ? performance.now() : 0;
+  if (spin === undefined) setAsyncSpin(m, at, ASYNC_SPIN);
   const seqIndex = (at + SEQ) >> 2;
   const waitersIndex = (at + WAITERS) >> 2;
   for (;;) {
@@ -271,15 +359,23 @@ export async function waitForAsync<T>(
     const seq = Atomics.load(m.i32, seqIndex);
     try {
       r = poll();
-      if (r !== undefined) return r;
-      await parkAsync(m, at + SEQ, seq, deadline, signal, what);
+      if (r === undefined) await parkAsync(m, at + SEQ, seq, deadline, signal, what);
     } finally {
       // The helper thread may still be parked after an abort; it only reads the word.
       if (!m.closed) Atomics.sub(m.i32, waitersIndex, 1);
     }
-    if (m.closed) throw new ShmError("CLOSED", `${what}: the segment was closed while waiting`);
-    r = poll();
-    if (r !== undefined) return r;
+    if (r === undefined) {
+      if (m.closed) throw new ShmError("CLOSED", `${what}: the segment was closed while waiting`);
+      r = poll();
+    }
+    if (r !== undefined) {
+      if (spin === undefined) {
+        const us = (performance.now() - parkedAt) * 1000;
+        if (us <= ASYNC_FAST_PARK_US) setAsyncSpin(m, at, Math.min(Math.max(polls, ASYNC_SPIN) * 2, ASYNC_SPIN_MAX));
+        else if (us <= ASYNC_IDLE_PARK_US) setAsyncSpin(m, at, Math.max(polls >> 1, ASYNC_SPIN));
+      }
+      return r;
+    }
   }
 }
 
@@ -343,10 +439,19 @@ export async function driveAsync<T>(
 
 /**
  * The structures' blocking form: `waitFor` that throws ShmError TIMEOUT (naming
- * `what`) instead of returning undefined when `timeout` ms pass.
+ * `what`) instead of returning undefined when the timeout passes. `arg` is the
+ * timeout in ms or WaitOptions (`timeout`, `spin`).
  */
-export function waitOrThrow<T>(m: Memory, at: number, poll: () => T | undefined, timeout: number | undefined, what: string): T {
-  const v = waitFor(m, at, poll, deadlineOf(timeout));
+export function waitOrThrow<T>(
+  m: Memory,
+  at: number,
+  poll: () => T | undefined,
+  arg: number | WaitOptions | undefined,
+  what: string,
+): T {
+  const timeout = timeoutOf(arg);
+  const deadline = deadlineOf(timeout);
+  const v = waitFor(m, at, poll, deadline, spinOf(arg));
   if (v === undefined) throw timeoutError(what, timeout);
   return v;
 }
@@ -361,7 +466,7 @@ export async function waitOrThrowAsync<T>(
 ): Promise<T> {
   const deadline = asyncDeadline(options);
   checkAborted(what, options?.signal);
-  const v = await waitForAsync(m, at, poll, deadline, options?.signal, what);
+  const v = await waitForAsync(m, at, poll, deadline, options?.signal, what, options?.spin);
   if (v === undefined) throw timeoutError(what, options?.timeout);
   return v;
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { BroadcastRing, ObjectPool, Queue, RingBuffer, type Segment, ShmError, SpscQueue, Stack, u32 } from "../mod.ts";
-import { waiterCount } from "../src/wait.ts";
+import { ASYNC_SPIN, asyncSpinOf, waiterCount } from "../src/wait.ts";
 import { runtime, test } from "./harness.ts";
 import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run, type Runtime, start } from "./helpers/procs.ts";
@@ -145,7 +145,83 @@ test(
   { timeout: 10_000 },
 );
 
-// ------------------------------------------------------------- other structures
+test(
+  "queue & co: the spin option is validated (INVALID_ARGUMENT), blocking waits take a number or options",
+  withQueue(2, async (seg, _n, q) => {
+    const bad: unknown[] = [-1, NaN, "3", null, {}, -Infinity];
+    for (const spin of bad) {
+      const o = { spin } as unknown as { spin: number };
+      await assert.rejects(q.popAsync(o), isCode("INVALID_ARGUMENT"), `popAsync spin ${String(spin)}`);
+      await assert.rejects(q.pushAsync(1, o), isCode("INVALID_ARGUMENT"), `pushAsync spin ${String(spin)}`);
+      assert.throws(() => q.popWait(o), isCode("INVALID_ARGUMENT"), `popWait spin ${String(spin)}`);
+      assert.throws(() => q.pushWait(1, o), isCode("INVALID_ARGUMENT"), `pushWait spin ${String(spin)}`);
+    }
+    assert.equal(q.size, 0, "nothing pushed by a rejected call");
+    const s = Stack.create(seg, "s", u32, 2);
+    await assert.rejects(s.popAsync({ spin: -5 }), isCode("INVALID_ARGUMENT"));
+    assert.throws(() => s.popWait({ spin: -5 }), isCode("INVALID_ARGUMENT"));
+    const ring = RingBuffer.create(seg, "r", u32, 4);
+    await assert.rejects(ring.popAsync({ spin: -5 }), isCode("INVALID_ARGUMENT"));
+    // Valid forms: a plain timeout (the original signature), options, spin 0, a huge spin.
+    assert.throws(() => q.popWait(20), isCode("TIMEOUT"));
+    assert.throws(
+      () => q.popWait({ timeout: 20, spin: 0 }),
+      (e: unknown) => isCode("TIMEOUT")(e) && /after 20 ms/.test(String(e)),
+    );
+    await assert.rejects(q.popAsync({ timeout: 20, spin: Infinity }), isCode("TIMEOUT"));
+    q.pushWait(1, { spin: 0 });
+    q.pushWait(2, 100);
+    assert.throws(() => q.pushWait(3, { timeout: 10, spin: 1e9 }), isCode("TIMEOUT"));
+    assert.deepEqual([q.popWait({ spin: 0 }), await q.popAsync({ spin: 0 })], [1, 2]);
+    assert.throws(() => s.popWait({ timeout: 10, spin: 0 }), isCode("TIMEOUT"));
+  }),
+);
+
+test(
+  "queue: popAsync({ spin: 0 }) registers and parks at once, and leaves the adaptive spin alone",
+  withQueue(4, async (seg, _n, q) => {
+    const at = notEmptyAt(q);
+    const t0 = performance.now();
+    const p = q.popAsync({ spin: 0, timeout: 2000 });
+    const syncMs = performance.now() - t0;
+    assert.equal(waiterCount(seg.memory, at), 1, "registered before the first await");
+    q.push(11);
+    assert.equal(await p, 11);
+    assert.equal(asyncSpinOf(seg.memory, at), ASYNC_SPIN);
+    assert.ok(syncMs < 5, `the call blocked ${syncMs} ms`);
+  }),
+);
+
+test(
+  `queue: after a burst of fast round trips the adaptive spin shrinks back; idle popAsync costs no CPU (${runtime})`,
+  withQueue(4, async (seg, _n, q) => {
+    const at = notEmptyAt(q);
+    // A burst: each popAsync finds the queue empty, parks, and the element arrives right
+    // after (pushed as soon as the call returns), so its parks are short: the spin grows.
+    let grown = ASYNC_SPIN;
+    for (let i = 0; i < 50; i++) {
+      const p = q.popAsync({ timeout: 2000 });
+      q.push(i);
+      assert.equal(await p, i);
+      grown = Math.max(grown, asyncSpinOf(seg.memory, at));
+    }
+    console.log(`adaptive spin after the burst (${runtime}): up to ${grown} polls, now ${asyncSpinOf(seg.memory, at)}`);
+    assert.ok(grown > ASYNC_SPIN, "fast parks grew the spin");
+    // Then idle: one wait spins (≤ 50 µs) and parks for a second; the spin is back to the minimum.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 20);
+    const u0 = process.cpuUsage();
+    await assert.rejects(q.popAsync({ timeout: 1000 }), isCode("TIMEOUT"));
+    const u = process.cpuUsage(u0);
+    clearInterval(timer);
+    const cpu = (u.user + u.system) / 1000;
+    console.log(`popAsync parked 1 s after a burst (${runtime}): ${cpu.toFixed(1)} ms CPU, ${ticks} timer ticks`);
+    assert.equal(asyncSpinOf(seg.memory, at), ASYNC_SPIN);
+    assert.ok(cpu < 100, `used ${cpu} ms CPU`);
+    assert.ok(ticks >= 30, `only ${ticks} ticks`);
+  }),
+  { timeout: 10_000 },
+);
 
 function withSegment(fn: SegmentBody) {
   return segmentTest("blk2", 1 << 20, fn, { unlinkFirst: true });

@@ -6,7 +6,18 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { i32, type Segment, SharedArray, ShmError } from "../mod.ts";
-import { notify, waiterCount, waitFor, waitForAsync } from "../src/wait.ts";
+import {
+  ASYNC_FAST_PARK_US,
+  ASYNC_IDLE_PARK_US,
+  ASYNC_SPIN,
+  ASYNC_SPIN_MAX,
+  asyncSpinOf,
+  notify,
+  SPIN_LIMIT_US,
+  waiterCount,
+  waitFor,
+  waitForAsync,
+} from "../src/wait.ts";
 import { flag, runtime, test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { lastJson, type Runtime, start } from "./helpers/procs.ts";
@@ -113,6 +124,102 @@ test(
     assert.ok(asyncCpu < 100, `async wait used ${asyncCpu} ms CPU`);
   }),
   { timeout: 10_000 },
+);
+
+test(
+  "wait: an explicit spin polls exactly that often; 0 registers and parks after one check",
+  setup(async (seg, _n, at, v) => {
+    for (const spin of [0, 10]) {
+      let polls = 0;
+      let registered = -1; // polls made before the wait registered as a waiter
+      const poll = () => {
+        polls++;
+        if (registered < 0 && waiterCount(seg.memory, at) > 0) registered = polls - 1;
+        return Atomics.load(v, 2) !== 0 ? 1 : undefined;
+      };
+      const p = waitForAsync(seg.memory, at, poll, performance.now() + 5000, undefined, "t", spin);
+      // Everything before the first park ran synchronously: the check, `spin` polls, the re-check.
+      assert.equal(registered, 1 + spin, `spin ${spin}`);
+      assert.equal(waiterCount(seg.memory, at), 1);
+      assert.equal(asyncSpinOf(seg.memory, at), ASYNC_SPIN, "an explicit spin leaves the adaptive one alone");
+      Atomics.store(v, 2, 1);
+      notify(seg.memory, at);
+      assert.equal(await p, 1);
+      Atomics.store(v, 2, 0);
+    }
+  }),
+);
+
+test(
+  "wait: a huge spin is still bounded by SPIN_LIMIT_US (the event loop is never blocked for long)",
+  setup(async (seg, _n, at, v) => {
+    let blocked = 0;
+    let worst = 0;
+    // Each wait blocks for its spin (≤ SPIN_LIMIT_US) plus the dispatch of the async park
+    // (25-50 µs here: a helper-thread hand-off), so ~5 ms in all; 20 ms leaves room for noise.
+    const waits = 50;
+    for (let i = 0; i < waits; i++) {
+      const t0 = performance.now();
+      const p = waitForAsync(seg.memory, at, flagOf(v), performance.now() + 1, undefined, "t", i % 2 ? Infinity : 1e9);
+      const ms = performance.now() - t0; // the synchronous part: first check, spin, registration
+      blocked += ms;
+      worst = Math.max(worst, ms);
+      assert.equal(await p, undefined);
+    }
+    console.log(
+      `${waits} waits with spin 1e9/Infinity blocked the loop ${blocked.toFixed(2)} ms in total, worst ${worst.toFixed(3)} ms`,
+    );
+    assert.ok(blocked < 20, `blocked ${blocked} ms in total (${waits} spins of ≤ ${SPIN_LIMIT_US} µs)`);
+  }),
+);
+
+test(
+  "wait: the adaptive async spin doubles after fast parks and shrinks back after a long one",
+  setup(async (seg, _n, at, v) => {
+    const m = seg.memory;
+    assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
+    // Satisfied by the re-check right after registering: a park of ~0 µs, as fast as it gets.
+    const atRegistration = () => (waiterCount(m, at) > 0 ? 1 : undefined);
+    const seen: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      assert.equal(await waitForAsync(m, at, atRegistration, performance.now() + 1000, undefined, "t"), 1);
+      seen.push(asyncSpinOf(m, at));
+    }
+    assert.deepEqual(seen, [256, 512, 1024, 2048, 4096, 4096, 4096, 4096]);
+    assert.equal(ASYNC_SPIN_MAX, 4096);
+    // Satisfied a little late (between ASYNC_FAST_PARK_US and ASYNC_IDLE_PARK_US, a hiccup): halved.
+    const aLittleLate = () => {
+      if (waiterCount(m, at) === 0) return undefined;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 0.4); // 400 µs
+      return 1;
+    };
+    assert.ok(ASYNC_FAST_PARK_US < 400 && 400 < ASYNC_IDLE_PARK_US);
+    assert.equal(await waitForAsync(m, at, aLittleLate, performance.now() + 1000, undefined, "t"), 1);
+    assert.equal(asyncSpinOf(m, at), 2048);
+    // A park that ends by timeout (an idle peer): back to the shortest spin at once.
+    assert.equal(await waitForAsync(m, at, flagOf(v), performance.now() + 30, undefined, "t"), undefined);
+    assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
+    // Grown again, then a park that ends with data, but late (> ASYNC_FAST_PARK_US): shrinks too.
+    for (let i = 0; i < 3; i++) await waitForAsync(m, at, atRegistration, Infinity, undefined, "t");
+    assert.equal(asyncSpinOf(m, at), 1024);
+    const late = waitForAsync(m, at, flagOf(v), performance.now() + 5000, undefined, "t");
+    await new Promise((r) => setTimeout(r, 20 + ASYNC_FAST_PARK_US / 1000));
+    Atomics.store(v, 2, 5);
+    notify(m, at);
+    assert.equal(await late, 5);
+    assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
+    // An aborted wait shrinks it as well.
+    Atomics.store(v, 2, 0);
+    for (let i = 0; i < 2; i++) await waitForAsync(m, at, atRegistration, Infinity, undefined, "t");
+    assert.equal(asyncSpinOf(m, at), 512);
+    const ac = new AbortController();
+    const aborted = waitForAsync(m, at, flagOf(v), Infinity, ac.signal, "t");
+    ac.abort();
+    await assert.rejects(aborted, (e: unknown) => e instanceof ShmError && e.code === "ABORTED");
+    assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
+    assert.equal(waiterCount(m, at), 0);
+  }),
 );
 
 for (const rt of ["deno", "bun"] as Runtime[]) {
