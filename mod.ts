@@ -63,7 +63,7 @@ export {
 export { type LockGuard, Mutex } from "./src/sync/mutex.ts";
 export { RWLock, type RWLockOptions } from "./src/sync/rwlock.ts";
 export { Semaphore, type SemaphoreOptions, type SemaphorePermit } from "./src/sync/semaphore.ts";
-export { Barrier } from "./src/sync/barrier.ts";
+export { Barrier, type BarrierOptions } from "./src/sync/barrier.ts";
 export { Latch } from "./src/sync/latch.ts";
 export { Once } from "./src/sync/once.ts";
 export { type EventOptions, SharedEvent } from "./src/sync/event.ts";

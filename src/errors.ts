@@ -13,6 +13,7 @@ export type ShmErrorCode =
   | "TIMEOUT" // a wait ran out of time
   | "ABORTED" // an async wait was aborted by its AbortSignal
   | "NOT_OWNER" // releasing a lock this process does not hold
+  | "BROKEN" // a barrier generation was broken (a waiting party died, or reset() ran); reset() to reuse it
   | "NOT_READY" // a segment is still being initialised by its creator
   | "LIBRARY_MISSING" // the native library could not be found or loaded
   | "UNSUPPORTED" // the platform or runtime cannot do this

@@ -574,3 +574,66 @@ test(
   }),
   { timeout: 30_000 },
 );
+
+// ---------------------------------------------------------------- Barrier: broken generations
+
+test(
+  "barrier: reset() while a party waits breaks its generation (BROKEN) and starts the next",
+  withSegment("bar3", async (seg) => {
+    const bar = Barrier.create(seg, "bar", 2, { maxProcesses: 4 });
+    assert.equal(bar.maxProcesses, 4);
+    bar.reset(); // nobody waits: nothing to do
+    assert.equal(bar.generation, 0);
+    const p = bar.waitAsync({ timeout: 5000 });
+    assert.equal(bar.arrived, 1);
+    bar.reset();
+    await rejectsWith(p, "BROKEN");
+    assert.equal(bar.broken, false);
+    assert.equal(bar.arrived, 0);
+    assert.equal(bar.generation, 1);
+    const q = bar.waitAsync({ timeout: 2000 });
+    assert.equal(bar.wait(2000), true);
+    assert.equal(await q, false);
+  }),
+);
+
+test(
+  "barrier: a party killed with SIGKILL while waiting breaks the generation (BROKEN within ~1 s); reset() reuses it",
+  withSegment("bar4", async (seg, name) => {
+    const bar = Barrier.create(seg, "bar", 3);
+    assert.equal(bar.maxProcesses, 64);
+    const child = start(other, WORKER, ["barrier-hold", name]);
+    const t0 = performance.now();
+    while (bar.arrived < 1) {
+      assert.ok(performance.now() - t0 < 20_000, "the child never arrived");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // This process arrives too; the third party never comes.
+    let settled = false;
+    const p = bar.waitAsync({ timeout: 10_000 });
+    p.then(() => (settled = true), () => (settled = true));
+    assert.equal(bar.arrived, 2);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(settled, false, "nothing breaks while both parties are alive");
+    assert.equal(bar.broken, false);
+    child.kill("SIGKILL");
+    const r = await child.done;
+    assert.equal(r.signal, "SIGKILL");
+    const t1 = performance.now();
+    await rejectsWith(p, "BROKEN");
+    const ms = performance.now() - t1;
+    assert.ok(ms < 1000, `BROKEN took ${ms} ms after the kill`);
+    assert.equal(bar.broken, true);
+    // A party arriving after the break gets BROKEN too, at once, until reset().
+    throwsWith(() => bar.wait(5000), "BROKEN");
+    await rejectsWith(bar.waitAsync({ timeout: 5000 }), "BROKEN");
+    bar.reset();
+    assert.equal(bar.broken, false);
+    assert.equal(bar.arrived, 0);
+    const a = bar.waitAsync({ timeout: 2000 });
+    const b = bar.waitAsync({ timeout: 2000 });
+    assert.equal(bar.wait(2000), true);
+    assert.deepEqual(await Promise.all([a, b]), [false, false]);
+  }),
+  { timeout: 30_000 },
+);

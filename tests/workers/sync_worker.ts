@@ -20,6 +20,7 @@
  *   sem-acquire <seg>                      print "ready", wait for SharedEvent "go", acquire "sem" (5 s limit)
  *   sem-hold <seg> <n>                     acquire n permits of "sem", print "holding", wait to be killed
  *   sem-probe <seg>                        release "sem" without holding, then tryAcquire; report the outcomes
+ *   barrier-hold <seg>                     arrive at barrier "bar" and wait there (60 s limit) until killed
  */
 import {
   Barrier,
@@ -261,6 +262,13 @@ switch (mode) {
     const available = sem.available;
     const tryAcquire = outcome(() => sem.tryAcquire());
     report({ release, available, tryAcquire, held: sem.held });
+    break;
+  }
+  case "barrier-hold": {
+    // The test sees the arrival in `bar.arrived` and kills this process while it waits.
+    const bar = Barrier.open(seg, "bar");
+    bar.wait(60_000);
+    report({ passed: true });
     break;
   }
   default:
