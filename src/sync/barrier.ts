@@ -63,16 +63,14 @@ import {
   type WaitAlgorithm,
 } from "../wait.ts";
 import { LIVENESS_CHECK_MS, syncSpec } from "./owner.ts";
+import { ProcessSlots, SLOT_BYTES, SLOT_START, SLOT_STATE } from "./process_slots.ts";
 
-const SLOT = 16;
-const SPEC = syncSpec(Kind.BARRIER, 64, (n) => n * SLOT);
+const SPEC = syncSpec(Kind.BARRIER, 64, (n) => n * SLOT_BYTES);
 const WORD = 0;
 const PARTIES = 4;
 const LAST_BROKEN = 8;
-/** Slot fields. */
-const STATE = 4;
-const START = 8;
-const CLAIMING = -1;
+/** Slot field: generation << 16 | parties waiting (the slot's state word, ./process_slots.ts). */
+const STATE = SLOT_STATE;
 const MAX_PARTIES = 0xffff;
 const COUNT_MASK = 0xffff;
 const GEN_MASK = 0x7fff;
@@ -106,7 +104,7 @@ function brokenError(name: string): ShmError {
 /** A named reusable barrier; see the module comment for the algorithm and its dead-party detection. */
 export class Barrier extends Handle {
   readonly #at: number;
-  readonly #slots: number;
+  readonly #ps: ProcessSlots;
   /** Number of parties per generation. */
   readonly parties: number;
   /** Liveness slots (processes that can wait at the barrier at once). */
@@ -116,7 +114,7 @@ export class Barrier extends Handle {
   private constructor(seg: Segment, p: Placement) {
     super(seg, p);
     this.#at = p.control;
-    this.#slots = p.data;
+    this.#ps = new ProcessSlots(p.data, p.capacity);
     this.maxProcesses = p.capacity;
     this.parties = this.m.u32[(p.control + PARTIES) >> 2];
     if (this.parties < 1 || this.parties > MAX_PARTIES) {
@@ -159,61 +157,29 @@ export class Barrier extends Handle {
 
   // ---- liveness slots ----
 
-  #slotAt(i: number): number {
-    return this.#slots + i * SLOT;
-  }
-
-  #mine(m: Memory, i: number, self: { pid: number; start: number }): boolean {
-    const at = this.#slotAt(i);
-    return Atomics.load(m.i32, at >> 2) === self.pid && m.getU64(at + START) === self.start;
-  }
-
   /** This process's slot, claimed (or taken over from a dead process) on first use; FULL if none. */
   #findSlot(m: Memory): number {
     // Once found, a live process's slot stays its own (only dead processes' slots are taken).
     if (this.#slot >= 0) return this.#slot;
     const self = me();
-    for (let i = 0; i < this.maxProcesses; i++) if (this.#mine(m, i, self)) return this.#slot = i;
-    for (let i = 0; i < this.maxProcesses; i++) {
-      const at = this.#slotAt(i);
-      if (Atomics.load(m.i32, at >> 2) === 0 && Atomics.compareExchange(m.i32, at >> 2, 0, CLAIMING) === 0) {
-        return this.#slot = this.#own(m, i, self);
-      }
-    }
-    // Full: take over the slot of a dead process (breaking the generation it died waiting in).
-    for (let i = 0; i < this.maxProcesses; i++) {
-      const at = this.#slotAt(i);
-      const p = Atomics.load(m.i32, at >> 2);
-      if (p <= 0) continue;
-      const s = m.getU64(at + START);
-      if (isAlive(p, s)) continue;
-      this.#breakIfWaiting(m, Atomics.load(m.i32, (at + STATE) >> 2));
-      if (Atomics.compareExchange(m.i32, at >> 2, p, CLAIMING) !== p) continue;
-      if (m.getU64(at + START) !== s) {
-        // Freed and claimed again meanwhile by a new process that got the same pid: not dead.
-        Atomics.store(m.i32, at >> 2, p);
-        continue;
-      }
-      return this.#slot = this.#own(m, i, self);
-    }
+    const mine = this.#ps.findMine(m, self);
+    if (mine >= 0) return this.#slot = mine;
+    // Else a free slot, else (full) the slot of a dead process, breaking the generation it died waiting in.
+    const i = this.#ps.claim(m, self, (j, p, s) => {
+      // Before the takeover CAS, as the state word is still the dead process's (`own` clears it).
+      this.#breakIfWaiting(m, Atomics.load(m.i32, (this.#ps.at(j) + STATE) >> 2));
+      return this.#ps.takeDead(m, j, p, s);
+    });
+    if (i >= 0) return this.#slot = i;
     throw new ShmError(
       "FULL",
       `barrier "${this.name}" has no free slot: ${this.maxProcesses} live processes use it (maxProcesses)`,
     );
   }
 
-  /** Writes this process into slot `i`, which the caller holds in the CLAIMING state. */
-  #own(m: Memory, i: number, self: { pid: number; start: number }): number {
-    const at = this.#slotAt(i);
-    Atomics.store(m.i32, (at + STATE) >> 2, 0);
-    m.setU64(at + START, self.start);
-    Atomics.store(m.i32, at >> 2, self.pid);
-    return i;
-  }
-
   /** Records one more party of this process waiting in generation `gen`. */
   #record(m: Memory, slot: number, gen: number): void {
-    const w = (this.#slotAt(slot) + STATE) >> 2;
+    const w = (this.#ps.at(slot) + STATE) >> 2;
     for (;;) {
       const cur = Atomics.load(m.i32, w);
       const next = (cur >>> 16) === gen ? cur + 1 : (gen << 16) | 1;
@@ -223,7 +189,7 @@ export class Barrier extends Handle {
 
   /** Takes back one waiting party of this process in generation `gen` (a withdrawn or finished wait). */
   #unrecord(m: Memory, slot: number, gen: number): void {
-    const w = (this.#slotAt(slot) + STATE) >> 2;
+    const w = (this.#ps.at(slot) + STATE) >> 2;
     for (;;) {
       const cur = Atomics.load(m.i32, w);
       if ((cur >>> 16) !== gen || (cur & COUNT_MASK) === 0) return;
@@ -248,12 +214,12 @@ export class Barrier extends Handle {
   /** Breaks generation `gen` if a process recorded as waiting in it is dead; true if it did. */
   #checkDead(m: Memory, gen: number): boolean {
     for (let i = 0; i < this.maxProcesses; i++) {
-      const at = this.#slotAt(i);
+      const at = this.#ps.at(i);
       const p = Atomics.load(m.i32, at >> 2);
       if (p <= 0) continue;
       const state = Atomics.load(m.i32, (at + STATE) >> 2);
       if ((state >>> 16) !== gen || (state & COUNT_MASK) === 0) continue;
-      const s = m.getU64(at + START);
+      const s = m.getU64(at + SLOT_START);
       // Re-read the pid: a slot taken over meanwhile is not the dead process's any more.
       if (isAlive(p, s) || Atomics.load(m.i32, at >> 2) !== p) continue;
       if (this.#breakIfWaiting(m, state)) return true;

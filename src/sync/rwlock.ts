@@ -70,15 +70,16 @@ import {
   syncSpec,
   WAITERS,
 } from "./owner.ts";
+import { ProcessSlots, SLOT_BYTES, SLOT_START, SLOT_STATE } from "./process_slots.ts";
 
-const SLOT = 16;
-const SPEC = syncSpec(Kind.RWLOCK, 64, (n) => n * SLOT);
+const SPEC = syncSpec(Kind.RWLOCK, 64, (n) => n * SLOT_BYTES);
 const WORD = 0;
 const DRAIN_SEQ = 4;
 const DRAIN_WAITERS = 8;
 const RECOVERIES = 12;
 const RECORD = 16;
-const CLAIMING = -1;
+/** Slot field: read holds of this process (the slot's state word, ./process_slots.ts). */
+const COUNT = SLOT_STATE;
 const ETIMEDOUT = -Errno.ETIMEDOUT;
 
 /** Options for creating an RWLock. */
@@ -106,7 +107,7 @@ class Guard implements LockGuard {
 export class RWLock extends Handle {
   readonly #word: number;
   readonly #ctl: number;
-  readonly #slots: number;
+  readonly #ps: ProcessSlots;
   /** Reader slots (processes that can read at once). */
   readonly maxProcesses: number;
   #slot = -1;
@@ -115,7 +116,7 @@ export class RWLock extends Handle {
     super(seg, p);
     this.#ctl = p.control;
     this.#word = p.control + WORD;
-    this.#slots = p.data;
+    this.#ps = new ProcessSlots(p.data, p.capacity);
     this.maxProcesses = p.capacity;
   }
 
@@ -145,7 +146,7 @@ export class RWLock extends Handle {
   get readers(): number {
     const m = this.mem();
     let n = 0;
-    for (let i = 0; i < this.maxProcesses; i++) n += Math.max(0, Atomics.load(m.i32, (this.#slots + i * SLOT + 4) >> 2));
+    for (let i = 0; i < this.maxProcesses; i++) n += Math.max(0, Atomics.load(m.i32, (this.#ps.at(i) + COUNT) >> 2));
     return n;
   }
 
@@ -156,31 +157,16 @@ export class RWLock extends Handle {
 
   // ---- reader slots ----
 
-  #slotAt(i: number): number {
-    return this.#slots + i * SLOT;
-  }
-
   /** This process's slot (claiming a free one), or -1 if none is free. */
   #findSlot(m: Memory): number {
     const self = me();
     const c = this.#slot;
-    if (c >= 0) {
-      const at = this.#slotAt(c);
-      if (Atomics.load(m.i32, at >> 2) === self.pid && m.getU64(at + 8) === self.start) return c;
-    }
-    for (let i = 0; i < this.maxProcesses; i++) {
-      const at = this.#slotAt(i);
-      if (Atomics.load(m.i32, at >> 2) === self.pid && m.getU64(at + 8) === self.start) return this.#slot = i;
-    }
-    for (let i = 0; i < this.maxProcesses; i++) {
-      const at = this.#slotAt(i);
-      if (Atomics.load(m.i32, at >> 2) === 0 && Atomics.compareExchange(m.i32, at >> 2, 0, CLAIMING) === 0) {
-        m.setU64(at + 8, self.start);
-        Atomics.store(m.i32, at >> 2, self.pid);
-        return this.#slot = i;
-      }
-    }
-    return -1;
+    if (c >= 0 && this.#ps.isMine(m, c, self)) return c;
+    const mine = this.#ps.findMine(m, self);
+    if (mine >= 0) return this.#slot = mine;
+    // The count of a free slot is already 0 (`#reclaim` clears it first): only start and pid are written.
+    const free = this.#ps.claimFree(m);
+    return free >= 0 ? this.#slot = this.#ps.publish(m, free, self) : -1;
   }
 
   #mySlot(m: Memory): number {
@@ -191,9 +177,9 @@ export class RWLock extends Handle {
     if (Atomics.compareExchange(m.i32, this.#word >> 2, 0, pid) === 0) {
       try {
         for (let j = 0; j < this.maxProcesses; j++) {
-          const at = this.#slotAt(j);
+          const at = this.#ps.at(j);
           const p = Atomics.load(m.i32, at >> 2);
-          if (p > 0 && !isAlive(p, m.getU64(at + 8))) this.#reclaim(m, j);
+          if (p > 0 && !isAlive(p, m.getU64(at + SLOT_START))) this.#reclaim(m, j);
         }
       } finally {
         const old = Atomics.exchange(m.i32, this.#word >> 2, 0);
@@ -210,10 +196,10 @@ export class RWLock extends Handle {
 
   /** Frees a dead process's slot. Only called while holding the writer word. */
   #reclaim(m: Memory, i: number): void {
-    const at = this.#slotAt(i);
-    if (Atomics.load(m.i32, (at + 4) >> 2) > 0) Atomics.add(m.u32, (this.#ctl + RECOVERIES) >> 2, 1);
-    Atomics.store(m.i32, (at + 4) >> 2, 0);
-    m.setU64(at + 8, 0);
+    const at = this.#ps.at(i);
+    if (Atomics.load(m.i32, (at + COUNT) >> 2) > 0) Atomics.add(m.u32, (this.#ctl + RECOVERIES) >> 2, 1);
+    Atomics.store(m.i32, (at + COUNT) >> 2, 0);
+    m.setU64(at + SLOT_START, 0);
     Atomics.store(m.i32, at >> 2, 0);
   }
 
@@ -231,9 +217,9 @@ export class RWLock extends Handle {
 
   #readUnlock(slot: number): void {
     const m = this.mem();
-    const at = this.#slotAt(slot) + 4;
+    const at = this.#ps.at(slot) + COUNT;
     const self = me();
-    if (Atomics.load(m.i32, this.#slotAt(slot) >> 2) !== self.pid || Atomics.load(m.i32, at >> 2) <= 0) {
+    if (Atomics.load(m.i32, this.#ps.at(slot) >> 2) !== self.pid || Atomics.load(m.i32, at >> 2) <= 0) {
       throw new ShmError("NOT_OWNER", `process ${self.pid} holds no read lock on "${this.name}"`);
     }
     Atomics.sub(m.i32, at >> 2, 1);
@@ -244,7 +230,7 @@ export class RWLock extends Handle {
   tryReadLock(): LockGuard | undefined {
     const m = this.mem();
     const slot = this.#mySlot(m);
-    const cnt = (this.#slotAt(slot) + 4) >> 2;
+    const cnt = (this.#ps.at(slot) + COUNT) >> 2;
     Atomics.add(m.i32, cnt, 1);
     if (Atomics.load(m.i32, this.#word >> 2) === 0) return this.#readGuard(slot, false);
     Atomics.sub(m.i32, cnt, 1);
@@ -254,7 +240,7 @@ export class RWLock extends Handle {
 
   *#read(m: Memory, slot: number, deadline: number, timeout: number | undefined): WaitAlgorithm<boolean> {
     const i32 = m.i32;
-    const cnt = (this.#slotAt(slot) + 4) >> 2;
+    const cnt = (this.#ps.at(slot) + COUNT) >> 2;
     const w = this.#word >> 2;
     let recovered = false;
     for (;;) {
@@ -325,7 +311,7 @@ export class RWLock extends Handle {
   }
 
   #anyReader(m: Memory): boolean {
-    for (let i = 0; i < this.maxProcesses; i++) if (Atomics.load(m.i32, (this.#slotAt(i) + 4) >> 2) > 0) return true;
+    for (let i = 0; i < this.maxProcesses; i++) if (Atomics.load(m.i32, (this.#ps.at(i) + COUNT) >> 2) > 0) return true;
     return false;
   }
 
@@ -374,12 +360,12 @@ export class RWLock extends Handle {
     try {
       const waiters = (this.#ctl + DRAIN_WAITERS) >> 2;
       for (let i = 0; i < this.maxProcesses; i++) {
-        const at = this.#slotAt(i);
+        const at = this.#ps.at(i);
         check = false;
-        while (Atomics.load(i32, (at + 4) >> 2) > 0) {
+        while (Atomics.load(i32, (at + COUNT) >> 2) > 0) {
           if (check) {
             const p = Atomics.load(i32, at >> 2);
-            if (p > 0 && !isAlive(p, m.getU64(at + 8))) {
+            if (p > 0 && !isAlive(p, m.getU64(at + SLOT_START))) {
               this.#reclaim(m, i);
               recovered = true;
               break;
@@ -390,7 +376,7 @@ export class RWLock extends Handle {
           let rc = 0;
           try {
             const seq = Atomics.load(i32, (this.#ctl + DRAIN_SEQ) >> 2);
-            if (Atomics.load(i32, (at + 4) >> 2) > 0) {
+            if (Atomics.load(i32, (at + COUNT) >> 2) > 0) {
               rc = yield { at: this.#ctl + DRAIN_SEQ, expected: seq, sliceMs: LIVENESS_CHECK_MS };
             }
           } finally {

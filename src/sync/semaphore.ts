@@ -58,17 +58,15 @@ import {
   type WaitAlgorithm,
 } from "../wait.ts";
 import { LIVENESS_CHECK_MS, syncSpec } from "./owner.ts";
+import { ProcessSlots, SLOT_BYTES, SLOT_START, SLOT_STATE } from "./process_slots.ts";
 
-const SLOT = 16;
-const SPEC = syncSpec(Kind.SEMAPHORE, 64, (n) => n * SLOT);
+const SPEC = syncSpec(Kind.SEMAPHORE, 64, (n) => n * SLOT_BYTES);
 const PERMITS = 0;
 const WAITERS = 4;
 const INITIAL = 8;
 const RECOVERIES = 12;
-/** Slot fields. */
-const HELD = 4;
-const START = 8;
-const CLAIMING = -1;
+/** Slot field: permits this process holds (the slot's state word, ./process_slots.ts). */
+const HELD = SLOT_STATE;
 const MAX_PERMITS = 0x7fffffff;
 const ETIMEDOUT = -Errno.ETIMEDOUT;
 
@@ -105,7 +103,7 @@ export interface SemaphorePermit extends Disposable {
  */
 export class Semaphore extends Handle {
   readonly #at: number;
-  readonly #slots: number;
+  readonly #ps: ProcessSlots;
   /** Holder slots (processes that can hold permits at once). */
   readonly maxProcesses: number;
   /** Whether the most recent acquisition through this handle returned a dead holder's permits. */
@@ -116,7 +114,7 @@ export class Semaphore extends Handle {
   private constructor(seg: Segment, p: Placement) {
     super(seg, p);
     this.#at = p.control;
-    this.#slots = p.data;
+    this.#ps = new ProcessSlots(p.data, p.capacity);
     this.maxProcesses = p.capacity;
   }
 
@@ -155,7 +153,7 @@ export class Semaphore extends Handle {
     const self = me();
     let n = 0;
     for (let i = 0; i < this.maxProcesses; i++) {
-      if (this.#mine(m, i, self)) n += Math.max(0, Atomics.load(m.i32, (this.#slotAt(i) + HELD) >> 2));
+      if (this.#ps.isMine(m, i, self)) n += Math.max(0, Atomics.load(m.i32, (this.#ps.at(i) + HELD) >> 2));
     }
     return n;
   }
@@ -167,15 +165,6 @@ export class Semaphore extends Handle {
 
   // ---- holder slots ----
 
-  #slotAt(i: number): number {
-    return this.#slots + i * SLOT;
-  }
-
-  #mine(m: Memory, i: number, self: { pid: number; start: number }): boolean {
-    const at = this.#slotAt(i);
-    return Atomics.load(m.i32, at >> 2) === self.pid && m.getU64(at + START) === self.start;
-  }
-
   /**
    * This process's slot, or -1. With `claim`, a free slot is claimed (or, when all are
    * taken, a dead process's slot is taken over) and FULL is thrown if there is none.
@@ -184,35 +173,16 @@ export class Semaphore extends Handle {
     // Once found, a live process's slot stays its own (only dead processes' slots are taken).
     if (this.#slot >= 0) return this.#slot;
     const self = me();
-    for (let i = 0; i < this.maxProcesses; i++) if (this.#mine(m, i, self)) return this.#slot = i;
+    const mine = this.#ps.findMine(m, self);
+    if (mine >= 0) return this.#slot = mine;
     if (!claim) return -1;
-    for (let i = 0; i < this.maxProcesses; i++) {
-      const at = this.#slotAt(i);
-      if (Atomics.load(m.i32, at >> 2) === 0 && Atomics.compareExchange(m.i32, at >> 2, 0, CLAIMING) === 0) {
-        return this.#slot = this.#own(m, i, self);
-      }
-    }
-    // Full: take over the slot of a dead process (returning any permits it held).
-    for (let i = 0; i < this.maxProcesses; i++) {
-      const at = this.#slotAt(i);
-      const p = Atomics.load(m.i32, at >> 2);
-      if (p <= 0) continue;
-      const s = m.getU64(at + START);
-      if (!isAlive(p, s) && this.#takeDead(m, i, p, s)) return this.#slot = this.#own(m, i, self);
-    }
+    // Else a free slot, else (full) the slot of a dead process, returning any permits it held.
+    const i = this.#ps.claim(m, self, (j, p, s) => this.#takeDead(m, j, p, s));
+    if (i >= 0) return this.#slot = i;
     throw new ShmError(
       "FULL",
       `semaphore "${this.name}" has no free holder slot: ${this.maxProcesses} live processes use it (maxProcesses)`,
     );
-  }
-
-  /** Writes this process into slot `i`, which the caller holds in the CLAIMING state. */
-  #own(m: Memory, i: number, self: { pid: number; start: number }): number {
-    const at = this.#slotAt(i);
-    Atomics.store(m.i32, (at + HELD) >> 2, 0);
-    m.setU64(at + START, self.start);
-    Atomics.store(m.i32, at >> 2, self.pid);
-    return i;
   }
 
   /**
@@ -222,13 +192,8 @@ export class Semaphore extends Handle {
    * the CLAIMING state for the caller to free or reuse.
    */
   #takeDead(m: Memory, i: number, pid: number, start: number): boolean {
-    const at = this.#slotAt(i);
-    if (Atomics.compareExchange(m.i32, at >> 2, pid, CLAIMING) !== pid) return false;
-    if (m.getU64(at + START) !== start) {
-      // Freed and claimed again meanwhile by a new process that got the same pid: not dead.
-      Atomics.store(m.i32, at >> 2, pid);
-      return false;
-    }
+    if (!this.#ps.takeDead(m, i, pid, start)) return false;
+    const at = this.#ps.at(i);
     // Clear the slot first: dying right here loses these permits, never returns them twice.
     const h = Atomics.exchange(m.i32, (at + HELD) >> 2, 0);
     if (h > 0) {
@@ -246,12 +211,12 @@ export class Semaphore extends Handle {
     this.#lastSweep = performance.now();
     let found = false;
     for (let i = 0; i < this.maxProcesses; i++) {
-      const at = this.#slotAt(i);
+      const at = this.#ps.at(i);
       const p = Atomics.load(m.i32, at >> 2);
       if (p <= 0 || Atomics.load(m.i32, (at + HELD) >> 2) <= 0) continue;
-      const s = m.getU64(at + START);
+      const s = m.getU64(at + SLOT_START);
       if (isAlive(p, s) || !this.#takeDead(m, i, p, s)) continue;
-      m.setU64(at + START, 0);
+      m.setU64(at + SLOT_START, 0);
       Atomics.store(m.i32, at >> 2, 0);
       found = true;
     }
@@ -283,7 +248,7 @@ export class Semaphore extends Handle {
       const v = Atomics.load(i32, w);
       if (v <= 0) return false;
       if (Atomics.compareExchange(i32, w, v, v - 1) === v) {
-        Atomics.add(i32, (this.#slotAt(slot) + HELD) >> 2, 1);
+        Atomics.add(i32, (this.#ps.at(slot) + HELD) >> 2, 1);
         return true;
       }
     }
@@ -392,7 +357,7 @@ export class Semaphore extends Handle {
     try {
       this.#give(m, n);
     } catch (e) {
-      Atomics.add(m.i32, (this.#slotAt(slot) + HELD) >> 2, n);
+      Atomics.add(m.i32, (this.#ps.at(slot) + HELD) >> 2, n);
       throw e;
     }
   }
@@ -417,7 +382,7 @@ export class Semaphore extends Handle {
     const c = this.#findSlot(m, false);
     if (c >= 0) {
       // Only this process changes its slot's count (and may see it dip below zero briefly).
-      const h = (this.#slotAt(c) + HELD) >> 2;
+      const h = (this.#ps.at(c) + HELD) >> 2;
       if (Atomics.sub(i32, h, n) >= n) return c;
       Atomics.add(i32, h, n);
     }
@@ -426,8 +391,8 @@ export class Semaphore extends Handle {
     const took: [number, number][] = [];
     let left = n;
     for (let i = 0; i < this.maxProcesses && left > 0; i++) {
-      if (!this.#mine(m, i, self)) continue;
-      const h = (this.#slotAt(i) + HELD) >> 2;
+      if (!this.#ps.isMine(m, i, self)) continue;
+      const h = (this.#ps.at(i) + HELD) >> 2;
       for (;;) {
         const v = Atomics.load(i32, h);
         const t = Math.min(left, v);
