@@ -69,7 +69,8 @@ export interface LockGuard extends Disposable {
   unlock(): void;
 }
 
-class Guard implements LockGuard {
+/** A lock guard that runs its release once (shared by Mutex and RWLock). */
+export class Guard implements LockGuard {
   #release: (() => void) | undefined;
   constructor(readonly recovered: boolean, release: () => void) {
     this.#release = release;

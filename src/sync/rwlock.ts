@@ -58,7 +58,7 @@ import {
   timeoutError,
   type WaitAlgorithm,
 } from "../wait.ts";
-import type { LockGuard } from "./mutex.ts";
+import { Guard, type LockGuard } from "./mutex.ts";
 import {
   clearOwner,
   forgetOwner,
@@ -86,21 +86,6 @@ const ETIMEDOUT = -Errno.ETIMEDOUT;
 export interface RWLockOptions {
   /** How many processes can hold read locks at once (reader slots; default 64). */
   maxProcesses?: number;
-}
-
-class Guard implements LockGuard {
-  #release: (() => void) | undefined;
-  constructor(readonly recovered: boolean, release: () => void) {
-    this.#release = release;
-  }
-  unlock(): void {
-    const r = this.#release;
-    this.#release = undefined;
-    r?.();
-  }
-  [Symbol.dispose](): void {
-    this.unlock();
-  }
 }
 
 /** A named readers-writer lock; see the module comment for the algorithm. */
