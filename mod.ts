@@ -11,7 +11,7 @@
  * @module
  */
 export { ShmError, type ShmErrorCode } from "./src/errors.ts";
-export { Segment, type CreateOptions, type EntryInfo, type OpenOptions, type SegmentStats } from "./src/segment.ts";
+export { Segment, type CreateOptions, type EntryInfo, type OpenOptions, type SegmentStats } from "./src/segment/segment.ts";
 export {
   array,
   bool,
@@ -34,20 +34,20 @@ export {
   u64AsNumber,
   u8,
   type ValueOf,
-} from "./src/elements.ts";
-export { Kind, kindName } from "./src/kinds.ts";
-export { SharedArray } from "./src/array.ts";
-export { SharedAtomic } from "./src/atomic.ts";
-export { type HashTableOptions, SharedMap, type TableStats } from "./src/map.ts";
-export { SharedSet } from "./src/set.ts";
-export { Queue } from "./src/queue.ts";
-export { SpscQueue } from "./src/spsc_queue.ts";
-export { Stack } from "./src/stack.ts";
-export { ObjectPool, type PoolHandle } from "./src/pool.ts";
+} from "./src/segment/elements.ts";
+export { Kind, kindName } from "./src/segment/kinds.ts";
+export { SharedArray } from "./src/structures/array.ts";
+export { SharedAtomic } from "./src/structures/atomic.ts";
+export { type HashTableOptions, SharedMap, type TableStats } from "./src/structures/map.ts";
+export { SharedSet } from "./src/structures/set.ts";
+export { Queue } from "./src/structures/queue.ts";
+export { SpscQueue } from "./src/structures/spsc_queue.ts";
+export { Stack } from "./src/structures/stack.ts";
+export { ObjectPool, type PoolHandle } from "./src/structures/pool.ts";
 export { libraryPath } from "./ffi/mod.ts";
-export { RingBuffer } from "./src/ring_buffer.ts";
-export { BroadcastReader, BroadcastRing, type ReaderOptions } from "./src/broadcast.ts";
-export { Vector } from "./src/vector.ts";
+export { RingBuffer } from "./src/structures/ring_buffer.ts";
+export { BroadcastReader, BroadcastRing, type ReaderOptions } from "./src/structures/broadcast.ts";
+export { Vector } from "./src/structures/vector.ts";
 export {
   ALL,
   ASYNC_FAST_PARK_US,
@@ -59,7 +59,7 @@ export {
   DEFAULT_SPIN,
   SPIN_LIMIT_US,
   type WaitOptions,
-} from "./src/wait.ts";
+} from "./src/wait/wait.ts";
 export { type LockGuard, Mutex } from "./src/sync/mutex.ts";
 export { RWLock, type RWLockOptions } from "./src/sync/rwlock.ts";
 export { Semaphore, type SemaphoreOptions, type SemaphorePermit } from "./src/sync/semaphore.ts";

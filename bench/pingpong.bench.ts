@@ -24,7 +24,7 @@
  * pair can stay in the "both park" regime (~2 futex wake-ups per round trip) for
  * hundreds of round trips. Queue push + await popAsync against a popWait peer showed it
  * most with a fixed async spin of ASYNC_SPIN = 128 polls (0.4-1 µs in one run, ~90 µs in
- * another); the adaptive async spin (src/wait.ts: doubled after each short park, up to
+ * another); the adaptive async spin (src/wait/wait.ts: doubled after each short park, up to
  * 50 µs) pulls the pair back into spinning within a few round trips.
  * Spinning modes also need a core each: other load on a 2-core machine ruins them.
  *
@@ -36,7 +36,7 @@ import net from "node:net";
 import process from "node:process";
 import { bench, group, run, summary } from "mitata";
 import { i32, Queue, Segment, SharedArray } from "../mod.ts";
-import { notify, waitFor, waitForAsync } from "../src/wait.ts";
+import { notify, waitFor, waitForAsync } from "../src/wait/wait.ts";
 import { benchSegmentName, executable, other, type Runtime, runtime, scriptArgv, self } from "./common.ts";
 import { EC_CHILD, EC_PARENT, PING, PONG, READY, spinOf, WORDS } from "./pingpong_echo.ts";
 
@@ -98,7 +98,7 @@ const stall = (what: string, n: number) => new Error(`${what}: no echo of ${n} w
 
 let serial = 0;
 
-/** The raw wait modes: words of a SharedArray and two eventcounts, as src/wait.ts uses them. */
+/** The raw wait modes: words of a SharedArray and two eventcounts, as src/wait/wait.ts uses them. */
 function shmBench(rt: Runtime, mode: Mode): void {
   const childMode = mode === "park-only-async" ? "park-only" : mode;
   const label = mode === "park-only-async" ? "shm park-only, async (waitForAsync)" : `shm ${mode}`;

@@ -15,7 +15,7 @@
 import process from "node:process";
 import net from "node:net";
 import { i32, Queue, Segment, SharedArray, ShmError } from "../mod.ts";
-import { ASYNC_SPIN, DEFAULT_SPIN, notify, waitFor } from "../src/wait.ts";
+import { ASYNC_SPIN, DEFAULT_SPIN, notify, waitFor } from "../src/wait/wait.ts";
 import { exitIfOrphaned } from "./common.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -9,11 +9,11 @@
  *   deno run -A bench/ring.bench.ts    |    bun bench/ring.bench.ts
  */
 import { bench, do_not_optimize, group, run, summary } from "mitata";
-import { Segment } from "../src/segment.ts";
-import { f64, struct, u32 } from "../src/elements.ts";
-import { RingBuffer } from "../src/ring_buffer.ts";
-import { BroadcastRing } from "../src/broadcast.ts";
-import { Vector } from "../src/vector.ts";
+import { Segment } from "../src/segment/segment.ts";
+import { f64, struct, u32 } from "../src/segment/elements.ts";
+import { RingBuffer } from "../src/structures/ring_buffer.ts";
+import { BroadcastRing } from "../src/structures/broadcast.ts";
+import { Vector } from "../src/structures/vector.ts";
 import { benchSegmentName, runtime } from "./common.ts";
 
 const CAP = 1024;

@@ -1,11 +1,11 @@
 /**
  * The heap allocator: removed structures give their memory back (a million
  * create+remove cycles in a tiny segment never run out), fragmentation is exactly what
- * the live extents say, and unit tests of src/allocator.ts (gaps, place, blockSize).
+ * the live extents say, and unit tests of src/segment/allocator.ts (gaps, place, blockSize).
  */
 import assert from "node:assert/strict";
 import { f64, i32, type Segment, SharedArray, SharedAtomic, ShmError, u32, u8 } from "../mod.ts";
-import { blockSize, type Extent, gaps, place } from "../src/allocator.ts";
+import { blockSize, type Extent, gaps, place } from "../src/segment/allocator.ts";
 import { flag, test } from "./harness.ts";
 import { type CreateOptions, runWithSegment } from "./helpers/segments.ts";
 
@@ -174,7 +174,7 @@ test("allocator: a freed block between two live ones is reused by a structure of
   });
 });
 
-// ---------------------------------------------------------------- unit tests of src/allocator.ts
+// ---------------------------------------------------------------- unit tests of src/segment/allocator.ts
 
 test("allocator unit: blockSize rounds up to whole 64-byte lines", () => {
   assert.equal(blockSize(0), 0);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { BroadcastRing, ObjectPool, Queue, RingBuffer, type Segment, ShmError, SpscQueue, Stack, u32 } from "../mod.ts";
-import { ASYNC_SPIN, asyncSpinOf, waiterCount } from "../src/wait.ts";
+import { ASYNC_SPIN, asyncSpinOf, waiterCount } from "../src/wait/wait.ts";
 import { runtime, test } from "./harness.ts";
 import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, run, type Runtime, start } from "./helpers/procs.ts";
@@ -16,7 +16,7 @@ function withQueue(capacity: number, fn: (seg: Segment, name: string, q: Queue<n
   return segmentTest("blk", 1 << 20, (seg, name) => fn(seg, name, Queue.create(seg, "q", u32, capacity)), { unlinkFirst: true });
 }
 
-/** Byte offsets of the queue's eventcounts (see the layout in src/queue.ts). */
+/** Byte offsets of the queue's eventcounts (see the layout in src/structures/queue.ts). */
 const notEmptyAt = (q: Queue<number>) => q.offset + 64 + 8;
 const notFullAt = (q: Queue<number>) => q.offset + 64 + 72;
 

@@ -24,7 +24,7 @@ import {
   u8,
 } from "../mod.ts";
 import { native } from "../ffi/mod.ts";
-import { E, EntryState, H, S } from "../src/format.ts";
+import { E, EntryState, H, S } from "../src/segment/format.ts";
 import { flag, test, uniqueName } from "./harness.ts";
 import { throwsCode } from "./helpers/errors.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { f64, i64AsNumber, Queue, Segment, SharedAtomic, SpscQueue, Stack, string, struct, u32, u8 } from "../mod.ts";
-import { _setQueuePositions } from "../src/queue.ts";
+import { _setQueuePositions } from "../src/structures/queue.ts";
 import { test, uniqueName } from "./harness.ts";
 import { codeOf as code } from "./helpers/errors.ts";
 import { type SegmentBody, segmentTest } from "./helpers/segments.ts";

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Segment } from "../src/segment.ts";
-import { f64, i32, string, struct, u32, u8 } from "../src/elements.ts";
-import { SharedAtomic } from "../src/atomic.ts";
-import { SharedArray } from "../src/array.ts";
-import { _ringTesting, RingBuffer } from "../src/ring_buffer.ts";
+import { Segment } from "../src/segment/segment.ts";
+import { f64, i32, string, struct, u32, u8 } from "../src/segment/elements.ts";
+import { SharedAtomic } from "../src/structures/atomic.ts";
+import { SharedArray } from "../src/structures/array.ts";
+import { _ringTesting, RingBuffer } from "../src/structures/ring_buffer.ts";
 import { runtime, test, uniqueName } from "./harness.ts";
 import { code, throwsCode } from "./helpers/errors.ts";
 import { type SegmentBody, segmentTest } from "./helpers/segments.ts";
 import { lastJson, runAll, start } from "./helpers/procs.ts";
 import { native } from "../ffi/mod.ts";
-import { me } from "../src/process.ts";
+import { me } from "../src/segment/process.ts";
 import { ShmError } from "../src/errors.ts";
 
 const worker = new URL("./workers/ring_worker.ts", import.meta.url);
@@ -312,7 +312,7 @@ for (const [producer, consumer] of [["deno", "bun"], ["bun", "deno"]] as const) 
   }), { timeout: 40_000 });
 }
 
-// ---- single producer, enforced (claim word at control +16, src/writer_claim.ts) ----
+// ---- single producer, enforced (claim word at control +16, src/structures/writer_claim.ts) ----
 
 /** The raw producer claim word of `r` (0 = unclaimed). */
 function claimWord(seg: Segment, r: RingBuffer<unknown>): number {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { f64, Queue, Segment, Stack, string, struct, u32, u8 } from "../mod.ts";
-import { _setStackCounters } from "../src/stack.ts";
+import { _setStackCounters } from "../src/structures/stack.ts";
 import { test, uniqueName } from "./harness.ts";
 import { codeOf as code } from "./helpers/errors.ts";
 import { type SegmentBody, segmentTest } from "./helpers/segments.ts";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { f64, i32, string, u8 } from "../src/elements.ts";
-import { SharedAtomic } from "../src/atomic.ts";
-import { RingBuffer } from "../src/ring_buffer.ts";
-import { Vector } from "../src/vector.ts";
+import { f64, i32, string, u8 } from "../src/segment/elements.ts";
+import { SharedAtomic } from "../src/structures/atomic.ts";
+import { RingBuffer } from "../src/structures/ring_buffer.ts";
+import { Vector } from "../src/structures/vector.ts";
 import { test } from "./harness.ts";
 import { code } from "./helpers/errors.ts";
 import { type SegmentBody, segmentTest } from "./helpers/segments.ts";

@@ -1,5 +1,5 @@
 /**
- * The wait/notify core (src/wait.ts): eventcount fast path, timeouts, abort, the
+ * The wait/notify core (src/wait/wait.ts): eventcount fast path, timeouts, abort, the
  * event loop staying live during async waits, zero CPU while parked, and wakeups
  * across processes of both runtimes.
  */
@@ -17,7 +17,7 @@ import {
   waiterCount,
   waitFor,
   waitForAsync,
-} from "../src/wait.ts";
+} from "../src/wait/wait.ts";
 import { flag, runtime, test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { lastJson, type Runtime, start } from "./helpers/procs.ts";

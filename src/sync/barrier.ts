@@ -44,13 +44,13 @@
  */
 import { native } from "../../ffi/mod.ts";
 import { ShmError } from "../errors.ts";
-import { S } from "../format.ts";
-import { Handle } from "../handle.ts";
-import { Kind } from "../kinds.ts";
-import type { Memory } from "../memory.ts";
-import { isAlive, me } from "../process.ts";
-import type { Segment } from "../segment.ts";
-import { checkCapacity, type Placement } from "../structure.ts";
+import { S } from "../segment/format.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import { isAlive, me } from "../segment/process.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement } from "../segment/structure.ts";
 import {
   ALL,
   asyncDeadline,
@@ -61,7 +61,7 @@ import {
   driveSync,
   timeoutError,
   type WaitAlgorithm,
-} from "../wait.ts";
+} from "../wait/wait.ts";
 import { LIVENESS_CHECK_MS, syncSpec } from "./owner.ts";
 import { ProcessSlots, SLOT_BYTES, SLOT_START, SLOT_STATE } from "./process_slots.ts";
 

@@ -14,14 +14,14 @@
  * either way) instead of throwing, so the caller can re-check its predicate; the
  * async form rejects with ABORTED after re-acquiring the mutex.
  *
- * Layout (control area): seq i32 @0, waiters i32 @4 (an eventcount, see wait.ts).
+ * Layout (control area): seq i32 @0, waiters i32 @4 (an eventcount, see src/wait/wait.ts).
  */
 import { Errno } from "../errors.ts";
-import { Handle } from "../handle.ts";
-import { Kind } from "../kinds.ts";
-import type { Memory } from "../memory.ts";
-import type { Segment } from "../segment.ts";
-import type { Placement } from "../structure.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import type { Placement } from "../segment/structure.ts";
 import {
   ALL,
   asyncDeadline,
@@ -32,7 +32,7 @@ import {
   driveSync,
   notify,
   type WaitAlgorithm,
-} from "../wait.ts";
+} from "../wait/wait.ts";
 import type { Mutex } from "./mutex.ts";
 import { syncSpec } from "./owner.ts";
 

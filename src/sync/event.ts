@@ -14,12 +14,12 @@
  * Layout (control area): state i32 @0, waiters i32 @4, autoReset u32 @8.
  */
 import { native } from "../../ffi/mod.ts";
-import { S } from "../format.ts";
-import { Handle } from "../handle.ts";
-import { Kind } from "../kinds.ts";
-import type { Memory } from "../memory.ts";
-import type { Segment } from "../segment.ts";
-import type { Placement } from "../structure.ts";
+import { S } from "../segment/format.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import type { Placement } from "../segment/structure.ts";
 import {
   ALL,
   ASYNC_SPIN,
@@ -33,7 +33,7 @@ import {
   spinFor,
   timeoutError,
   type WaitAlgorithm,
-} from "../wait.ts";
+} from "../wait/wait.ts";
 import { syncSpec } from "./owner.ts";
 
 const SPEC = syncSpec(Kind.EVENT, 64);
@@ -131,7 +131,7 @@ export class SharedEvent extends Handle {
     }
   }
 
-  /** Spins (bounded, see wait.ts) before parking: `DEFAULT_SPIN` for blocking waits, `ASYNC_SPIN` for async. */
+  /** Spins (bounded, see src/wait/wait.ts) before parking: `DEFAULT_SPIN` for blocking waits, `ASYNC_SPIN` for async. */
   #spin(m: Memory, polls: number): boolean {
     return spinFor(() => (this.#try(m) ? true : undefined), polls) === true;
   }

@@ -15,12 +15,12 @@
  */
 import { native } from "../../ffi/mod.ts";
 import { ShmError } from "../errors.ts";
-import { S } from "../format.ts";
-import { Handle } from "../handle.ts";
-import { Kind } from "../kinds.ts";
-import type { Memory } from "../memory.ts";
-import type { Segment } from "../segment.ts";
-import type { Placement } from "../structure.ts";
+import { S } from "../segment/format.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import type { Placement } from "../segment/structure.ts";
 import {
   ALL,
   asyncDeadline,
@@ -31,7 +31,7 @@ import {
   driveSync,
   timeoutError,
   type WaitAlgorithm,
-} from "../wait.ts";
+} from "../wait/wait.ts";
 import { syncSpec } from "./owner.ts";
 
 const SPEC = syncSpec(Kind.LATCH, 64);

@@ -24,11 +24,11 @@
  * record @16 (tag pid i32, start time u64 @24).
  */
 import { Errno, ShmError } from "../errors.ts";
-import { Handle } from "../handle.ts";
-import { Kind } from "../kinds.ts";
-import type { Memory } from "../memory.ts";
-import type { Segment } from "../segment.ts";
-import type { Placement } from "../structure.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import type { Placement } from "../segment/structure.ts";
 import { native } from "../../ffi/mod.ts";
 import {
   asyncDeadline,
@@ -39,7 +39,7 @@ import {
   driveSync,
   timeoutError,
   type WaitAlgorithm,
-} from "../wait.ts";
+} from "../wait/wait.ts";
 import {
   clearOwner,
   forgetOwner,
@@ -199,7 +199,7 @@ export class Mutex extends Handle {
     return this.#guard(false);
   }
 
-  /** The contended path as a wait algorithm (see wait.ts): returns whether it recovered. */
+  /** The contended path as a wait algorithm (see src/wait/wait.ts): returns whether it recovered. */
   *#acquire(m: Memory, pid: number, deadline: number, timeout: number | undefined): WaitAlgorithm<boolean> {
     let waited = false;
     let check = false;

@@ -20,11 +20,11 @@
  */
 import { native } from "../../ffi/mod.ts";
 import { Errno } from "../errors.ts";
-import { Handle } from "../handle.ts";
-import { Kind } from "../kinds.ts";
-import type { Memory } from "../memory.ts";
-import type { Segment } from "../segment.ts";
-import type { Placement } from "../structure.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import type { Placement } from "../segment/structure.ts";
 import {
   ALL,
   asyncDeadline,
@@ -35,7 +35,7 @@ import {
   driveSync,
   timeoutError,
   type WaitAlgorithm,
-} from "../wait.ts";
+} from "../wait/wait.ts";
 import {
   clearOwner,
   forgetOwner,

@@ -11,9 +11,9 @@
  * the "locked" states carry the owner's pid, so a waiter can tell a dead owner.
  */
 import { ShmError } from "../errors.ts";
-import type { Memory } from "../memory.ts";
-import { isAlive, me } from "../process.ts";
-import type { StructureSpec } from "../structure.ts";
+import type { Memory } from "../segment/memory.ts";
+import { isAlive, me } from "../segment/process.ts";
+import type { StructureSpec } from "../segment/structure.ts";
 
 /** Set in an owner word when a waiter may be parked on it. */
 export const WAITERS = 0x4000_0000;

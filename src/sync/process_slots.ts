@@ -16,8 +16,8 @@
  *
  * The class holds only the slots' placement; it keeps no state of its own.
  */
-import type { Memory } from "../memory.ts";
-import { isAlive } from "../process.ts";
+import type { Memory } from "../segment/memory.ts";
+import { isAlive } from "../segment/process.ts";
 
 /** Bytes per slot. */
 export const SLOT_BYTES = 16;

@@ -41,12 +41,12 @@
  */
 import { native } from "../../ffi/mod.ts";
 import { Errno, ShmError } from "../errors.ts";
-import { Handle } from "../handle.ts";
-import { Kind } from "../kinds.ts";
-import type { Memory } from "../memory.ts";
-import { isAlive, me } from "../process.ts";
-import type { Segment } from "../segment.ts";
-import { checkCapacity, type Placement } from "../structure.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import { isAlive, me } from "../segment/process.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement } from "../segment/structure.ts";
 import {
   ALL,
   asyncDeadline,
@@ -57,7 +57,7 @@ import {
   driveSync,
   timeoutError,
   type WaitAlgorithm,
-} from "../wait.ts";
+} from "../wait/wait.ts";
 import { Guard, type LockGuard } from "./mutex.ts";
 import {
   clearOwner,

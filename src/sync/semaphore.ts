@@ -37,13 +37,13 @@
  */
 import { native } from "../../ffi/mod.ts";
 import { Errno, ShmError } from "../errors.ts";
-import { S } from "../format.ts";
-import { Handle } from "../handle.ts";
-import { Kind } from "../kinds.ts";
-import type { Memory } from "../memory.ts";
-import { isAlive, me } from "../process.ts";
-import type { Segment } from "../segment.ts";
-import { checkCapacity, type Placement } from "../structure.ts";
+import { S } from "../segment/format.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import { isAlive, me } from "../segment/process.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement } from "../segment/structure.ts";
 import {
   ASYNC_SPIN,
   asyncDeadline,
@@ -56,7 +56,7 @@ import {
   spinFor,
   timeoutError,
   type WaitAlgorithm,
-} from "../wait.ts";
+} from "../wait/wait.ts";
 import { LIVENESS_CHECK_MS, syncSpec } from "./owner.ts";
 import { ProcessSlots, SLOT_BYTES, SLOT_START, SLOT_STATE } from "./process_slots.ts";
 
@@ -308,7 +308,7 @@ export class Semaphore extends Handle {
     }
   }
 
-  /** Spins (bounded, see wait.ts) before parking: `DEFAULT_SPIN` for blocking waits, `ASYNC_SPIN` for async. */
+  /** Spins (bounded, see src/wait/wait.ts) before parking: `DEFAULT_SPIN` for blocking waits, `ASYNC_SPIN` for async. */
   #spin(m: Memory, slot: number, polls: number): boolean {
     return spinFor(() => (this.#try(m, slot) ? true : undefined), polls) === true;
   }

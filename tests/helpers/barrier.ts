@@ -7,10 +7,10 @@
  * - "go" barrier (tests/workers/map_worker.ts): the test calls `startBarrier(seg, n)`;
  *   every worker calls `joinStartBarrier(seg)`, which does nothing if there is no "go".
  */
-import type { Segment } from "../../src/segment.ts";
-import type { SharedAtomic } from "../../src/atomic.ts";
-import { SharedArray } from "../../src/array.ts";
-import { i32 } from "../../src/elements.ts";
+import type { Segment } from "../../src/segment/segment.ts";
+import type { SharedAtomic } from "../../src/structures/atomic.ts";
+import { SharedArray } from "../../src/structures/array.ts";
+import { i32 } from "../../src/segment/elements.ts";
 
 const nap = new Int32Array(new SharedArrayBuffer(4));
 

@@ -9,7 +9,7 @@
  * test also needs maxEntries, maxProcesses and the like. Keep the size a test already
  * used: some tests depend on it (FULL, out-of-memory and layout checks).
  */
-import { Segment } from "../../src/segment.ts";
+import { Segment } from "../../src/segment/segment.ts";
 import { uniqueName } from "../harness.ts";
 
 /** The options `Segment.create` takes. */

@@ -4,7 +4,7 @@
  * then terminates this worker while that thread is still parked.
  */
 import { i32, Segment, SharedArray } from "../../mod.ts";
-import { waitForAsync } from "../../src/wait.ts";
+import { waitForAsync } from "../../src/wait/wait.ts";
 
 // deno-lint-ignore no-explicit-any
 const w = self as any;

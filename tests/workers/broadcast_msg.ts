@@ -1,5 +1,5 @@
 /** The message struct of the broadcast stress test: every field derives from `seq`, so a torn copy is detectable. */
-import { f64, i32, struct, u32 } from "../../src/elements.ts";
+import { f64, i32, struct, u32 } from "../../src/segment/elements.ts";
 
 export const Msg = struct({ seq: f64, a: u32, b: i32, c: f64, d: u32 });
 

@@ -11,11 +11,11 @@
  *                                       Checks every message is whole and its seq equals its position + 1.
  *   hold <seg> <ring>                   claim the writer, print "holding", wait to be killed
  */
-import { Segment } from "../../src/segment.ts";
-import { i32 } from "../../src/elements.ts";
+import { Segment } from "../../src/segment/segment.ts";
+import { i32 } from "../../src/segment/elements.ts";
 import { msg, Msg, whole } from "./broadcast_msg.ts";
-import { SharedAtomic } from "../../src/atomic.ts";
-import { BroadcastRing } from "../../src/broadcast.ts";
+import { SharedAtomic } from "../../src/structures/atomic.ts";
+import { BroadcastRing } from "../../src/structures/broadcast.ts";
 import { args as argv, sleep } from "../helpers/worker.ts";
 
 const [mode, segName, ringName] = argv;

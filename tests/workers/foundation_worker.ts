@@ -36,11 +36,11 @@ import {
   u32,
 } from "../../mod.ts";
 import { native } from "../../ffi/mod.ts";
-import { H } from "../../src/format.ts";
-import { lockMeta } from "../../src/meta_lock.ts";
-import { me } from "../../src/process.ts";
-import * as table from "../../src/table.ts";
-import type { Geometry } from "../../src/table.ts";
+import { H } from "../../src/segment/format.ts";
+import { lockMeta } from "../../src/segment/meta_lock.ts";
+import { me } from "../../src/segment/process.ts";
+import * as table from "../../src/segment/table.ts";
+import type { Geometry } from "../../src/segment/table.ts";
 import { arriveAndWait as barrier } from "../helpers/barrier.ts";
 import { args as argv, forever, runtime, sleep } from "../helpers/worker.ts";
 

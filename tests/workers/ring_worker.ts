@@ -11,10 +11,10 @@
  *   hold <seg> <ring>                          push 1 (f64), claiming the producer role, print
  *                                              "holding", wait to be killed
  */
-import { Segment } from "../../src/segment.ts";
-import { f64, i32, struct, u32 } from "../../src/elements.ts";
-import { SharedAtomic } from "../../src/atomic.ts";
-import { RingBuffer } from "../../src/ring_buffer.ts";
+import { Segment } from "../../src/segment/segment.ts";
+import { f64, i32, struct, u32 } from "../../src/segment/elements.ts";
+import { SharedAtomic } from "../../src/structures/atomic.ts";
+import { RingBuffer } from "../../src/structures/ring_buffer.ts";
 import { args as argv, forever } from "../helpers/worker.ts";
 
 const [mode, segName, ringName] = argv;

@@ -36,7 +36,7 @@ import {
   SharedEvent,
   u32,
 } from "../../mod.ts";
-import { waitFor, waitForAsync } from "../../src/wait.ts";
+import { waitFor, waitForAsync } from "../../src/wait/wait.ts";
 import { args as argv, exit, forever, pid, runtime } from "../helpers/worker.ts";
 
 function report(value: unknown): void {

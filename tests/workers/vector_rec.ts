@@ -1,5 +1,5 @@
 /** Element of the vector stress test: every field derives from (tag, i); an all-zero (unwritten) one is not whole. */
-import { f64, struct, u32 } from "../../src/elements.ts";
+import { f64, struct, u32 } from "../../src/segment/elements.ts";
 
 export const Rec = struct({ tag: u32, i: u32, key: f64, check: u32 });
 

@@ -6,10 +6,10 @@
  *   scan <seg> <vec> <total>         until length reaches <total>: check every element below
  *                                    length, and any published beyond it, is fully written
  */
-import { Segment } from "../../src/segment.ts";
-import { i32 } from "../../src/elements.ts";
-import { SharedAtomic } from "../../src/atomic.ts";
-import { Vector } from "../../src/vector.ts";
+import { Segment } from "../../src/segment/segment.ts";
+import { i32 } from "../../src/segment/elements.ts";
+import { SharedAtomic } from "../../src/structures/atomic.ts";
+import { Vector } from "../../src/structures/vector.ts";
 import { Rec, rec, whole } from "./vector_rec.ts";
 import { args as argv } from "../helpers/worker.ts";
 

@@ -26,13 +26,13 @@
  * of two is supported: producers then also check `enqueue - dequeue < capacity`,
  * which costs one extra load per push; power-of-two capacities skip it.
  */
-import { assertElementType, type ElementType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
-import { align, Memory } from "./memory.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import { align, Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import {
   type AsyncWaitOptions,
   asyncDeadline,
@@ -45,14 +45,14 @@ import {
   waitFor,
   waitForAsync,
   type WaitOptions,
-} from "./wait.ts";
+} from "../wait/wait.ts";
 
 /** Largest queue capacity: 32-bit wrap-around comparisons need the ring at most 2^30. */
 export const MAX_QUEUE_CAPACITY = 2 ** 30;
 
 const ENQ = 0;
 const DEQ = 64;
-// Blocking forms (src/wait.ts eventcounts): each sits on the line of the side that
+// Blocking forms (src/wait/wait.ts eventcounts): each sits on the line of the side that
 // notifies it, so the notifier's "anyone waiting?" load hits a line it already owns.
 const NOT_EMPTY = 8;
 const NOT_FULL = 64 + 8;
@@ -438,7 +438,7 @@ export class Queue<T> extends Handle {
 
   /**
    * Removes and returns the oldest element, blocking while the queue is empty: spins
-   * briefly, then parks on the futex until a producer pushes (src/wait.ts). Throws
+   * briefly, then parks on the futex until a producer pushes (src/wait/wait.ts). Throws
    * ShmError TIMEOUT after `timeout` ms (default: no limit). Takes the timeout in ms
    * or WaitOptions (`{ timeout, spin }`: `spin` = polls before parking, see WaitOptions).
    */

@@ -9,7 +9,7 @@
  *            epoch i32 @+4   half-wrap count of head   (producer only, for totalWritten)
  *            eventcount @+8  "not empty" (seq i32, waiters i32): popWait/popAsync park here
  *            claim u64 @+16  producer identity: pid * 2^31 + (start time mod 2^31), 0 = none
- *                            (src/writer_claim.ts; written only when a producer claims or releases)
+ *                            (src/structures/writer_claim.ts; written only when a producer claims or releases)
  *   line 1   tail  i32 @+64  next position to read    (consumers, and the producer when it overwrites)
  *            eventcount @+72 "not full" (seq i32, waiters i32): pushWait/pushAsync park here
  *   data     capacity elements, contiguous, element i at data + i * elemSize
@@ -24,14 +24,14 @@
  * format always had: blocks keep their size, and rings created before the claim existed
  * hold 0 there, i.e. "no producer".
  */
-import { assertElementType, type ElementType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
-import { Memory } from "./memory.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest capacity: keeps M ≥ 2 × capacity and every position a non-negative int32. */
@@ -40,10 +40,10 @@ export const RING_MAX_CAPACITY = 2 ** 30;
 const HEAD = 0; // byte offsets inside the control area
 const EPOCH = 4;
 const TAIL = 64;
-// Blocking forms (src/wait.ts eventcounts), each on the line of the side that notifies it.
+// Blocking forms (src/wait/wait.ts eventcounts), each on the line of the side that notifies it.
 const NOT_EMPTY = HEAD + 8;
 const NOT_FULL = TAIL + 8;
-/** Producer claim (u64, src/writer_claim.ts), on the producer's line after its eventcount. */
+/** Producer claim (u64, src/structures/writer_claim.ts), on the producer's line after its eventcount. */
 const CLAIM = 16;
 
 function spec<T>(type: ElementType<T>): StructureSpec {
@@ -366,7 +366,7 @@ export class RingBuffer<T> extends Handle {
 
   /**
    * Removes and returns the oldest element, blocking while the ring is empty (spins
-   * briefly, then parks on the futex until the producer pushes; src/wait.ts). Throws
+   * briefly, then parks on the futex until the producer pushes; src/wait/wait.ts). Throws
    * ShmError TIMEOUT after `timeout` ms (default: no limit).
    */
   popWait(timeout?: number | WaitOptions): T {

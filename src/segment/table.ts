@@ -5,7 +5,7 @@
  * untrusted input.
  */
 import type { Extent } from "./allocator.ts";
-import { ShmError } from "./errors.ts";
+import { ShmError } from "../errors.ts";
 import { E, EntryState, H } from "./format.ts";
 import { kindName } from "./kinds.ts";
 import type { Memory } from "./memory.ts";

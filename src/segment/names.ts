@@ -1,5 +1,5 @@
 /** Validation of segment names (POSIX shm object names) and entry names. */
-import { ShmError } from "./errors.ts";
+import { ShmError } from "../errors.ts";
 
 const encoder = new TextEncoder();
 

@@ -2,12 +2,12 @@
  * SharedArray<T>: a fixed-length array of elements in a segment, read and written in
  * place. Numeric arrays also offer a zero-copy typed array view.
  */
-import { assertElementType, type ElementType, type StructType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+import { assertElementType, type ElementType, type StructType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 
 const MAX_LENGTH = 2 ** 31; // a segment is at most 2 GiB
 

@@ -2,7 +2,7 @@
  * Base of every structure handle: knows its placement and checks, on each
  * operation, that neither the handle nor its segment was closed.
  */
-import { ShmError } from "./errors.ts";
+import { ShmError } from "../errors.ts";
 import { CLOSED_MEMORY, type Memory } from "./memory.ts";
 import type { Placement } from "./structure.ts";
 

@@ -4,7 +4,7 @@
  * capacity), which `open` checks against the name table entry.
  */
 import type { ElementType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
+import { ShmError } from "../errors.ts";
 import { S } from "./format.ts";
 import { kindName } from "./kinds.ts";
 import type { Memory } from "./memory.ts";

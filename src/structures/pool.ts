@@ -30,17 +30,17 @@
  *                 (i32 state, u32 holder pid, u32 holder start time low 32 bits, u32
  *                 reserved), then (64-aligned) the free ring's slots
  */
-import { native, type Native } from "../ffi/mod.ts";
+import { native, type Native } from "../../ffi/mod.ts";
 import { initRingFull, ringBytes, ringPut, ringRebase, ringSlots, ringTake } from "./index_ring.ts";
-import { assertElementType, type ElementType, type StructType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
-import { align } from "./memory.ts";
-import { me } from "./process.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
+import { assertElementType, type ElementType, type StructType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import { align } from "../segment/memory.ts";
+import { me } from "../segment/process.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
 
 /** A slot acquired from an ObjectPool: `generation * 2^21 + slot index`. */
 export type PoolHandle = number;
@@ -50,7 +50,7 @@ export const MAX_POOL_CAPACITY = 2 ** 21 - 1;
 
 const ENQ = 0;
 const DEQ = 64;
-/** Blocking acquire's eventcount (src/wait.ts), on the line releasers write anyway. */
+/** Blocking acquire's eventcount (src/wait/wait.ts), on the line releasers write anyway. */
 const SLOT_FREE = 8;
 const RECORD = 16;
 const IN_USE = 1 << 31;
@@ -193,7 +193,7 @@ export class ObjectPool<T> extends Handle {
 
   /**
    * Takes a free slot, blocking while every slot is held (spins briefly, then parks
-   * on the futex until a release; src/wait.ts). Throws ShmError TIMEOUT after
+   * on the futex until a release; src/wait/wait.ts). Throws ShmError TIMEOUT after
    * `timeout` ms (default: no limit).
    */
   acquireWait(timeout?: number | WaitOptions): PoolHandle {

@@ -12,8 +12,8 @@
  * Positions live in two i32 words (enqueue, dequeue) that the caller places on
  * separate cache lines; functions take their Int32Array indices.
  */
-import { ShmError } from "./errors.ts";
-import type { Memory } from "./memory.ts";
+import { ShmError } from "../errors.ts";
+import type { Memory } from "../segment/memory.ts";
 
 /** Ring slots for `capacity` indices: capacity rounded up to a power of two. */
 export function ringSlots(capacity: number): number {

@@ -7,8 +7,8 @@
  * owner died, the waiter takes the lock over with a CAS from the dead pid, and the
  * caller is told so it can repair what the dead owner left half-done.
  */
-import { native } from "../ffi/mod.ts";
-import { ShmError } from "./errors.ts";
+import { native } from "../../ffi/mod.ts";
+import { ShmError } from "../errors.ts";
 import { H } from "./format.ts";
 import type { Memory } from "./memory.ts";
 import { isAlive, me } from "./process.ts";

@@ -21,21 +21,21 @@
  *   control +72   eventcount "not full" (seq i32, waiters i32): pushWait/pushAsync park here
  *   data          capacity + 1 elements
  */
-import { assertElementType, type ElementType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
 import { Staging } from "./queue.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
 
 /** Largest SpscQueue capacity. */
 export const MAX_SPSC_CAPACITY = 2 ** 30;
 
 const WRITE = 0;
 const READ = 64;
-// Blocking forms (src/wait.ts eventcounts), each on the line of the side that notifies it.
+// Blocking forms (src/wait/wait.ts eventcounts), each on the line of the side that notifies it.
 const NOT_EMPTY = WRITE + 8;
 const NOT_FULL = READ + 8;
 
@@ -248,7 +248,7 @@ export class SpscQueue<T> extends Handle {
   /**
    * Removes and returns the oldest element (consumer only), blocking while the queue
    * is empty (spins briefly, then parks on the futex until the producer pushes;
-   * src/wait.ts). Throws ShmError TIMEOUT after `timeout` ms (default: no limit).
+   * src/wait/wait.ts). Throws ShmError TIMEOUT after `timeout` ms (default: no limit).
    */
   popWait(timeout?: number | WaitOptions): T {
     const at = (this.#write << 2) - WRITE + NOT_EMPTY;

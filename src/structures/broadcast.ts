@@ -9,20 +9,20 @@
  *   line 0   posLo i32 @+0    messages published, low 32 bits        (writer only)
  *            posEp i32 @+4    messages published / 2^31 (half-epoch)  (writer only)
  *            eventcount @+8   "new message" (seq i32, waiters i32): readWait/readAsync/next park here
- *   line 1   claim u64 @+64   writer identity: pid * 2^31 + (start time mod 2^31), 0 = none (src/writer_claim.ts)
+ *   line 1   claim u64 @+64   writer identity: pid * 2^31 + (start time mod 2^31), 0 = none (src/structures/writer_claim.ts)
  *   data     capacity slots of `stride` bytes: seq i32 @+0, element @+hdr (hdr = 4 or 8)
  *
  * A slot's `seq` is 2*(p+1) (mod 2^32) once message p is fully written in it, and that
  * value + 1 (odd) while the writer is rewriting it.
  */
-import { assertElementType, type ElementType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
-import { Memory } from "./memory.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { ALL, type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
+import { ALL, type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest capacity (keeps a reader's lag test far from the 2^31 period of slot stamps). */
@@ -31,7 +31,7 @@ export const BROADCAST_MAX_CAPACITY = 2 ** 30;
 const POS_LO = 0;
 const POS_EP = 4;
 const CLAIM = 64;
-/** Blocking readers' eventcount (src/wait.ts), on the writer's line: one load per publish when nobody waits. */
+/** Blocking readers' eventcount (src/wait/wait.ts), on the writer's line: one load per publish when nobody waits. */
 const NEW_MESSAGE = 8;
 const TWO_31 = 2 ** 31;
 const TWO_32 = 2 ** 32;
@@ -119,7 +119,7 @@ export class BroadcastRing<T> extends Handle {
   readonly #stride: number;
   readonly #lo: number; // i32 indexes
   readonly #ep: number;
-  readonly #claim: WriterClaim; // the writer claim word (src/writer_claim.ts)
+  readonly #claim: WriterClaim; // the writer claim word (src/structures/writer_claim.ts)
   readonly #scratch: Memory;
   /** Numeric kinds with `accepts` (see elementView): validate with `accepts`, store with one indexed write. */
   readonly #fast: { [i: number]: T } | undefined;
@@ -432,7 +432,7 @@ export class BroadcastReader<T> extends Handle {
 
   /**
    * The next message, blocking while there is none (spins briefly, then parks on the
-   * futex until the writer publishes; src/wait.ts). Throws ShmError TIMEOUT after
+   * futex until the writer publishes; src/wait/wait.ts). Throws ShmError TIMEOUT after
    * `timeout` ms (default: no limit).
    */
   readWait(timeout?: number | WaitOptions): T {

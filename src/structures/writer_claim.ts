@@ -17,10 +17,10 @@
  * The claim costs nothing on the write path: callers keep a private "held" boolean and
  * only come here when it is false.
  */
-import { native } from "../ffi/mod.ts";
-import { ShmError } from "./errors.ts";
-import type { Memory } from "./memory.ts";
-import { me } from "./process.ts";
+import { native } from "../../ffi/mod.ts";
+import { ShmError } from "../errors.ts";
+import type { Memory } from "../segment/memory.ts";
+import { me } from "../segment/process.ts";
 
 const TWO_31 = 2 ** 31;
 
@@ -35,7 +35,7 @@ function mine(): number {
 
 /**
  * True while `pid` names a live (non-zombie) process whose start time is `start` mod
- * 2^31: isAlive() from src/process.ts, but compared the way the claim word stores it.
+ * 2^31: isAlive() from src/segment/process.ts, but compared the way the claim word stores it.
  */
 function holderAlive(pid: number, start: number): boolean {
   // Pids come from shared memory (untrusted): one beyond i32 would make the FFI call throw.

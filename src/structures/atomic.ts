@@ -4,14 +4,14 @@
  * return bigint; i64AsNumber/u64AsNumber call the native 64-bit atomics and return
  * numbers (no BigInt allocation), for values within ±2^53.
  */
-import { native } from "../ffi/mod.ts";
-import { assertElementType, type ElementType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
-import type { Memory } from "./memory.ts";
-import type { Segment } from "./segment.ts";
-import type { Placement, StructureSpec } from "./structure.ts";
+import { native } from "../../ffi/mod.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import type { Placement, StructureSpec } from "../segment/structure.ts";
 
 interface Ops<T> {
   load(m: Memory, at: number): T;

@@ -3,12 +3,12 @@
  * read and write at once. Keys are any fixed-size element type, compared by their
  * encoded bytes; values are any element type.
  */
-import { assertElementType, type ElementType } from "./elements.ts";
-import { Handle } from "./handle.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { Handle } from "../segment/handle.ts";
 import { HashTable, slotsFor, tableSpec, type TableStats } from "./hash_table.ts";
-import { Kind } from "./kinds.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement } from "./structure.ts";
+import { Kind } from "../segment/kinds.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement } from "../segment/structure.ts";
 
 export type { TableStats } from "./hash_table.ts";
 

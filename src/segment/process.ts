@@ -1,5 +1,5 @@
 /** Process identity and liveness, as (pid, start time) pairs that survive pid reuse. */
-import { native } from "../ffi/mod.ts";
+import { native } from "../../ffi/mod.ts";
 
 let self: { pid: number; start: number } | undefined;
 

@@ -43,9 +43,9 @@
  * A process killed while parked leaves its `waiters` increment behind: notifiers
  * then make one unneeded wake syscall per notify, which is harmless.
  */
-import { native } from "../ffi/mod.ts";
-import { Errno, ShmError } from "./errors.ts";
-import type { Memory } from "./memory.ts";
+import { native } from "../../ffi/mod.ts";
+import { Errno, ShmError } from "../errors.ts";
+import type { Memory } from "../segment/memory.ts";
 
 /** Options every wait accepts. */
 export interface WaitOptions {

@@ -3,7 +3,7 @@
  * slots, so that a process killed without closing does not count forever. Called
  * with the metadata lock held.
  */
-import { ShmError } from "./errors.ts";
+import { ShmError } from "../errors.ts";
 import { REGISTRY_OFFSET, REGISTRY_SLOT } from "./format.ts";
 import type { Memory } from "./memory.ts";
 import { isAlive, me } from "./process.ts";

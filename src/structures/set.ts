@@ -2,13 +2,13 @@
  * SharedSet<K>: a fixed-capacity hash set in shared memory, the same table as
  * SharedMap with no value in its slots.
  */
-import { assertElementType, type ElementType } from "./elements.ts";
-import { Handle } from "./handle.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { Handle } from "../segment/handle.ts";
 import { HashTable, slotsFor, tableSpec, type TableStats } from "./hash_table.ts";
-import { Kind } from "./kinds.ts";
+import { Kind } from "../segment/kinds.ts";
 import type { HashTableOptions } from "./map.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement } from "./structure.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement } from "../segment/structure.ts";
 
 const MAX_CAPACITY = 2 ** 30;
 

@@ -23,15 +23,15 @@
  *   data           capacity elements, then (64-aligned) capacity u32 links, then
  *                  (64-aligned) the free ring's slots
  */
-import { assertElementType, type ElementType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
 import { Staging } from "./queue.ts";
-import { align, type Memory } from "./memory.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "./wait.ts";
+import { align, type Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
+import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
 import { initRingFull, ringBytes, ringRebase, ringSlots, ringPut, ringTake } from "./index_ring.ts";
 import { type Cas64, cas64For, MAX_NODES, popNode, pushNode, setTag } from "./treiber.ts";
 
@@ -42,7 +42,7 @@ const TOP = 0;
 const FREE_ENQ = 64;
 const FREE_DEQ = 128;
 const COUNT = 192;
-// Blocking forms (src/wait.ts eventcounts), on the head's line that both sides write anyway.
+// Blocking forms (src/wait/wait.ts eventcounts), on the head's line that both sides write anyway.
 const NOT_EMPTY = 8;
 const NOT_FULL = 16;
 
@@ -212,7 +212,7 @@ export class Stack<T> extends Handle {
 
   /**
    * Removes and returns the top element, blocking while the stack is empty (spins
-   * briefly, then parks on the futex until a push; src/wait.ts). Throws ShmError
+   * briefly, then parks on the futex until a push; src/wait/wait.ts). Throws ShmError
    * TIMEOUT after `timeout` ms (default: no limit).
    */
   popWait(timeout?: number | WaitOptions): T {

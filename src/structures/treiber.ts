@@ -24,9 +24,9 @@
  * The CAS passes its operands as JS numbers (top * 2^32 + tag), which are exact only
  * below 2^53, so `top` must stay below 2^21: at most MAX_NODES nodes per list.
  */
-import { native } from "../ffi/mod.ts";
-import { ShmError } from "./errors.ts";
-import type { Memory } from "./memory.ts";
+import { native } from "../../ffi/mod.ts";
+import { ShmError } from "../errors.ts";
+import type { Memory } from "../segment/memory.ts";
 
 /** Most nodes a tagged list can address (top must stay below 2^21, see above). */
 export const MAX_NODES = 2 ** 21 - 1;

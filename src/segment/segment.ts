@@ -3,9 +3,9 @@
  * heap (docs/FORMAT.md). Creation is exclusive and publishes a READY state last, so
  * an opener never sees a half-made segment; every header field is validated on open.
  */
-import { native, type Native } from "../ffi/mod.ts";
+import { native, type Native } from "../../ffi/mod.ts";
 import { blockSize, gaps, place } from "./allocator.ts";
-import { Errno, osError, ShmError } from "./errors.ts";
+import { Errno, osError, ShmError } from "../errors.ts";
 import {
   entrySize,
   FLAG_UNLINK_ON_LAST_CLOSE,

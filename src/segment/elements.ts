@@ -3,7 +3,7 @@
  * in place. Numeric kinds, bool, fixed-length UTF-8 strings, fixed-length arrays and
  * C-layout structs (same size, alignment and field offsets as a C compiler gives).
  */
-import { ShmError } from "./errors.ts";
+import { ShmError } from "../errors.ts";
 import { Memory } from "./memory.ts";
 
 type TypedArrayCtor =

@@ -12,13 +12,13 @@
  *   data     capacity elements, contiguous, element i at data + i * elemSize,
  *            then capacity ready flags (i32, 1 = published) at data + align(capacity * elemSize, 4)
  */
-import { assertElementType, type ElementType } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { Handle } from "./handle.ts";
-import { Kind } from "./kinds.ts";
-import { Memory } from "./memory.ts";
-import type { Segment } from "./segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "./structure.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { Handle } from "../segment/handle.ts";
+import { Kind } from "../segment/kinds.ts";
+import { Memory } from "../segment/memory.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 
 /** Largest capacity (indexes, including overshoot by racing appenders, stay well inside int32). */
 export const VECTOR_MAX_CAPACITY = 2 ** 30;

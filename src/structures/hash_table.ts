@@ -29,12 +29,12 @@
  * - A lock whose owner pid is no longer alive is taken over with a CAS from the dead
  *   pid. Since every slot change is one store, no repair is needed beyond that.
  */
-import { native } from "../ffi/mod.ts";
-import { type ElementType, fnv1a } from "./elements.ts";
-import { ShmError } from "./errors.ts";
-import { align, Memory } from "./memory.ts";
-import { isAlive, me } from "./process.ts";
-import type { Placement, StructureSpec } from "./structure.ts";
+import { native } from "../../ffi/mod.ts";
+import { type ElementType, fnv1a } from "../segment/elements.ts";
+import { ShmError } from "../errors.ts";
+import { align, Memory } from "../segment/memory.ts";
+import { isAlive, me } from "../segment/process.ts";
+import type { Placement, StructureSpec } from "../segment/structure.ts";
 import { murmur3, murmur3Word, murmur3Words2 } from "./murmur3.ts";
 
 /** Slot states (ctl bits 0..1). */
