@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { f32, f64, i32, i64AsNumber, type Segment, SharedArray, SharedAtomic, SharedMap, string, struct, u32 } from "../mod.ts";
 import { fnv1a } from "../src/segment/elements.ts";
 import { H } from "../src/segment/format.ts";
-import { murmur3Bytes } from "../src/structures/murmur3.ts";
+import { murmur3Bytes } from "../src/structures/hash/murmur3.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";

@@ -17,7 +17,7 @@ import {
   u32,
   u8,
 } from "../mod.ts";
-import { murmur3Bytes } from "../src/structures/murmur3.ts";
+import { murmur3Bytes } from "../src/structures/hash/murmur3.ts";
 import { runtime, test } from "./harness.ts";
 import { startBarrier } from "./helpers/barrier.ts";
 import { code } from "./helpers/errors.ts";

@@ -5,12 +5,13 @@
  */
 import { assertElementType, type ElementType } from "../segment/elements.ts";
 import { Handle } from "../segment/handle.ts";
-import { HashTable, slotsFor, tableSpec, type TableStats } from "./hash_table.ts";
+import { HashTable } from "./hash/table.ts";
+import { slotsFor, tableSpec, type TableStats } from "./hash/layout.ts";
 import { Kind } from "../segment/kinds.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
 
-export type { TableStats } from "./hash_table.ts";
+export type { TableStats } from "./hash/layout.ts";
 
 /** Creation options of SharedMap and SharedSet. */
 export interface HashTableOptions {

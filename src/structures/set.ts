@@ -4,7 +4,8 @@
  */
 import { assertElementType, type ElementType } from "../segment/elements.ts";
 import { Handle } from "../segment/handle.ts";
-import { HashTable, slotsFor, tableSpec, type TableStats } from "./hash_table.ts";
+import { HashTable } from "./hash/table.ts";
+import { slotsFor, tableSpec, type TableStats } from "./hash/layout.ts";
 import { Kind } from "../segment/kinds.ts";
 import type { HashTableOptions } from "./map.ts";
 import type { Segment } from "../segment/segment.ts";
