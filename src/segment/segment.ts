@@ -3,26 +3,23 @@
  * heap (docs/FORMAT.md). Creation is exclusive and publishes a READY state last, so
  * an opener never sees a half-made segment; every header field is validated on open.
  */
-import { native, type Native } from "../../ffi/mod.ts";
+import { type Native, native } from "../../ffi/mod.ts";
 import { blockSize, gaps, place } from "./allocator.ts";
 import { Errno, osError, ShmError } from "../errors.ts";
 import {
-  entrySize,
   FLAG_UNLINK_ON_LAST_CLOSE,
-  FORMAT_VERSION,
   H,
-  MAGIC,
   MAX_ENTRIES,
   MAX_NAME_LENGTH,
   MAX_PROCESSES,
   MAX_SEGMENT_SIZE,
   PAGE,
-  REGISTRY_OFFSET,
-  REGISTRY_SLOT,
   State,
 } from "./format.ts";
+import { corrupt, geometry, readGeometry, writeGeometry } from "./geometry.ts";
+import { mapFd, unmap } from "./mapping.ts";
 import type { Handle, HandleOwner } from "./handle.ts";
-import { align, Memory } from "./memory.ts";
+import { align, type Memory } from "./memory.ts";
 import { lockMeta, unlockMeta } from "./meta_lock.ts";
 import { checkEntryName, checkSegmentName } from "./names.ts";
 import { isAlive, me } from "./process.ts";
@@ -86,68 +83,6 @@ function intOption(v: unknown, name: string, min: number, max: number, fallback:
   return v;
 }
 
-/** Computes the layout for the given table parameters and total size. */
-function geometry(totalSize: number, maxEntries: number, maxNameLength: number, maxProcesses: number): Geometry {
-  const tableOffset = align(REGISTRY_OFFSET + maxProcesses * REGISTRY_SLOT, 64);
-  const size = entrySize(maxNameLength);
-  const heapOffset = align(tableOffset + maxEntries * size, 64);
-  return {
-    totalSize,
-    maxEntries,
-    maxNameLength,
-    entrySize: size,
-    maxProcesses,
-    tableOffset,
-    heapOffset,
-    heapSize: Math.max(0, totalSize - heapOffset),
-  };
-}
-
-function corrupt(name: string, why: string): ShmError {
-  return new ShmError("CORRUPT", `segment "${name}" is corrupt or not a shmkit segment: ${why}`);
-}
-
-/** Validates a mapped header; returns the geometry it describes. */
-function readGeometry(m: Memory, name: string): Geometry {
-  const u32 = m.u32;
-  if (u32[H.magic >> 2] !== MAGIC) throw corrupt(name, "bad magic number");
-  const version = u32[H.version >> 2];
-  if (version !== FORMAT_VERSION) throw corrupt(name, `format version ${version}, this library reads ${FORMAT_VERSION}`);
-  if (u32[H.headerSize >> 2] !== H.size) throw corrupt(name, `header size ${u32[H.headerSize >> 2]}`);
-  const totalSize = m.getU64(H.totalSize);
-  if (totalSize !== m.size) throw corrupt(name, `header says ${totalSize} bytes, the object has ${m.size}`);
-  const maxEntries = u32[H.maxEntries >> 2];
-  const maxNameLength = u32[H.maxNameLength >> 2];
-  const maxProcesses = u32[H.maxProcesses >> 2];
-  if (maxEntries < 1 || maxEntries > MAX_ENTRIES) throw corrupt(name, `maxEntries ${maxEntries}`);
-  if (maxNameLength < 1 || maxNameLength > MAX_NAME_LENGTH) throw corrupt(name, `maxNameLength ${maxNameLength}`);
-  if (maxProcesses < 1 || maxProcesses > MAX_PROCESSES) throw corrupt(name, `maxProcesses ${maxProcesses}`);
-  const g = geometry(totalSize, maxEntries, maxNameLength, maxProcesses);
-  if (
-    u32[H.entrySize >> 2] !== g.entrySize || m.getU64(H.tableOffset) !== g.tableOffset ||
-    m.getU64(H.heapOffset) !== g.heapOffset || m.getU64(H.heapSize) !== g.heapSize || g.heapSize <= 0
-  ) {
-    throw corrupt(name, "table or heap geometry does not add up");
-  }
-  return g;
-}
-
-function writeGeometry(m: Memory, g: Geometry, flags: number): void {
-  const u32 = m.u32;
-  u32[H.flags >> 2] = flags;
-  u32[H.headerSize >> 2] = H.size;
-  m.setU64(H.totalSize, g.totalSize);
-  u32[H.maxEntries >> 2] = g.maxEntries;
-  u32[H.maxNameLength >> 2] = g.maxNameLength;
-  u32[H.entrySize >> 2] = g.entrySize;
-  u32[H.maxProcesses >> 2] = g.maxProcesses;
-  m.setU64(H.tableOffset, g.tableOffset);
-  m.setU64(H.heapOffset, g.heapOffset);
-  m.setU64(H.heapSize, g.heapSize);
-  u32[H.version >> 2] = FORMAT_VERSION;
-  u32[H.magic >> 2] = MAGIC;
-}
-
 /** Closes a handle for the segment; an error from one handle must not stop the others or the unmap. */
 function closeQuietly(h: Handle): void {
   try {
@@ -155,26 +90,6 @@ function closeQuietly(h: Handle): void {
   } catch {
     // The handle is closed as far as it can be; the segment's close goes on.
   }
-}
-
-/** Maps an open fd; closes the fd either way. */
-function mapFd(n: Native, fd: number, size: number, name: string): Memory {
-  const address = n.map(fd, size);
-  n.close(fd);
-  if (address < 0) throw osError(address, `mapping segment "${name}" (${size} bytes)`);
-  return new Memory(address, n.view(address, size));
-}
-
-function unmap(n: Native, m: Memory): void {
-  m.closed = true;
-  try {
-    // Detach the buffer first: a typed array a user kept from view() then reads as
-    // empty instead of touching an unmapped page.
-    (m.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer }).transfer?.(0);
-  } catch {
-    // Not detachable on this runtime: handles still refuse to use it (m.closed).
-  }
-  n.unmap(m.base, m.size);
 }
 
 /**
@@ -271,11 +186,16 @@ export class Segment implements HandleOwner {
     }
     if (size > MAX_SEGMENT_SIZE) {
       n.close(fd);
-      throw new ShmError("UNSUPPORTED", `segment "${name}" has ${size} bytes; this implementation maps at most ${MAX_SEGMENT_SIZE}`);
+      throw new ShmError(
+        "UNSUPPORTED",
+        `segment "${name}" has ${size} bytes; this implementation maps at most ${MAX_SEGMENT_SIZE}`,
+      );
     }
     if (size < H.size || size % 8 !== 0) {
       n.close(fd);
-      if (size === 0) throw new ShmError("NOT_READY", `segment "${name}" is still empty after ${timeoutMs} ms: its creator has not sized it`);
+      if (size === 0) {
+        throw new ShmError("NOT_READY", `segment "${name}" is still empty after ${timeoutMs} ms: its creator has not sized it`);
+      }
       throw corrupt(name, `${size} bytes is not a valid segment size`);
     }
     const m = mapFd(n, fd, size, name);
@@ -292,7 +212,7 @@ export class Segment implements HandleOwner {
 
   /** Opens the segment if it exists, else creates it. Safe when several processes race. */
   static openOrCreate(name: string, options: CreateOptions & OpenOptions): Segment {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       try {
         return Segment.create(name, options);
       } catch (e) {
@@ -463,12 +383,17 @@ export class Segment implements HandleOwner {
   #create(m: Memory, name: string, bytes: Uint8Array, spec: StructureSpec, capacity: number): Placement {
     const g = this.#g;
     const size = blockSize(blockBytes(spec, capacity));
-    if (table.find(m, g, bytes) >= 0) throw new ShmError("EXISTS", `a structure named "${name}" already exists in segment "${this.name}"`);
+    if (table.find(m, g, bytes) >= 0) {
+      throw new ShmError("EXISTS", `a structure named "${name}" already exists in segment "${this.name}"`);
+    }
     const index = table.freeSlot(m, g);
     if (index < 0) throw new ShmError("FULL", `segment "${this.name}" has no free name table entry (maxEntries ${g.maxEntries})`);
     const offset = size > g.heapSize ? -1 : place(table.liveExtents(m, g), g.heapOffset, g.heapOffset + g.heapSize, size);
     if (offset < 0) {
-      throw new ShmError("FULL", `segment "${this.name}" has no free block of ${size} bytes for "${name}" (heap ${g.heapSize} bytes)`);
+      throw new ShmError(
+        "FULL",
+        `segment "${this.name}" has no free block of ${size} bytes for "${name}" (heap ${g.heapSize} bytes)`,
+      );
     }
     const self = me();
     const entry = {

@@ -30,12 +30,13 @@ import { assertElementType, type ElementType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import { Kind } from "../segment/kinds.ts";
-import { align, Memory } from "../segment/memory.ts";
+import { align } from "../segment/memory.ts";
+import { Staging } from "./staging.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import {
-  type AsyncWaitOptions,
   asyncDeadline,
+  type AsyncWaitOptions,
   checkAborted,
   deadlineOf,
   notify,
@@ -88,45 +89,6 @@ function spec(type: ElementType<unknown>): StructureSpec {
       for (let i = 0; i < r; i++) m.i32[(data + i * stride) >> 2] = i;
     },
   };
-}
-
-/**
- * Copies a validated element from a private scratch buffer into the segment: a value
- * is checked (by writing it to the scratch) before a slot is claimed, so a bad value
- * throws with nothing claimed, and the copy after the claim cannot fail.
- */
-export class Staging<T> {
-  readonly #type: ElementType<T>;
-  readonly #scratch: Memory;
-  readonly #words: Int32Array;
-  readonly #bytes: Uint8Array;
-  readonly #nWords: number;
-
-  constructor(type: ElementType<T>) {
-    this.#type = type;
-    this.#scratch = new Memory(0, new ArrayBuffer(align(type.size, 8)));
-    this.#words = this.#scratch.i32;
-    this.#bytes = new Uint8Array(this.#scratch.buffer, 0, type.size);
-    this.#nWords = type.size % 4 === 0 ? type.size >> 2 : -1;
-  }
-
-  /** Validates `value` (INVALID_ARGUMENT if it does not fit the type) and keeps its bytes. */
-  stage(value: T): void {
-    this.#type.write(this.#scratch, 0, value);
-  }
-
-  /** Writes the staged bytes at byte offset `at` (4-aligned when the size is a multiple of 4). */
-  copyTo(m: Memory, at: number): void {
-    const n = this.#nWords;
-    if (n > 0 && n <= 16) {
-      const dst = m.i32;
-      const src = this.#words;
-      const b = at >> 2;
-      for (let i = 0; i < n; i++) dst[b + i] = src[i];
-    } else {
-      m.u8.set(this.#bytes, at);
-    }
-  }
 }
 
 let setPositions: (q: Queue<unknown>, pos: number) => void;
@@ -389,7 +351,9 @@ export class Queue<T> extends Handle {
    */
   popBulk(max: number, out: T[] = []): T[] {
     const m = this.mem();
-    if (!(Number.isInteger(max) && max >= 0)) throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    if (!(Number.isInteger(max) && max >= 0)) {
+      throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    }
     const i32 = m.i32;
     const view = this.#view;
     let got = 0;

@@ -25,7 +25,7 @@ import { assertElementType, type ElementType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import { Kind } from "../segment/kinds.ts";
-import { Staging } from "./queue.ts";
+import { Staging } from "./staging.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";

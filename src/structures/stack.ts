@@ -27,7 +27,7 @@ import { assertElementType, type ElementType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import { Kind } from "../segment/kinds.ts";
-import { Staging } from "./queue.ts";
+import { Staging } from "./staging.ts";
 import { align, type Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
