@@ -3,10 +3,12 @@
  *
  * @example
  * ```ts
- * import { Segment, SharedArray, f64 } from "@shmkit/shmkit";
- * using seg = Segment.openOrCreate("demo", { size: 1 << 20 });
+ * import { f64, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.openOrCreate("doc-mod-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const xs = SharedArray.openOrCreate(seg, "xs", f64, 1000);
  * xs.set(0, 3.14);
+ * assert.equal(xs.get(0), 3.14);
  * ```
  * @module
  */
@@ -27,6 +29,8 @@ export {
   string,
   struct,
   type StructType,
+  type StructValue,
+  type TypedArrayCtor,
   types,
   u16,
   u32,
@@ -36,7 +40,9 @@ export {
   type ValueOf,
 } from "./src/segment/elements.ts";
 export { Kind, kindName } from "./src/segment/kinds.ts";
-export { SharedArray } from "./src/structures/array.ts";
+export type { Handle, HandleOwner } from "./src/segment/handle.ts";
+export type { Memory } from "./src/segment/memory.ts";
+export { SharedArray, type View } from "./src/structures/array.ts";
 export { SharedAtomic } from "./src/structures/atomic.ts";
 export { type HashTableOptions, SharedMap, type TableStats } from "./src/structures/map.ts";
 export { SharedSet } from "./src/structures/set.ts";
@@ -45,9 +51,9 @@ export { SpscQueue } from "./src/structures/spsc_queue.ts";
 export { Stack } from "./src/structures/stack.ts";
 export { ObjectPool, type PoolHandle } from "./src/structures/pool.ts";
 export { libraryPath } from "./ffi/mod.ts";
-export { RingBuffer } from "./src/structures/ring_buffer.ts";
+export { RingBuffer, type Span } from "./src/structures/ring_buffer.ts";
 export { BroadcastReader, BroadcastRing, type ReaderOptions } from "./src/structures/broadcast.ts";
-export { Vector } from "./src/structures/vector.ts";
+export { type NumericView, Vector } from "./src/structures/vector.ts";
 export {
   ALL,
   ASYNC_FAST_PARK_US,

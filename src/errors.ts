@@ -26,6 +26,7 @@ export class ShmError extends Error {
   /** The OS errno behind it, when there is one. */
   readonly errno: number | undefined;
 
+  /** Creates an error with a stable `code`; `errno` and `cause` when an OS call failed. */
   constructor(code: ShmErrorCode, message: string, options?: { errno?: number; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ShmError";

@@ -6,7 +6,7 @@
 import { ShmError } from "../errors.ts";
 import { Memory } from "./memory.ts";
 
-type TypedArrayCtor =
+export type TypedArrayCtor =
   | Int8ArrayConstructor
   | Uint8ArrayConstructor
   | Int16ArrayConstructor
@@ -24,6 +24,7 @@ export interface ElementType<T> {
   readonly name: string;
   /** Bytes per element, a multiple of `align` (as C's sizeof). */
   readonly size: number;
+  /** Alignment in bytes (as C's alignof). */
   readonly align: number;
   /** FNV-1a hash of `name`, stored in the segment to check types on open. */
   readonly typeHash: number;
@@ -31,6 +32,7 @@ export interface ElementType<T> {
   readonly typedArray: TypedArrayCtor | undefined;
   /** For typed-array kinds: whether `write` would accept the value (lets hot paths skip `write`). */
   accepts?(value: T): boolean;
+  /** Reads the value stored at byte `offset` of the segment. */
   read(m: Memory, offset: number): T;
   /** Throws INVALID_ARGUMENT (writing nothing) if the value does not fit the type. */
   write(m: Memory, offset: number, value: T): void;
@@ -226,17 +228,21 @@ export function array<T>(element: ElementType<T>, length: number): ElementType<T
 
 /** One field of a struct layout. */
 export interface Field {
+  /** Field name, as given to struct(). */
   readonly name: string;
+  /** Byte offset of the field from the start of the struct (as C's offsetof). */
   readonly offset: number;
+  /** The field's element type. */
   readonly type: ElementType<unknown>;
 }
 
 /** A struct element type: also exposes its fields' offsets. */
 export interface StructType<T> extends ElementType<T> {
+  /** The fields by name, with their offsets and types. */
   readonly fields: Readonly<Record<string, Field>>;
 }
 
-type StructValue<F extends Record<string, ElementType<unknown>>> = { [K in keyof F]: ValueOf<F[K]> };
+export type StructValue<F extends Record<string, ElementType<unknown>>> = { [K in keyof F]: ValueOf<F[K]> };
 
 // Values are checked by writing them into a private scratch buffer first: the exact
 // same checks as the real write, so a bad field means nothing at all is written.

@@ -8,8 +8,11 @@ import type { Placement } from "./structure.ts";
 
 /** Implemented by Segment: handles register so that close/remove can close them. */
 export interface HandleOwner {
+  /** The segment's views, shared by every handle of the segment. */
   readonly memory: Memory;
+  /** Registers a handle so that closing the segment closes it. */
   track(h: Handle): void;
+  /** Forgets a handle that was closed on its own. */
   untrack(h: Handle): void;
 }
 
@@ -22,6 +25,7 @@ export abstract class Handle {
   readonly offset: number;
   readonly #owner: HandleOwner;
 
+  /** Registers the new handle with its segment. */
   constructor(owner: HandleOwner, p: Placement) {
     this.m = owner.memory;
     this.name = p.name;
@@ -42,6 +46,7 @@ export abstract class Handle {
     this.#owner.untrack(this);
   }
 
+  /** Closes the handle when a `using` block ends. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -6,20 +6,34 @@
 export class Memory {
   /** Native address of the mapping (for futex and 64-bit native atomics). */
   readonly base: number;
+  /** Bytes mapped. */
   readonly size: number;
+  /** The mapped memory. */
   readonly buffer: ArrayBuffer;
+  /** Unsigned bytes. */
   readonly u8: Uint8Array;
+  /** Signed bytes. */
   readonly i8: Int8Array;
+  /** Unsigned 16-bit words. */
   readonly u16: Uint16Array;
+  /** Signed 16-bit words. */
   readonly i16: Int16Array;
+  /** Unsigned 32-bit words. */
   readonly u32: Uint32Array;
+  /** Signed 32-bit words (the futex and Atomics words). */
   readonly i32: Int32Array;
+  /** 32-bit floats. */
   readonly f32: Float32Array;
+  /** 64-bit floats. */
   readonly f64: Float64Array;
+  /** Signed 64-bit integers. */
   readonly i64: BigInt64Array;
+  /** Unsigned 64-bit integers. */
   readonly u64: BigUint64Array;
+  /** True once the segment is closed (or for CLOSED_MEMORY). */
   closed = false;
 
+  /** Views over `buffer`, mapped at native address `base`. */
   constructor(base: number, buffer: ArrayBuffer) {
     this.base = base;
     this.buffer = buffer;
@@ -42,6 +56,7 @@ export class Memory {
     return this.u32[i] + this.u32[i + 1] * 0x1_0000_0000;
   }
 
+  /** Writes an unsigned 64-bit field from a number below 2^53. */
   setU64(offset: number, value: number): void {
     const i = offset >> 2;
     this.u32[i] = value % 0x1_0000_0000;

@@ -54,15 +54,23 @@ export interface OpenOptions {
 
 /** Usage of a segment's heap and name table. */
 export interface SegmentStats {
+  /** Bytes of the whole segment. */
   readonly size: number;
+  /** Bytes of the heap that structures are allocated from. */
   readonly heapSize: number;
+  /** Heap bytes in use by structures. */
   readonly usedBytes: number;
+  /** Heap bytes free (possibly fragmented; see `largestFreeBlock`). */
   readonly freeBytes: number;
   /** The largest structure block that can still be allocated. */
   readonly largestFreeBlock: number;
+  /** Structures in the name table. */
   readonly entries: number;
+  /** Name table capacity. */
   readonly maxEntries: number;
+  /** Longest structure name, in UTF-8 bytes. */
   readonly maxNameLength: number;
+  /** Process registry capacity. */
   readonly maxProcesses: number;
 }
 
@@ -307,6 +315,7 @@ export class Segment implements HandleOwner {
     });
   }
 
+  /** True if a structure of that name exists in the segment. */
   has(name: string): boolean {
     return this.find(name) !== undefined;
   }
@@ -455,6 +464,7 @@ export class Segment implements HandleOwner {
     Segment.unlink(this.name);
   }
 
+  /** Closes the segment when a `using` block ends. */
   [Symbol.dispose](): void {
     this.close();
   }

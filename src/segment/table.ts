@@ -24,17 +24,23 @@ export interface Geometry {
 
 /** What the name table says about one structure. */
 export interface EntryInfo {
+  /** Structure name. */
   readonly name: string;
   /** Kind tag (see Kind) and its human name. */
   readonly kind: number;
+  /** Kind name, e.g. "queue" (see kindName). */
   readonly kindName: string;
+  /** Bytes per element. */
   readonly elemSize: number;
+  /** Hash of the element type signature, checked on open. */
   readonly typeHash: number;
+  /** Elements (or slots) the structure was created for. */
   readonly capacity: number;
   /** Byte offset of the structure's block from the segment start. */
   readonly offset: number;
   /** Bytes reserved for the block. */
   readonly size: number;
+  /** Pid of the process that created it. */
   readonly creatorPid: number;
 }
 

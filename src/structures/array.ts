@@ -16,7 +16,7 @@ function spec<T>(type: ElementType<T>): StructureSpec {
   return { kind: Kind.ARRAY, type, controlBytes: 0, dataBytes: (n) => n * type.size };
 }
 
-type View<T> = T extends number ? Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array
+export type View<T> = T extends number ? Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array
   : T extends bigint ? BigInt64Array | BigUint64Array
   : never;
 
@@ -149,6 +149,7 @@ export class SharedArray<T> extends Handle implements Iterable<T> {
     return out;
   }
 
+  /** Iterates over the elements in index order. */
   *[Symbol.iterator](): Iterator<T> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }

@@ -103,6 +103,7 @@ function spec(type: ElementType<unknown>): StructureSpec {
 
 /** A named atomic integer shared between processes. All operations are sequentially consistent. */
 export class SharedAtomic<T extends number | bigint> extends Handle {
+  /** The element type (i32, u32, i64, u64, i64AsNumber or u64AsNumber). */
   readonly type: ElementType<T>;
   readonly #at: number;
   readonly #ops: Ops<T>;
@@ -126,17 +127,21 @@ export class SharedAtomic<T extends number | bigint> extends Handle {
     return a;
   }
 
+  /** Opens an existing atomic; TYPE_MISMATCH if its type differs, NOT_FOUND if absent. */
   static open<T extends number | bigint>(seg: Segment, name: string, type: ElementType<T>): SharedAtomic<T> {
     return new SharedAtomic(seg, seg.openEntry(name, spec(type)), type);
   }
 
+  /** Opens the atomic, or creates it with value 0; safe when processes race. */
   static openOrCreate<T extends number | bigint>(seg: Segment, name: string, type: ElementType<T>): SharedAtomic<T> {
     return new SharedAtomic(seg, seg.openOrCreateEntry(name, spec(type), 1), type);
   }
 
+  /** Reads the current value. */
   load(): T {
     return this.#ops.load(this.mem(), this.#at);
   }
+  /** Writes a value (INVALID_ARGUMENT if it does not fit the type). */
   store(value: T): void {
     const m = this.mem();
     this.#check(value);
@@ -148,26 +153,31 @@ export class SharedAtomic<T extends number | bigint> extends Handle {
     this.#check(value);
     return this.#ops.add(m, this.#at, value);
   }
+  /** Subtracts and returns the previous value (wraps around like the C type). */
   sub(value: T): T {
     const m = this.mem();
     this.#check(value);
     return this.#ops.sub(m, this.#at, value);
   }
+  /** Bitwise AND; returns the previous value. */
   and(value: T): T {
     const m = this.mem();
     this.#check(value);
     return this.#ops.and(m, this.#at, value);
   }
+  /** Bitwise OR; returns the previous value. */
   or(value: T): T {
     const m = this.mem();
     this.#check(value);
     return this.#ops.or(m, this.#at, value);
   }
+  /** Bitwise XOR; returns the previous value. */
   xor(value: T): T {
     const m = this.mem();
     this.#check(value);
     return this.#ops.xor(m, this.#at, value);
   }
+  /** Stores a value and returns the previous one. */
   exchange(value: T): T {
     const m = this.mem();
     this.#check(value);

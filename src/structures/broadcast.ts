@@ -82,6 +82,7 @@ function published(i32: Int32Array, lo: number, ep: number): number {
 
 /** Where a reader starts: at the next message to be published, or at the oldest one still retained. */
 export interface ReaderOptions {
+  /** "now" (default): only messages published from now on; "oldest": the oldest one still retained. */
   from?: "now" | "oldest";
 }
 

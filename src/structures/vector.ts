@@ -35,7 +35,7 @@ function spec<T>(type: ElementType<T>): StructureSpec {
   return { kind: Kind.VECTOR, type, controlBytes: 128, dataBytes: (n) => flagsOffset(n, type.size) + n * 4 };
 }
 
-type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | BigUint64Array;
+export type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | BigUint64Array;
 
 /**
  * An append-only vector shared between processes.

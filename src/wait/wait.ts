@@ -86,7 +86,7 @@ export const SPIN_LIMIT_US = 50;
  */
 export const ASYNC_SPIN = 128;
 /** Most polls the adaptive async spin grows to (time-bounded by SPIN_LIMIT_US as well). */
-export const ASYNC_SPIN_MAX = DEFAULT_SPIN;
+export const ASYNC_SPIN_MAX: number = DEFAULT_SPIN;
 /**
  * An async wait that parks and is satisfied within this many µs of parking doubles the
  * adaptive spin of its eventcount word: about two futex wake-ups (20-50 µs each) plus

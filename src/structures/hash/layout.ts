@@ -152,7 +152,9 @@ export interface TableStats {
   readonly slots: number;
   /** Slots seen READY, DELETED (tombstones) and EMPTY during the scan. */
   readonly ready: number;
+  /** Slots seen DELETED (tombstones). */
   readonly tombstones: number;
+  /** Slots seen EMPTY. */
   readonly empty: number;
   /** Longest probe sequence from a READY key's home slot to the key (1 = at home). */
   readonly maxProbe: number;
