@@ -6,6 +6,18 @@
 import { ShmError } from "../errors.ts";
 import { Memory } from "./memory.ts";
 
+/**
+ * The typed array constructors an element type can expose for zero-copy views.
+ *
+ * @example
+ * ```ts
+ * import { f64, i64, type TypedArrayCtor } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const ctor: TypedArrayCtor | undefined = f64.typedArray;
+ * assert.equal(ctor, Float64Array);
+ * assert.equal(i64.typedArray, BigInt64Array);
+ * ```
+ */
 export type TypedArrayCtor =
   | Int8ArrayConstructor
   | Uint8ArrayConstructor
@@ -18,7 +30,18 @@ export type TypedArrayCtor =
   | BigInt64ArrayConstructor
   | BigUint64ArrayConstructor;
 
-/** Describes one element type. `read`/`write` take a byte offset into the segment. */
+/**
+ * Describes one element type. `read`/`write` take a byte offset into the segment.
+ *
+ * @example
+ * ```ts
+ * import { f64, string, type ElementType } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const t: ElementType<number> = f64;
+ * assert.equal(t.size, 8);
+ * assert.equal(string(16).name, "string(16)");
+ * ```
+ */
 export interface ElementType<T> {
   /** Canonical type signature, e.g. "f64", "string(16)", "struct{x:f64,y:f64,id:u32}". */
   readonly name: string;
@@ -38,7 +61,19 @@ export interface ElementType<T> {
   write(m: Memory, offset: number, value: T): void;
 }
 
-/** The value type an element descriptor reads and writes. */
+/**
+ * The value type an element descriptor reads and writes.
+ *
+ * @example
+ * ```ts
+ * import { f64, struct, type ValueOf, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const Point = struct({ x: f64, id: u32 });
+ * type Point = ValueOf<typeof Point>; // { x: number; id: number }
+ * const p: Point = { x: 1, id: 2 };
+ * assert.equal(p.id, 2);
+ * ```
+ */
 export type ValueOf<E> = E extends ElementType<infer T> ? T : never;
 
 /** 32-bit FNV-1a over UTF-16 code units (documented in docs/FORMAT.md). */
@@ -105,16 +140,149 @@ function numeric<T extends number | bigint>(
  * Integer kinds check their range so a bad value is an error, never silently wrapped
  * (typeof first: a bigint or symbol would make the bit operators throw a TypeError).
  * Each kind's test is given twice: as `accepts` and as source text for struct().
+ *
+ * @example
+ * ```ts
+ * import { i8, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-i8-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", i8, 4);
+ * xs.set(0, -128);
+ * assert.equal(xs.get(0), -128);
+ * assert.throws(() => xs.set(1, 128), { code: "INVALID_ARGUMENT" });
+ * ```
  */
 export const i8: ElementType<number> = numeric("i8", 1, Int8Array, (m) => m.i8, (v) => typeof v === "number" && (v << 24) >> 24 === v, (v) => `typeof ${v} === "number" && (${v} << 24) >> 24 === ${v}`);
+/**
+ * Unsigned 8-bit integer (C `uint8_t`).
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedArray, u8 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-u8-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", u8, 4);
+ * xs.set(0, 255);
+ * assert.equal(xs.get(0), 255);
+ * assert.throws(() => xs.set(1, 256), { code: "INVALID_ARGUMENT" });
+ * ```
+ */
 export const u8: ElementType<number> = numeric("u8", 1, Uint8Array, (m) => m.u8, (v) => typeof v === "number" && (v & 0xff) === v, (v) => `typeof ${v} === "number" && (${v} & 0xff) === ${v}`);
+/**
+ * Signed 16-bit integer (C `int16_t`).
+ *
+ * @example
+ * ```ts
+ * import { i16, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-i16-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", i16, 4);
+ * xs.set(0, -32768);
+ * assert.equal(xs.get(0), -32768);
+ * assert.throws(() => xs.set(1, 32768), { code: "INVALID_ARGUMENT" });
+ * ```
+ */
 export const i16: ElementType<number> = numeric("i16", 2, Int16Array, (m) => m.i16, (v) => typeof v === "number" && (v << 16) >> 16 === v, (v) => `typeof ${v} === "number" && (${v} << 16) >> 16 === ${v}`);
+/**
+ * Unsigned 16-bit integer (C `uint16_t`).
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedArray, u16 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-u16-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", u16, 4);
+ * xs.set(0, 65535);
+ * assert.equal(xs.get(0), 65535);
+ * assert.throws(() => xs.set(1, -1), { code: "INVALID_ARGUMENT" });
+ * ```
+ */
 export const u16: ElementType<number> = numeric("u16", 2, Uint16Array, (m) => m.u16, (v) => typeof v === "number" && (v & 0xffff) === v, (v) => `typeof ${v} === "number" && (${v} & 0xffff) === ${v}`);
+/**
+ * Signed 32-bit integer (C `int32_t`).
+ *
+ * @example
+ * ```ts
+ * import { i32, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-i32-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", i32, 4);
+ * xs.set(0, -2147483648);
+ * assert.equal(xs.get(0), -2147483648);
+ * assert.throws(() => xs.set(1, 2 ** 31), { code: "INVALID_ARGUMENT" });
+ * ```
+ */
 export const i32: ElementType<number> = numeric("i32", 4, Int32Array, (m) => m.i32, (v) => typeof v === "number" && (v | 0) === v, (v) => `typeof ${v} === "number" && (${v} | 0) === ${v}`);
+/**
+ * Unsigned 32-bit integer (C `uint32_t`).
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedArray, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-u32-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", u32, 4);
+ * xs.set(0, 4294967295);
+ * assert.equal(xs.get(0), 4294967295);
+ * assert.throws(() => xs.set(1, -1), { code: "INVALID_ARGUMENT" });
+ * ```
+ */
 export const u32: ElementType<number> = numeric("u32", 4, Uint32Array, (m) => m.u32, (v) => typeof v === "number" && v >>> 0 === v, (v) => `typeof ${v} === "number" && ${v} >>> 0 === ${v}`);
+/**
+ * 32-bit float (C `float`); values are rounded to single precision.
+ *
+ * @example
+ * ```ts
+ * import { f32, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-f32-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", f32, 4);
+ * xs.set(0, 0.5);
+ * assert.equal(xs.get(0), 0.5);
+ * ```
+ */
 export const f32: ElementType<number> = numeric("f32", 4, Float32Array, (m) => m.f32, (v) => typeof v === "number", (v) => `typeof ${v} === "number"`);
+/**
+ * 64-bit float (C `double`).
+ *
+ * @example
+ * ```ts
+ * import { f64, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-f64-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", f64, 4);
+ * xs.set(0, 3.25);
+ * assert.equal(xs.get(0), 3.25);
+ * ```
+ */
 export const f64: ElementType<number> = numeric("f64", 8, Float64Array, (m) => m.f64, (v) => typeof v === "number", (v) => `typeof ${v} === "number"`);
+/**
+ * Signed 64-bit integer (C `int64_t`), read and written as bigint.
+ *
+ * @example
+ * ```ts
+ * import { i64, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-i64-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", i64, 4);
+ * xs.set(0, -(2n ** 63n));
+ * assert.equal(xs.get(0), -(2n ** 63n));
+ * ```
+ */
 export const i64: ElementType<bigint> = numeric("i64", 8, BigInt64Array, (m) => m.i64, (v) => typeof v === "bigint" && BigInt.asIntN(64, v) === v, (v) => `typeof ${v} === "bigint" && BigInt.asIntN(64, ${v}) === ${v}`);
+/**
+ * Unsigned 64-bit integer (C `uint64_t`), read and written as bigint.
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedArray, u64 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-u64-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", u64, 4);
+ * xs.set(0, 2n ** 64n - 1n);
+ * assert.equal(xs.get(0), 2n ** 64n - 1n);
+ * ```
+ */
 export const u64: ElementType<bigint> = numeric("u64", 8, BigUint64Array, (m) => m.u64, (v) => typeof v === "bigint" && BigInt.asUintN(64, v) === v, (v) => `typeof ${v} === "bigint" && BigInt.asUintN(64, ${v}) === ${v}`);
 
 const TWO_32 = 0x1_0000_0000;
@@ -131,6 +299,16 @@ function numberFromWords(type: string, lo: number, hi: number): number {
  * 64-bit integers read and written as JS numbers, for values within ±2^53. Same
  * binary layout (and type signature) as i64/u64; reading a value that is not a safe
  * integer throws OUT_OF_RANGE instead of rounding.
+ *
+ * @example
+ * ```ts
+ * import { i64AsNumber, Segment, SharedAtomic } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-i64n-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const total = SharedAtomic.create(seg, "total", i64AsNumber, -(2 ** 40));
+ * total.add(1);
+ * assert.equal(total.load(), -(2 ** 40) + 1);
+ * ```
  */
 export const i64AsNumber: ElementType<number> = scalar("i64", 8, undefined, (m, o) => {
   const i = o >> 2;
@@ -142,6 +320,20 @@ export const i64AsNumber: ElementType<number> = scalar("i64", 8, undefined, (m, 
   m.u32[i] = v - hi * TWO_32;
   m.i32[i + 1] = hi;
 });
+/**
+ * The same 64-bit layout as u64, read and written as a number (within 2^53).
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedArray, u64AsNumber } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-u64n-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const sizes = SharedArray.create(seg, "sizes", u64AsNumber, 4);
+ * sizes.set(0, Number.MAX_SAFE_INTEGER);
+ * assert.equal(sizes.get(0), Number.MAX_SAFE_INTEGER);
+ * assert.throws(() => sizes.set(1, -1), { code: "INVALID_ARGUMENT" });
+ * ```
+ */
 export const u64AsNumber: ElementType<number> = scalar("u64", 8, undefined, (m, o) => {
   const i = o >> 2;
   return numberFromWords("u64", m.u32[i], m.u32[i + 1]);
@@ -153,7 +345,19 @@ export const u64AsNumber: ElementType<number> = scalar("u64", 8, undefined, (m, 
   m.u32[i + 1] = hi;
 });
 
-/** One byte, 0 or 1 (C's bool / _Bool). */
+/**
+ * One byte, 0 or 1 (C's bool / _Bool).
+ *
+ * @example
+ * ```ts
+ * import { bool, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-bool-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const flags = SharedArray.create(seg, "flags", bool, 8);
+ * flags.set(3, true);
+ * assert.deepEqual(flags.toArray().slice(2, 5), [false, true, false]);
+ * ```
+ */
 export const bool: ElementType<boolean> = scalar("bool", 1, undefined, (m, o) => m.u8[o] !== 0, (m, o, v) => {
   if (typeof v !== "boolean") throw badValue("bool", v);
   m.u8[o] = v ? 1 : 0;
@@ -166,6 +370,17 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
  * A UTF-8 string of at most `maxBytes` bytes, NUL-padded (C's `char[maxBytes]`; a
  * string of exactly maxBytes bytes has no terminator). Longer strings are rejected
  * with INVALID_ARGUMENT, never truncated.
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedArray, string } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-string-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const names = SharedArray.create(seg, "names", string(16), 4);
+ * names.set(0, "héllo");
+ * assert.equal(names.get(0), "héllo");
+ * assert.throws(() => names.set(1, "x".repeat(17)), { code: "INVALID_ARGUMENT" });
+ * ```
  */
 export function string(maxBytes: number): ElementType<string> {
   if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > 65536) {
@@ -197,7 +412,19 @@ export function string(maxBytes: number): ElementType<string> {
   };
 }
 
-/** A fixed-length array of `length` elements (C's `T name[length]`), read as a JS array. */
+/**
+ * A fixed-length array of `length` elements (C's `T name[length]`), read as a JS array.
+ *
+ * @example
+ * ```ts
+ * import { array, f32, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-array-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const rows = SharedArray.create(seg, "rows", array(f32, 3), 2);
+ * rows.set(1, [1, 2, 3]);
+ * assert.deepEqual(rows.get(1), [1, 2, 3]);
+ * ```
+ */
 export function array<T>(element: ElementType<T>, length: number): ElementType<T[]> {
   if (!Number.isInteger(length) || length < 1 || length > 1 << 20) {
     throw new ShmError("INVALID_ARGUMENT", `array length must be an integer from 1 to 2^20, got ${length}`);
@@ -226,7 +453,18 @@ export function array<T>(element: ElementType<T>, length: number): ElementType<T
   };
 }
 
-/** One field of a struct layout. */
+/**
+ * One field of a struct layout.
+ *
+ * @example
+ * ```ts
+ * import { f64, struct, type Field, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const Point = struct({ id: u32, x: f64 });
+ * const x: Field = Point.fields.x;
+ * assert.equal(x.offset, 8); // padded to f64 alignment, as in C
+ * ```
+ */
 export interface Field {
   /** Field name, as given to struct(). */
   readonly name: string;
@@ -236,12 +474,36 @@ export interface Field {
   readonly type: ElementType<unknown>;
 }
 
-/** A struct element type: also exposes its fields' offsets. */
+/**
+ * A struct element type: also exposes its fields' offsets.
+ *
+ * @example
+ * ```ts
+ * import { f64, struct, type StructType } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const Vec2: StructType<{ x: number; y: number }> = struct({ x: f64, y: f64 });
+ * assert.deepEqual(Object.keys(Vec2.fields), ["x", "y"]);
+ * ```
+ */
 export interface StructType<T> extends ElementType<T> {
   /** The fields by name, with their offsets and types. */
   readonly fields: Readonly<Record<string, Field>>;
 }
 
+/**
+ * The JS object a struct of fields `F` reads and writes: each field's value type.
+ *
+ * @example
+ * ```ts
+ * import { f64, struct, type StructValue, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const fields = { x: f64, id: u32 };
+ * const Point = struct(fields);
+ * const p: StructValue<typeof fields> = { x: 0.5, id: 1 };
+ * assert.equal(Point.name, "struct{x:f64,id:u32}");
+ * assert.equal(p.x, 0.5);
+ * ```
+ */
 export type StructValue<F extends Record<string, ElementType<unknown>>> = { [K in keyof F]: ValueOf<F[K]> };
 
 // Values are checked by writing them into a private scratch buffer first: the exact
@@ -341,6 +603,18 @@ function compileStruct(name: string, list: readonly Field[]): {
  * literal of a fixed shape, numeric and bool fields are read, checked and written
  * inline, and write validates every field (the same checks and errors as the field
  * types' own) before it writes any, so a bad field means nothing at all is written.
+ *
+ * @example
+ * ```ts
+ * import { f64, Segment, SharedArray, struct, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-struct-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const Point = struct({ x: f64, y: f64, id: u32 }); // C: struct { double x, y; uint32_t id; }
+ * assert.equal(Point.size, 24);
+ * const points = SharedArray.create(seg, "points", Point, 10);
+ * points.set(0, { x: 1.5, y: -2, id: 7 });
+ * assert.deepEqual(points.get(0), { x: 1.5, y: -2, id: 7 });
+ * ```
  */
 export function struct<F extends Record<string, ElementType<unknown>>>(fields: F): StructType<StructValue<F>> {
   const entries = Object.entries(fields);
@@ -373,7 +647,20 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
   return type;
 }
 
-/** Every predefined element type, by name. */
+/**
+ * Every predefined element type, by name.
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedArray, types } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-types-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const t = types.u16; // look a type up by name, e.g. from a config file
+ * const xs = SharedArray.create(seg, "xs", t, 4);
+ * xs.set(0, 65535);
+ * assert.equal(xs.get(0), 65535);
+ * ```
+ */
 export const types = {
   i8, u8, i16, u16, i32, u32, f32, f64, i64, u64, i64AsNumber, u64AsNumber, bool, string, array, struct,
 } as const;
