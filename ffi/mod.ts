@@ -28,7 +28,16 @@ function env(name: string): string | undefined {
   }
 }
 
-/** Where the library is looked for: SHMKIT_LIB, else the `zig build` output of this checkout. */
+/**
+ * Where the library is looked for: SHMKIT_LIB, else the `zig build` output of this checkout.
+ *
+ * @example
+ * ```ts
+ * import { libraryPath } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * assert.match(libraryPath(), /libshmkit\.so$/);
+ * ```
+ */
 export function libraryPath(): string {
   const fromEnv = env("SHMKIT_LIB");
   if (fromEnv) return fromEnv;

@@ -1,4 +1,16 @@
-/** Stable error codes. A code never changes meaning; messages may improve. */
+/**
+ * Stable error codes. A code never changes meaning; messages may improve.
+ *
+ * @example
+ * ```ts
+ * import { f64, Segment, SharedArray, type ShmErrorCode } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-code-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", f64, 10);
+ * const expected: ShmErrorCode = "OUT_OF_RANGE";
+ * assert.throws(() => xs.get(10), { code: expected });
+ * ```
+ */
 export type ShmErrorCode =
   | "NOT_FOUND" // no segment or entry of that name
   | "EXISTS" // a segment or entry of that name already exists
@@ -19,7 +31,23 @@ export type ShmErrorCode =
   | "UNSUPPORTED" // the platform or runtime cannot do this
   | "OS_ERROR"; // any other errno from the operating system
 
-/** The one error class shmkit throws. Check `code`, not the message. */
+/**
+ * The one error class shmkit throws. Check `code`, not the message.
+ *
+ * @example
+ * ```ts
+ * import { f64, Segment, SharedArray, ShmError } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-error-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * SharedArray.create(seg, "xs", f64, 10);
+ * try {
+ *   SharedArray.create(seg, "xs", f64, 10);
+ *   assert.fail("expected EXISTS");
+ * } catch (e) {
+ *   assert.ok(e instanceof ShmError && e.code === "EXISTS");
+ * }
+ * ```
+ */
 export class ShmError extends Error {
   /** Stable machine-readable reason. */
   readonly code: ShmErrorCode;

@@ -6,7 +6,18 @@ import { ShmError } from "../errors.ts";
 import { CLOSED_MEMORY, type Memory } from "./memory.ts";
 import type { Placement } from "./structure.ts";
 
-/** Implemented by Segment: handles register so that close/remove can close them. */
+/**
+ * Implemented by Segment: handles register so that close/remove can close them.
+ *
+ * @example
+ * ```ts
+ * import { Segment, type HandleOwner } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-owner-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const owner: HandleOwner = seg; // a Segment is what every handle belongs to
+ * assert.equal(owner.memory.size, 1 << 20);
+ * ```
+ */
 export interface HandleOwner {
   /** The segment's views, shared by every handle of the segment. */
   readonly memory: Memory;
@@ -16,6 +27,20 @@ export interface HandleOwner {
   untrack(h: Handle): void;
 }
 
+/**
+ * Base of every structure handle: its `name`, `closed`, `close()` and `using` support.
+ *
+ * @example
+ * ```ts
+ * import { Queue, Segment, SharedMap, string, type Handle, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-handle-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const handles: Handle[] = [Queue.create(seg, "jobs", u32, 16), SharedMap.create(seg, "users", string(8), u32, 16)];
+ * assert.deepEqual(handles.map((h) => h.name), ["jobs", "users"]);
+ * for (const h of handles) h.close(); // the structures stay in the segment
+ * assert.ok(handles.every((h) => h.closed) && seg.has("jobs"));
+ * ```
+ */
 export abstract class Handle {
   /** The segment's views, or CLOSED_MEMORY once this handle is closed. */
   protected m: Memory;

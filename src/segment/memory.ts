@@ -2,6 +2,18 @@
  * Typed views over one mapped segment. Every structure reads and writes through
  * these views with byte offsets relative to the segment start; `closed` is checked
  * by every handle before it touches memory, so nothing reads an unmapped page.
+ *
+ * @example
+ * ```ts
+ * import { Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-memory-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const m = seg.memory; // the views every handle of `seg` reads and writes through
+ * assert.equal(m.size, 1 << 20);
+ * assert.equal(m.buffer, m.u32.buffer);
+ * seg.close();
+ * assert.equal(m.closed, true); // no handle touches the unmapped pages
+ * ```
  */
 export class Memory {
   /** Native address of the mapping (for futex and 64-bit native atomics). */

@@ -30,7 +30,18 @@ import type { EntryInfo, Geometry } from "./table.ts";
 
 export type { EntryInfo } from "./table.ts";
 
-/** Options for Segment.create and Segment.openOrCreate. */
+/**
+ * Options for Segment.create and Segment.openOrCreate.
+ *
+ * @example
+ * ```ts
+ * import { type CreateOptions, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const options: CreateOptions = { size: 1 << 20, maxEntries: 16, unlinkOnLastClose: true };
+ * using seg = Segment.create("doc-create-" + crypto.randomUUID().slice(0, 8), options);
+ * assert.equal(seg.stats().maxEntries, 16);
+ * ```
+ */
 export interface CreateOptions {
   /** Total bytes (rounded up to 4096). Must hold the header and table plus your structures. */
   size: number;
@@ -46,13 +57,38 @@ export interface CreateOptions {
   unlinkOnLastClose?: boolean;
 }
 
-/** Options for Segment.open. */
+/**
+ * Options for Segment.open.
+ *
+ * @example
+ * ```ts
+ * import { Segment, type OpenOptions } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-open-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const options: OpenOptions = { timeoutMs: 100 };
+ * using again = Segment.open(seg.name, options);
+ * assert.throws(() => Segment.open("doc-absent-" + crypto.randomUUID(), options), { code: "NOT_FOUND" });
+ * ```
+ */
 export interface OpenOptions {
   /** How long to wait for a segment that is still being created, in ms (default 5000). */
   timeoutMs?: number;
 }
 
-/** Usage of a segment's heap and name table. */
+/**
+ * Usage of a segment's heap and name table.
+ *
+ * @example
+ * ```ts
+ * import { Queue, Segment, type SegmentStats, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-stats-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * Queue.create(seg, "jobs", u32, 1024);
+ * const stats: SegmentStats = seg.stats();
+ * assert.equal(stats.entries, 1);
+ * assert.ok(stats.usedBytes > 1024 * 4 && stats.freeBytes < stats.heapSize);
+ * ```
+ */
 export interface SegmentStats {
   /** Bytes of the whole segment. */
   readonly size: number;
@@ -103,9 +139,16 @@ function closeQuietly(h: Handle): void {
 /**
  * A named shared memory segment holding named structures.
  *
+ * @example
  * ```ts
- * using seg = Segment.create("demo", { size: 1 << 20 });
+ * import { Segment, SharedArray, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-segment-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const counts = SharedArray.create(seg, "counts", u32, 100);
+ * counts.set(7, 1);
+ * using other = Segment.open(seg.name); // what another process does
+ * assert.equal(SharedArray.open(other, "counts", u32).get(7), 1);
+ * assert.deepEqual(seg.list().map((e) => e.name), ["counts"]);
  * ```
  */
 export class Segment implements HandleOwner {

@@ -22,7 +22,20 @@ export interface Geometry {
   readonly heapSize: number;
 }
 
-/** What the name table says about one structure. */
+/**
+ * What the name table says about one structure.
+ *
+ * @example
+ * ```ts
+ * import { Queue, Segment, type EntryInfo, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-entry-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * Queue.create(seg, "jobs", u32, 1024);
+ * const info: EntryInfo | undefined = seg.find("jobs");
+ * assert.equal(info?.kindName, "queue");
+ * assert.equal(info?.capacity, 1024);
+ * ```
+ */
 export interface EntryInfo {
   /** Structure name. */
   readonly name: string;

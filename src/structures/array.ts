@@ -16,10 +16,41 @@ function spec<T>(type: ElementType<T>): StructureSpec {
   return { kind: Kind.ARRAY, type, controlBytes: 0, dataBytes: (n) => n * type.size };
 }
 
+/**
+ * The typed array `SharedArray.view()` returns: a number type's or a bigint type's.
+ *
+ * @example
+ * ```ts
+ * import { i32, Segment, SharedArray, type View } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-view-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", i32, 8);
+ * const v: View<number> = xs.view();
+ * Atomics.add(v as Int32Array, 0, 5); // typed-array tools work on shared elements
+ * assert.equal(xs.get(0), 5);
+ * ```
+ */
 export type View<T> = T extends number ? Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array
   : T extends bigint ? BigInt64Array | BigUint64Array
   : never;
 
+/**
+ * A fixed-length array of elements shared between processes (bounds-checked, validated writes).
+ *
+ * @example
+ * ```ts
+ * import { f64, Segment, SharedArray } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-array-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const xs = SharedArray.create(seg, "xs", f64, 1000);
+ * xs.set(0, 3.14);
+ * xs.fill(1, 1); // indices 1..999
+ * const v = xs.view(); // zero-copy Float64Array over the shared elements
+ * v[2] = 2;
+ * assert.equal(xs.get(2), 2);
+ * assert.deepEqual(xs.toArray().slice(0, 4), [3.14, 1, 2, 1]);
+ * ```
+ */
 export class SharedArray<T> extends Handle implements Iterable<T> {
   /** Number of elements. */
   readonly length: number;

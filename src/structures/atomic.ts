@@ -101,7 +101,21 @@ function spec(type: ElementType<unknown>): StructureSpec {
   return { kind: Kind.ATOMIC, type, controlBytes: 0, dataBytes: () => 64 };
 }
 
-/** A named atomic integer shared between processes. All operations are sequentially consistent. */
+/**
+ * A named atomic integer shared between processes. All operations are sequentially consistent.
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedAtomic, u32, u64 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-atomic-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const hits = SharedAtomic.create(seg, "hits", u32);
+ * assert.equal(hits.add(1), 0); // returns the previous value
+ * assert.equal(hits.compareExchange(1, 10), 1);
+ * const bytes = SharedAtomic.create(seg, "bytes", u64, 2n ** 40n);
+ * assert.equal(bytes.load(), 2n ** 40n);
+ * ```
+ */
 export class SharedAtomic<T extends number | bigint> extends Handle {
   /** The element type (i32, u32, i64, u64, i64AsNumber or u64AsNumber). */
   readonly type: ElementType<T>;

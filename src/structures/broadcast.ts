@@ -80,7 +80,21 @@ function published(i32: Int32Array, lo: number, ep: number): number {
   return Math.floor(e / 2) * TWO_32 + l;
 }
 
-/** Where a reader starts: at the next message to be published, or at the oldest one still retained. */
+/**
+ * Where a reader starts: at the next message to be published, or at the oldest one still retained.
+ *
+ * @example
+ * ```ts
+ * import { BroadcastRing, Segment, type ReaderOptions, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-ropts-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const ring = BroadcastRing.create(seg, "log", u32, 8);
+ * ring.publish(1);
+ * const options: ReaderOptions = { from: "oldest" };
+ * assert.equal(ring.reader(options).tryRead(), 1);
+ * assert.equal(ring.reader().tryRead(), undefined); // from: "now"
+ * ```
+ */
 export interface ReaderOptions {
   /** "now" (default): only messages published from now on; "oldest": the oldest one still retained. */
   from?: "now" | "oldest";
@@ -102,11 +116,16 @@ export interface ReaderOptions {
  * holding the writer's pid and start time; another live writer gets EXISTS, and the claim
  * of a writer that died is taken over.
  *
+ * @example
  * ```ts
- * const ring = BroadcastRing.create(seg, "ticks", f64, 1024);
- * const r = ring.reader({ from: "now" });   // in any process
- * ring.publish(1.5);                         // in the writer process
- * r.tryRead(); // 1.5   (r.missed counts messages lost to overruns)
+ * import { BroadcastRing, f64, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-bcast-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const ticks = BroadcastRing.create(seg, "ticks", f64, 1024);
+ * const r = ticks.reader({ from: "now" }); // in any process
+ * ticks.publish(1.5); // in the writer process
+ * assert.equal(r.tryRead(), 1.5);
+ * assert.equal(r.tryRead(), undefined);
  * ```
  */
 export class BroadcastRing<T> extends Handle {
@@ -331,6 +350,18 @@ export class BroadcastRing<T> extends Handle {
  * If the writer lapped this reader, the lost messages are skipped and added to `missed`,
  * and `tryRead()` returns the oldest message still retained; `position` is always the
  * sequence number of the next message, so `position - 1` is that of the one just read.
+ *
+ * @example
+ * ```ts
+ * import { BroadcastRing, Segment, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-breader-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const events = BroadcastRing.create(seg, "events", u32, 8);
+ * events.publishBulk([1, 2, 3]);
+ * const late = events.reader({ from: "oldest" });
+ * assert.equal(late.lag, 3);
+ * assert.deepEqual([late.readWait(100), late.readWait(100)], [1, 2]);
+ * ```
  */
 export class BroadcastReader<T> extends Handle {
   /** Messages this reader lost because the writer overwrote them before they were read. */

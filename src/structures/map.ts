@@ -13,7 +13,19 @@ import { checkCapacity, type Placement } from "../segment/structure.ts";
 
 export type { TableStats } from "./hash/layout.ts";
 
-/** Creation options of SharedMap and SharedSet. */
+/**
+ * Creation options of SharedMap and SharedSet.
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedSet, type HashTableOptions, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-opts-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const options: HashTableOptions = { slots: 64 }; // allow a 100% load
+ * const ids = SharedSet.create(seg, "ids", u32, 64, options);
+ * assert.equal(ids.slots, 64);
+ * ```
+ */
 export interface HashTableOptions {
   /**
    * Table length: a power of two ≥ capacity (at most 2^30). Default: the next power of
@@ -43,10 +55,16 @@ function check(key: ElementType<unknown>, value: ElementType<unknown>): void {
  * holding any of these locks is detected (by pid) and its lock taken over; because
  * every change is published by one atomic store, nothing is half-done.
  *
+ * @example
  * ```ts
- * const m = SharedMap.create(seg, "prices", string(12), f64, 10_000);
- * m.set("AAPL", 231.5);
- * m.update("hits", (n) => (n ?? 0) + 1);
+ * import { f64, Segment, SharedMap, string } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-map-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const prices = SharedMap.create(seg, "prices", string(12), f64, 10_000);
+ * prices.set("AAPL", 231.5);
+ * prices.update("hits", (n) => (n ?? 0) + 1);
+ * assert.equal(prices.get("AAPL"), 231.5);
+ * assert.deepEqual([...prices.keys()].sort(), ["AAPL", "hits"]);
  * ```
  */
 export class SharedMap<K, V> extends Handle implements Iterable<[K, V]> {
@@ -150,8 +168,14 @@ export class SharedMap<K, V> extends Handle implements Iterable<[K, V]> {
    * through this handle throws INVALID_ARGUMENT; through another handle it would
    * deadlock); reading it is fine. If `fn` throws, nothing changes.
    *
+   * @example
    * ```ts
-   * hits.update(path, (n) => (n ?? 0) + 1); // an exact shared counter per key
+   * import { Segment, SharedMap, string, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-update-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const hits = SharedMap.create(seg, "hits", string(32), u32, 1000);
+   * for (const path of ["/", "/about", "/"]) hits.update(path, (n) => (n ?? 0) + 1); // an exact shared counter per key
+   * assert.equal(hits.get("/"), 2);
    * ```
    */
   update(key: K, fn: (old: V | undefined) => V | undefined): V | undefined {

@@ -42,7 +42,20 @@ import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
 
-/** A slot acquired from an ObjectPool: `generation * 2^21 + slot index`. */
+/**
+ * A slot acquired from an ObjectPool: `generation * 2^21 + slot index`.
+ *
+ * @example
+ * ```ts
+ * import { ObjectPool, Segment, type PoolHandle, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-ph-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const pool = ObjectPool.create(seg, "buffers", u32, 4);
+ * const h: PoolHandle = pool.acquireWait(1000); // a number: pass it to another process
+ * assert.ok(pool.isHeld(h));
+ * pool.release(h);
+ * ```
+ */
 export type PoolHandle = number;
 
 /** Largest pool capacity (handles keep the slot index in 21 bits). */
@@ -86,13 +99,18 @@ let rebase: (p: ObjectPool<unknown>, pos: number) => void;
  * acquire and release (Treiber free list with a tagged head; ABA-safe). Elements are
  * read and written in place through the handle.
  *
+ * @example
  * ```ts
+ * import { f64, ObjectPool, Segment, struct } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-pool-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const pool = ObjectPool.create(seg, "points", struct({ x: f64, y: f64 }), 100);
  * const h = pool.acquire();
- * if (h !== undefined) {
- *   pool.set(h, { x: 1, y: 2 });
- *   pool.release(h);
- * }
+ * assert.ok(h !== undefined);
+ * pool.set(h, { x: 1, y: 2 });
+ * assert.equal(pool.getField(h, "y"), 2);
+ * pool.release(h);
+ * assert.equal(pool.available, 100);
  * ```
  */
 export class ObjectPool<T> extends Handle {

@@ -102,10 +102,17 @@ let setPositions: (q: Queue<unknown>, pos: number) => void;
  * `push` throws FULL and `pop` throws EMPTY; `tryPush` returns false and `tryPop`
  * returns undefined instead.
  *
+ * @example
  * ```ts
- * const q = Queue.create(seg, "jobs", u32, 1024);
- * q.push(42);
- * q.tryPop(); // 42
+ * import { Queue, Segment, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-queue-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const jobs = Queue.create(seg, "jobs", u32, 1024);
+ * jobs.push(42);
+ * jobs.pushBulk([43, 44]);
+ * assert.equal(jobs.tryPop(), 42);
+ * assert.deepEqual(jobs.popBulk(10), [43, 44]);
+ * assert.equal(jobs.tryPop(), undefined);
  * ```
  */
 export class Queue<T> extends Handle {

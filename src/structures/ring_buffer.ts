@@ -51,7 +51,20 @@ function spec<T>(type: ElementType<T>): StructureSpec {
   return { kind: Kind.RING, type, controlBytes: 128, dataBytes: (n) => n * type.size };
 }
 
-/** Anything bulk operations accept: a JS array or a typed array. */
+/**
+ * Anything bulk operations accept: a JS array or a typed array.
+ *
+ * @example
+ * ```ts
+ * import { RingBuffer, Segment, type Span, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-span-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const ring = RingBuffer.create(seg, "ids", u32, 16);
+ * const batch: Span<number> = [1, 2, 3]; // an array or a typed array
+ * assert.equal(ring.pushBulk(batch), 3);
+ * assert.equal(ring.tryPop(), 1);
+ * ```
+ */
 export type Span<T> = ArrayLike<T> & { [n: number]: T };
 
 type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | BigUint64Array;
@@ -79,11 +92,16 @@ type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int1
  * FULL/EMPTY. Numeric element types get zero-overhead bulk paths (typed array copies
  * straight into the mapped data region).
  *
+ * @example
  * ```ts
+ * import { f64, RingBuffer, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-ring-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const ring = RingBuffer.create(seg, "samples", f64, 4096);
  * ring.pushBulk(new Float64Array([1, 2, 3]));
  * const out = new Float64Array(64);
- * const n = ring.popBulk(out); // 3
+ * assert.equal(ring.popBulk(out), 3);
+ * assert.deepEqual([...out.subarray(0, 3)], [1, 2, 3]);
  * ```
  */
 export class RingBuffer<T> extends Handle {

@@ -20,9 +20,15 @@ const MAX_CAPACITY = 2 ** 30;
  * iteration are lock-free; `delete` locks only the key's slot; `add` of a new key
  * takes the insert lock briefly.
  *
+ * @example
  * ```ts
- * const seen = SharedSet.openOrCreate(seg, "seen", u32, 100_000);
- * if (seen.add(id)) process(id); // exactly one process handles each id
+ * import { Segment, SharedSet, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-set-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const seen = SharedSet.openOrCreate(seg, "seen", u32, 10_000);
+ * assert.equal(seen.add(42), true); // exactly one process sees true for each id
+ * assert.equal(seen.add(42), false);
+ * assert.ok(seen.has(42) && seen.size === 1);
  * ```
  */
 export class SharedSet<K> extends Handle implements Iterable<K> {

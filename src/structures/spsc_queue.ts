@@ -50,6 +50,18 @@ function spec(type: ElementType<unknown>): StructureSpec {
  *
  * `push` throws FULL and `pop` throws EMPTY; `tryPush` returns false and `tryPop` /
  * `peek` return undefined instead.
+ *
+ * @example
+ * ```ts
+ * import { f64, Segment, SpscQueue } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-spsc-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const q = SpscQueue.create(seg, "samples", f64, 256); // one producer, one consumer
+ * assert.equal(q.tryPush(1.5), true);
+ * assert.equal(q.peek(), 1.5);
+ * assert.equal(q.pop(), 1.5);
+ * assert.ok(q.isEmpty);
+ * ```
  */
 export class SpscQueue<T> extends Handle {
   /** The element type. */

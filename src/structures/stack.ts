@@ -76,6 +76,18 @@ let retag: (s: Stack<unknown>, tag: number, ringPos: number) => void;
  *
  * `push` throws FULL and `pop` throws EMPTY; `tryPush` returns false and `tryPop` /
  * `peek` return undefined instead.
+ *
+ * @example
+ * ```ts
+ * import { Segment, Stack, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-stack-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const free = Stack.create(seg, "free", u32, 64);
+ * free.push(1);
+ * free.push(2);
+ * assert.equal(free.pop(), 2); // last in, first out
+ * assert.equal(free.size, 1);
+ * ```
  */
 export class Stack<T> extends Handle {
   /** The element type. */

@@ -35,6 +35,20 @@ function spec<T>(type: ElementType<T>): StructureSpec {
   return { kind: Kind.VECTOR, type, controlBytes: 128, dataBytes: (n) => flagsOffset(n, type.size) + n * 4 };
 }
 
+/**
+ * The typed array `Vector.view()` returns.
+ *
+ * @example
+ * ```ts
+ * import { Segment, type NumericView, u32, Vector } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-nview-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const v = Vector.create(seg, "v", u32, 16);
+ * v.push(7);
+ * const view: NumericView = v.view();
+ * assert.equal(view[0], 7);
+ * ```
+ */
 export type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | BigUint64Array;
 
 /**
@@ -50,10 +64,15 @@ export type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array
  * written. If an appender dies between claiming and publishing, `length` stops at its
  * index for good (later elements stay readable through `get`).
  *
+ * @example
  * ```ts
+ * import { f64, Segment, Vector } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-vector-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const log = Vector.create(seg, "log", f64, 1 << 16);
- * const i = log.push(2.5);   // in any process
- * log.get(i);                // 2.5
+ * const i = log.push(2.5); // in any process
+ * assert.equal(log.get(i), 2.5);
+ * assert.equal(log.length, 1);
  * ```
  */
 export class Vector<T> extends Handle implements Iterable<T> {

@@ -80,7 +80,19 @@ const TAGGED = 0x8000; // lastBroken: marks a recorded generation (0 = none)
 const genOf = (w: number) => (w >>> 16) & GEN_MASK;
 const isBroken = (w: number) => (w & BROKEN) !== 0;
 
-/** Options for creating a Barrier. */
+/**
+ * Options for creating a Barrier.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, Segment, type BarrierOptions } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-bopts-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const options: BarrierOptions = { maxProcesses: 4 };
+ * const b = Barrier.create(seg, "b", 2, options);
+ * assert.equal(b.parties, 2);
+ * ```
+ */
 export interface BarrierOptions {
   /** How many processes can wait at the barrier (liveness slots; default 64). */
   maxProcesses?: number;
@@ -101,7 +113,19 @@ function brokenError(name: string): ShmError {
   return new ShmError("BROKEN", `barrier "${name}" is broken: a waiting party died (reset() to reuse it)`);
 }
 
-/** A named reusable barrier; see the module comment for the algorithm and its dead-party detection. */
+/**
+ * A named reusable barrier; see the module comment for the algorithm and its dead-party detection.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-barrier-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const start = Barrier.create(seg, "start", 1); // 1 party, so this example does not block
+ * assert.equal(start.wait(1000), true); // true in the party that completed the generation
+ * assert.equal(start.generation, 1);
+ * ```
+ */
 export class Barrier extends Handle {
   readonly #at: number;
   readonly #ps: ProcessSlots;

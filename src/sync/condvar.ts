@@ -44,9 +44,18 @@ const ETIMEDOUT = -Errno.ETIMEDOUT;
 /**
  * A named condition variable shared between processes.
  *
+ * @example
  * ```ts
- * using g = mu.lock();
- * while (queueEmpty()) cv.wait(mu, 1000);
+ * import { ConditionVariable, Mutex, Queue, Segment, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-condvar-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const mu = Mutex.create(seg, "mu");
+ * const cv = ConditionVariable.create(seg, "cv");
+ * const jobs = Queue.create(seg, "jobs", u32, 16);
+ * jobs.push(1); // another process would push, then cv.notifyOne()
+ * using _g = mu.lock();
+ * assert.equal(cv.waitUntil(mu, () => !jobs.isEmpty, 1000), true);
+ * assert.equal(jobs.pop(), 1);
  * ```
  */
 export class ConditionVariable extends Handle {

@@ -41,7 +41,20 @@ const STATE = 0;
 const WAITERS = 4;
 const MODE = 8;
 
-/** Options for creating an Event. */
+/**
+ * Options for creating an Event.
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedEvent, type EventOptions } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-eopts-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const options: EventOptions = { autoReset: true, initiallySet: true };
+ * const ev = SharedEvent.create(seg, "ev", options);
+ * assert.equal(ev.tryWait(), true); // releases one waiter and clears it
+ * assert.equal(ev.isSet, false);
+ * ```
+ */
 export interface EventOptions {
   /** Auto-reset: each `set` releases one waiter and clears the event (default false: manual reset). */
   autoReset?: boolean;
@@ -59,7 +72,22 @@ function specFor(o: EventOptions) {
   };
 }
 
-/** A named event (called SharedEvent so it does not shadow the DOM `Event`). */
+/**
+ * A named event (called SharedEvent so it does not shadow the DOM `Event`).
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedEvent } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-event-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const ready = SharedEvent.create(seg, "ready");
+ * ready.set(); // in one process
+ * ready.wait(1000); // in others: returns once set
+ * assert.ok(ready.isSet);
+ * ready.reset();
+ * assert.equal(ready.tryWait(), false);
+ * ```
+ */
 export class SharedEvent extends Handle {
   readonly #at: number;
   /** True for an auto-reset event (fixed at creation). */

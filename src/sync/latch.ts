@@ -56,7 +56,22 @@ function specFor(count: number) {
   };
 }
 
-/** A named count-down latch. */
+/**
+ * A named count-down latch.
+ *
+ * @example
+ * ```ts
+ * import { Latch, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-latch-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const ready = Latch.create(seg, "ready", 2); // e.g. two workers to start
+ * ready.countDown(); // in each worker
+ * assert.equal(ready.tryWait(), false);
+ * ready.countDown();
+ * ready.wait(1000); // returns at once: the count is zero
+ * assert.equal(ready.count, 0);
+ * ```
+ */
 export class Latch extends Handle {
   readonly #at: number;
 

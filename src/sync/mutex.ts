@@ -61,7 +61,22 @@ const ACQUIRED = -1;
 const RECOVERED = -2;
 const ETIMEDOUT = -Errno.ETIMEDOUT;
 
-/** What `lock` returns: release it with `unlock()` or by leaving a `using` block. */
+/**
+ * What `lock` returns: release it with `unlock()` or by leaving a `using` block.
+ *
+ * @example
+ * ```ts
+ * import { Mutex, Segment, type LockGuard } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-guard-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const mu = Mutex.create(seg, "lock");
+ * const g: LockGuard = mu.lock();
+ * assert.equal(g.recovered, false);
+ * assert.equal(mu.tryLock(), undefined); // held
+ * g.unlock();
+ * assert.ok(!mu.locked);
+ * ```
+ */
 export interface LockGuard extends Disposable {
   /** True when the lock was taken over from a process that died holding it. */
   readonly recovered: boolean;
@@ -88,13 +103,20 @@ export class Guard implements LockGuard {
 /**
  * A named mutex shared between processes; see the module comment for the algorithm.
  *
+ * @example
  * ```ts
+ * import { Mutex, Segment, SharedArray, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-mutex-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const mu = Mutex.openOrCreate(seg, "lock");
+ * const counter = SharedArray.create(seg, "counter", u32, 1);
  * {
- *   using g = mu.lock(1000);     // TIMEOUT after 1 s
- *   if (g.recovered) repair();   // the previous owner died holding it
- *   counter[0]++;
- * }                              // unlocked here
+ *   using g = mu.lock(1000); // TIMEOUT after 1 s
+ *   if (g.recovered) counter.set(0, 0); // the previous owner died holding it: repair
+ *   counter.set(0, counter.get(0) + 1);
+ * } // unlocked here
+ * assert.equal(mu.locked, false);
+ * assert.equal(mu.withLock(() => counter.get(0)), 1);
  * ```
  */
 export class Mutex extends Handle {

@@ -62,7 +62,21 @@ const enum Claim {
   RUN_RECOVERED,
 }
 
-/** A named once-flag. */
+/**
+ * A named once-flag.
+ *
+ * @example
+ * ```ts
+ * import { Once, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-once-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const init = Once.openOrCreate(seg, "init");
+ * let runs = 0;
+ * assert.equal(init.run(() => runs++), true); // this call ran it
+ * assert.equal(init.run(() => runs++), false); // done, in every process
+ * assert.ok(init.done && runs === 1);
+ * ```
+ */
 export class Once extends Handle {
   readonly #word: number;
   readonly #rec: number;

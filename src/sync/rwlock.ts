@@ -82,13 +82,43 @@ const RECORD = 16;
 const COUNT = SLOT_STATE;
 const ETIMEDOUT = -Errno.ETIMEDOUT;
 
-/** Options for creating an RWLock. */
+/**
+ * Options for creating an RWLock.
+ *
+ * @example
+ * ```ts
+ * import { RWLock, Segment, type RWLockOptions } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-rwopts-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const options: RWLockOptions = { maxProcesses: 8 };
+ * const lock = RWLock.create(seg, "lock", options);
+ * using _r = lock.readLock();
+ * assert.equal(lock.readers, 1);
+ * ```
+ */
 export interface RWLockOptions {
   /** How many processes can hold read locks at once (reader slots; default 64). */
   maxProcesses?: number;
 }
 
-/** A named readers-writer lock; see the module comment for the algorithm. */
+/**
+ * A named readers-writer lock; see the module comment for the algorithm.
+ *
+ * @example
+ * ```ts
+ * import { RWLock, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-rwlock-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const config = RWLock.create(seg, "config");
+ * {
+ *   using _r1 = config.readLock(1000);
+ *   using _r2 = config.tryReadLock(); // readers share the lock
+ *   assert.equal(config.readers, 2);
+ *   assert.equal(config.tryWriteLock(), undefined); // a writer waits for them
+ * }
+ * using _w = config.writeLock(1000);
+ * ```
+ */
 export class RWLock extends Handle {
   readonly #word: number;
   readonly #ctl: number;

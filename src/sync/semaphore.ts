@@ -77,13 +77,39 @@ function checkPermits(n: unknown, what: string, min: number): number {
   return n;
 }
 
-/** Options for creating a Semaphore. */
+/**
+ * Options for creating a Semaphore.
+ *
+ * @example
+ * ```ts
+ * import { Segment, Semaphore, type SemaphoreOptions } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-semopts-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const options: SemaphoreOptions = { maxProcesses: 8 };
+ * const gpu = Semaphore.create(seg, "gpu", 2, options);
+ * assert.equal(gpu.initialPermits, 2);
+ * ```
+ */
 export interface SemaphoreOptions {
   /** How many processes can hold permits at once (holder slots; default 64). */
   maxProcesses?: number;
 }
 
-/** What `acquire` returns: one permit, released with `release()` or by leaving a `using` block. */
+/**
+ * What `acquire` returns: one permit, released with `release()` or by leaving a `using` block.
+ *
+ * @example
+ * ```ts
+ * import { Segment, Semaphore, type SemaphorePermit } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-permit-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const sem = Semaphore.create(seg, "sem", 1);
+ * const permit: SemaphorePermit = sem.acquire();
+ * assert.equal(sem.tryAcquire(), false);
+ * permit.release();
+ * assert.equal(sem.available, 1);
+ * ```
+ */
 export interface SemaphorePermit extends Disposable {
   /** True when this acquire returned permits of a process that died holding them. */
   readonly recovered: boolean;
@@ -96,9 +122,17 @@ export interface SemaphorePermit extends Disposable {
  * robustness. Every wait throws ShmError TIMEOUT when its timeout passes (async
  * waits also reject with ABORTED on their signal).
  *
+ * @example
  * ```ts
+ * import { Segment, Semaphore } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-sem-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const slots = Semaphore.openOrCreate(seg, "slots", 4);
- * using _permit = slots.acquire(1000);   // released at the end of the block
+ * {
+ *   using _permit = slots.acquire(1000); // released at the end of the block
+ *   assert.equal(slots.available, 3);
+ * }
+ * assert.equal(slots.available, 4);
  * ```
  */
 export class Semaphore extends Handle {

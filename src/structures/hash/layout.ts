@@ -142,7 +142,21 @@ export function tableSpec(
   };
 }
 
-/** What `stats()` reports: a non-atomic scan, for monitoring and tests. */
+/**
+ * What `stats()` reports: a non-atomic scan, for monitoring and tests.
+ *
+ * @example
+ * ```ts
+ * import { Segment, SharedMap, type TableStats, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-tstats-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const m = SharedMap.create(seg, "m", u32, u32, 100);
+ * for (let i = 0; i < 50; i++) m.set(i, i * i);
+ * const stats: TableStats = m.stats();
+ * assert.equal(stats.ready, 50);
+ * assert.ok(stats.maxProbe <= stats.probeLimit);
+ * ```
+ */
 export interface TableStats {
   /** The entry counter (what `size` returns). */
   readonly size: number;
