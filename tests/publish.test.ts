@@ -20,3 +20,27 @@ test("deno lint passes on the whole tree", () => {
   const r = spawnSync(deno, ["lint"], { cwd: root, encoding: "utf8", timeout: 120_000 });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
 }, { timeout: 130_000 });
+
+// The doc checks compare text, so no colour codes in it.
+const noColor: Record<string, string> = { ...(g.Deno ? g.Deno.env.toObject() : g.process.env), NO_COLOR: "1" };
+
+test("every export is documented: deno doc --lint mod.ts reports no problems", () => {
+  const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
+  const r = spawnSync(deno, ["doc", "--lint", "mod.ts"], { cwd: root, encoding: "utf8", timeout: 120_000, env: noColor });
+  const out = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.status, 0, out);
+  assert.doesNotMatch(out, /error\[|documentation lint error/, out);
+}, { timeout: 130_000 });
+
+test("every @example in the docs type-checks and runs (deno test --doc)", () => {
+  const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
+  const r = spawnSync(deno, ["test", "--doc", "--allow-all", "mod.ts", "src/", "ffi/mod.ts"], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 120_000,
+    env: noColor,
+  });
+  const out = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.status, 0, out);
+  assert.match(out, /ok \| \d+ passed \| 0 failed/, out);
+}, { timeout: 130_000 });
