@@ -44,6 +44,8 @@ function walk(dir: string): string[] {
 
 /** The specifiers of every static import/export and literal dynamic import of a file. */
 export function importsOf(source: string): string[] {
+  // Doc comments hold @example code that imports the package as a user would; not the module's imports.
+  source = source.replace(/^[ \t]*\/\*\*[\s\S]*?\*\//gm, "");
   const specs: string[] = [];
   const re =
     /(?:^|[\s;])(?:import|export)\s[^"';]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^import\s*["']([^"']+)["']/gm;
