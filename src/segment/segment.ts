@@ -67,6 +67,7 @@ export interface CreateOptions {
  * using seg = Segment.create("doc-open-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const options: OpenOptions = { timeoutMs: 100 };
  * using again = Segment.open(seg.name, options);
+ * assert.equal(again.name, seg.name);
  * assert.throws(() => Segment.open("doc-absent-" + crypto.randomUUID(), options), { code: "NOT_FOUND" });
  * ```
  */
