@@ -1,5 +1,5 @@
 import { bind, nulTerminated } from "./bind.ts";
-import type { Native } from "./native.ts";
+import type { CancellableWait, Native } from "./native.ts";
 import { SYMBOLS, type CType, type RawSymbols } from "./symbols.ts";
 
 /** The parts of bun:ffi used here (typed locally so Deno can type-check this file). */
@@ -60,6 +60,34 @@ export function loadBun(ffi: BunFfi, path: string): Native {
     });
   }
 
+  // Cancellable waits: the helper thread (zig/waiter.zig) calls back only while the job is
+  // not cancelled and this JS thread still exists, so a terminated Worker is never entered.
+  const ECANCELED = -125;
+  function futexWaitCancellable(base: number, offset: number, expected: number, timeoutNs: number): CancellableWait {
+    const job: number = s.shmkit_wait_job_new(base, offset, expected, timeoutNs);
+    if (job < 0) return { promise: Promise.resolve(job), cancel() {} };
+    callback ??= new ffi.JSCallback(settle, { args: ["u32", "i32"], returns: "void", threadsafe: true });
+    const token = nextToken;
+    nextToken = (nextToken % 0x7fffffff) + 1;
+    const promise = new Promise<number>((resolve) => {
+      pending.set(token, (rc) => {
+        s.shmkit_wait_job_release(job);
+        resolve(rc);
+      });
+      keepAlive ??= setInterval(() => {}, 1 << 30);
+      const rc = s.shmkit_wait_job_thread(job, callback!.ptr, token);
+      if (rc < 0) settle(token, rc);
+    });
+    return {
+      promise,
+      cancel() {
+        if (!pending.has(token)) return;
+        s.shmkit_wait_job_cancel(job); // the helper returns at once and does not call back
+        settle(token, ECANCELED);
+      },
+    };
+  }
+
   return bind(s, {
     runtime: "bun",
     path,
@@ -67,5 +95,6 @@ export function loadBun(ffi: BunFfi, path: string): Native {
     view: (address, size) => ffi.toArrayBuffer(address, 0, size),
     addressOf: (a) => ffi.ptr(a),
     futexWaitAsync,
+    futexWaitCancellable,
   });
 }
