@@ -192,17 +192,6 @@ export function onWorkerThread(): boolean {
   return workerThread;
 }
 
-const probe = new Int32Array(new SharedArrayBuffer(4));
-/**
- * Lets a pending Worker termination take effect before the caller goes on (and, for
- * example, takes an element it was woken for). A sync Atomics.wait checks the
- * isolate's interrupts, a termination request among them; with a 0 ms timeout it does
- * not sleep.
- */
-function terminationPoint(): void {
-  Atomics.wait(probe, 0, 0, 0);
-}
-
 /**
  * Blocks the calling thread while the i32 at byte offset `at` equals `expected`,
  * until woken, the deadline, or `sliceMs` (for callers that re-check something
@@ -213,9 +202,7 @@ export function park(m: Memory, at: number, expected: number, deadline: number, 
   const worker = onWorkerThread();
   const ns = sliceNs(deadline, worker ? Math.min(sliceMs, WORKER_SLICE_MS) : sliceMs);
   if (ns === 0) return ETIMEDOUT;
-  const rc = native().futexWait(m.base, at, expected, ns);
-  if (worker) terminationPoint();
-  return rc;
+  return native().futexWait(m.base, at, expected, ns);
 }
 
 /**
