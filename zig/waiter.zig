@@ -33,6 +33,8 @@ const Job = struct {
     callback: ?Callback = null,
     token: u32 = 0,
     origin_tid: i32 = 0,
+    /// >= 0: report by sending {token u32, result i32} on this socket instead of calling back.
+    fd: i32 = -1,
 };
 
 fn jobOf(handle: f64) ?*Job {
@@ -107,8 +109,49 @@ fn threadAlive(tid: i32) bool {
 
 fn runThread(job: *Job) void {
     const rc = shmkit_wait_job_run(@floatFromInt(@intFromPtr(job)));
-    if (job.cancel.load(.seq_cst) == 0 and threadAlive(job.origin_tid)) job.callback.?(job.token, rc);
+    if (job.cancel.load(.seq_cst) == 0) {
+        if (job.fd >= 0) {
+            // Never enters the VM: the JS thread reads this from its event loop. MSG_NOSIGNAL and
+            // MSG_DONTWAIT: a reader that is gone (or a full socket) drops the report.
+            const rec = [2]u32{ job.token, @bitCast(rc) };
+            _ = linux.sendto(job.fd, std.mem.asBytes(&rec), 8, linux.MSG.NOSIGNAL | linux.MSG.DONTWAIT, null, 0);
+        } else if (threadAlive(job.origin_tid)) job.callback.?(job.token, rc);
+    }
     shmkit_wait_job_release(@floatFromInt(@intFromPtr(job)));
+}
+
+/// A completion channel for shmkit_wait_job_send: a Unix datagram socket pair (one
+/// 8-byte record per datagram, so a lost read never misaligns the next). Returns
+/// read_fd * 65536 + write_fd (both CLOEXEC), or -errno. The caller keeps both open for
+/// good (readers get a shmkit_dup of the read end), so neither number is ever reused by
+/// the process while a helper thread may still send to it.
+pub export fn shmkit_completion_channel() i32 {
+    var fds: [2]i32 = undefined;
+    const rc = sys.result32(linux.socketpair(linux.AF.UNIX, linux.SOCK.DGRAM | linux.SOCK.CLOEXEC, 0, &fds));
+    if (rc < 0) return rc;
+    if (fds[0] >= 32768 or fds[1] >= 65536) return sys.EINVAL;
+    return fds[0] * 65536 + fds[1];
+}
+
+/// A new descriptor for the read end (for a reader that closes its descriptor when it stops).
+pub export fn shmkit_dup(fd: i32) i32 {
+    const rc = sys.result32(linux.fcntl(fd, 1030, 3)); // F_DUPFD_CLOEXEC
+    return rc;
+}
+
+/// Like shmkit_wait_job_thread, but the helper sends {token, result} on socket `fd`.
+pub export fn shmkit_wait_job_send(handle: f64, fd: i32, token: u32) i32 {
+    const job = jobOf(handle) orelse return sys.EINVAL;
+    if (fd < 0) return sys.EINVAL;
+    job.fd = fd;
+    job.token = token;
+    _ = job.refs.fetchAdd(1, .acq_rel);
+    const thread = std.Thread.spawn(.{ .stack_size = 64 * 1024 }, runThread, .{job}) catch {
+        _ = job.refs.fetchSub(1, .acq_rel);
+        return sys.EAGAIN;
+    };
+    thread.detach();
+    return 0;
 }
 
 /// Starts a detached thread that runs the job and then calls callback(token, result)

@@ -9,9 +9,8 @@ import { Barrier, Mutex, Queue, Segment, Semaphore, u32 } from "../../mod.ts";
 
 const [segName, kind, mode, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg);
-// deno-lint-ignore no-explicit-any
-const bun = typeof (globalThis as any).Bun !== "undefined";
-const raceGap = bun && mode === "async" && process.env.SHMKIT_TERMINATE_RACE !== "1" ? 15 : 0;
+/** SHMKIT_TERMINATE_GAP_MS: release that long after terminate() instead of at once. */
+const gap = Number(process.env.SHMKIT_TERMINATE_GAP_MS ?? 0);
 Segment.unlink(segName);
 const seg = Segment.create(segName, { size: 1 << 20, unlinkOnLastClose: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,10 +35,8 @@ for (let i = 0; i < runs; i++) {
   await ready;
   await sleep(i % 11); // terminate in every phase: before, during and after it parks
   worker.terminate();
-  // Bun: a helper thread woken while the terminated Worker's VM is being torn down (the
-  // first few ms; its thread is still alive) can still crash Bun (docs/WAITING.md,
-  // "Workers"). Release after the thread is gone unless SHMKIT_TERMINATE_RACE=1.
-  if (raceGap) await sleep(raceGap);
+  // Released at once: the Worker's VM is being torn down right now (the hardest case for Bun).
+  if (gap) await sleep(gap);
   if (q) {
     q.push(7);
     await sleep(20);
