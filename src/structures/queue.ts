@@ -32,6 +32,7 @@ import { Handle } from "../segment/handle.ts";
 import { Kind } from "../segment/kinds.ts";
 import { align } from "../segment/memory.ts";
 import { Staging } from "./staging.ts";
+import type { Selectable } from "../wait/select.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import {
@@ -421,6 +422,15 @@ export class Queue<T> extends Handle {
    * fires (nothing is taken from the queue then).
    */
   async popAsync(options?: AsyncWaitOptions): Promise<T> {
+    return this.#popAsync(options);
+  }
+
+  /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
+  selectable(): Selectable<T> {
+    return { memory: this.mem(), at: this.#notEmpty, poll: () => this.tryPop() };
+  }
+
+  async #popAsync(options?: AsyncWaitOptions): Promise<T> {
     const what = `popping from queue "${this.name}"`;
     const deadline = asyncDeadline(options);
     checkAborted(what, options?.signal);
