@@ -48,7 +48,7 @@ test("workers: unlinkOnLastClose removes the segment after main + 3 Workers (one
   ws[0].worker.terminate();
   ws[1].worker.terminate();
   assert.equal(exists(name), false, "the last live attachment removed the name");
-}, { timeout: 20_000 });
+}, { timeout: 90_000 });
 
 test("workers: a view buffer transferred to a Worker detaches nothing else; close never throws nor unmaps under it", async () => {
   const name = uniqueName("wview");
@@ -78,7 +78,7 @@ test("workers: a view buffer transferred to a Worker detaches nothing else; clos
     seg.close();
     Segment.unlink(name);
   }
-}, { timeout: 20_000 });
+}, { timeout: 90_000 });
 
 test("workers: a main-thread/Worker pair moves 1,000,000 elements through a Queue and loses none", async () => {
   const name = uniqueName("wq");
@@ -101,7 +101,7 @@ test("workers: a main-thread/Worker pair moves 1,000,000 elements through a Queu
     seg.close();
     Segment.unlink(name);
   }
-}, { timeout: 60_000 });
+}, { timeout: 120_000 });
 
 // Terminating a Worker during each kind of wait, 50 times (tests/workers/terminate_driver.ts
 // in a child process of this runtime): the process survives, exits by itself right after,

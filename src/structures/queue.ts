@@ -422,15 +422,6 @@ export class Queue<T> extends Handle {
    * fires (nothing is taken from the queue then).
    */
   async popAsync(options?: AsyncWaitOptions): Promise<T> {
-    return this.#popAsync(options);
-  }
-
-  /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
-  selectable(): Selectable<T> {
-    return { memory: this.mem(), at: this.#notEmpty, poll: () => this.tryPop() };
-  }
-
-  async #popAsync(options?: AsyncWaitOptions): Promise<T> {
     const what = `popping from queue "${this.name}"`;
     const deadline = asyncDeadline(options);
     checkAborted(what, options?.signal);
@@ -438,6 +429,11 @@ export class Queue<T> extends Handle {
     const v = await waitForAsync(m, this.#notEmpty, () => this.tryPop(), deadline, options?.signal, what, options?.spin);
     if (v === undefined) throw timeoutError(what, options?.timeout);
     return v;
+  }
+
+  /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
+  selectable(): Selectable<T> {
+    return { memory: this.mem(), at: this.#notEmpty, poll: () => this.tryPop() };
   }
 
   /**
