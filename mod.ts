@@ -47,6 +47,7 @@ export { SharedAtomic } from "./src/structures/atomic.ts";
 export { type HashTableOptions, SharedMap, type TableStats } from "./src/structures/map.ts";
 export { SharedSet } from "./src/structures/set.ts";
 export { Queue } from "./src/structures/queue.ts";
+export { select, type Selected, type SelectSource } from "./src/wait/select.ts";
 export { SpscQueue } from "./src/structures/spsc_queue.ts";
 export { Stack } from "./src/structures/stack.ts";
 export { ObjectPool, type PoolHandle } from "./src/structures/pool.ts";

@@ -1,4 +1,4 @@
-import type { Native } from "./native.ts";
+import type { CancellableWait, Native } from "./native.ts";
 import type { RawSymbols } from "./symbols.ts";
 
 /** What an adapter supplies beyond the raw symbols: the parts that differ by runtime. */
@@ -11,6 +11,7 @@ export interface RuntimeParts {
   /** The address of a typed array's memory, as a number (computed once per buffer). */
   addressOf(a: BigUint64Array): number;
   futexWaitAsync(base: number, offset: number, expected: number, timeoutNs: number): Promise<number>;
+  futexWaitCancellable(base: number, offset: number, expected: number, timeoutNs: number): CancellableWait;
 }
 
 const encoder = new TextEncoder();
@@ -35,8 +36,11 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
     view: parts.view,
     futexWait: (b, o, e, t) => s.shmkit_futex_wait(b, o, e, t),
     futexWaitAsync: parts.futexWaitAsync,
+    futexWaitCancellable: parts.futexWaitCancellable,
     futexWake: (b, o, n) => s.shmkit_futex_wake(b, o, n),
     getpid: () => s.shmkit_getpid(),
+    gettid: () => s.shmkit_gettid(),
+    threadStartTime: (pid, tid) => s.shmkit_thread_start_time(pid, tid),
     processStartTime: (pid) => Number(s.shmkit_process_start_time(pid)),
     load64: (b, o) => s.shmkit_load64(b, o),
     store64: (b, o, v) => s.shmkit_store64(b, o, v),

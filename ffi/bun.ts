@@ -1,5 +1,5 @@
 import { bind, nulTerminated } from "./bind.ts";
-import type { Native } from "./native.ts";
+import type { CancellableWait, Native } from "./native.ts";
 import { SYMBOLS, type CType, type RawSymbols } from "./symbols.ts";
 
 /** The parts of bun:ffi used here (typed locally so Deno can type-check this file). */
@@ -23,6 +23,9 @@ const TYPES: Record<CType, string> = {
   cstring: "ptr",
   callback: "ptr", // a JSCallback's .ptr
 };
+
+/** Bun.file, for reading a descriptor from the event loop (not part of bun:ffi). */
+const bunGlobal = (globalThis as unknown as { Bun: { file(fd: number): { stream(): ReadableStream } } }).Bun;
 
 /** Loads the library with bun:ffi. */
 export function loadBun(ffi: BunFfi, path: string): Native {
@@ -60,6 +63,78 @@ export function loadBun(ffi: BunFfi, path: string): Native {
     });
   }
 
+  // Cancellable waits: the helper thread (zig/waiter.zig) never enters the VM. It sends
+  // {token, result} as one datagram on a socket pair whose read end this JS thread reads
+  // from its event loop (Bun.file(fd).stream()); a terminated Worker's VM is simply never
+  // told. Measured: calling the Worker's thread-safe JSCallback instead crashed Bun when
+  // the wake landed while the Worker's VM was being torn down. A pending read keeps Bun
+  // alive, so the reader runs only while a wait is pending (on a fresh dup of the read end:
+  // the original descriptors stay open for good, so their numbers are never reused).
+  const ECANCELED = -125;
+  let channel: { read: number; write: number } | undefined;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  function stopReader(): void {
+    const r = reader;
+    reader = undefined;
+    r?.cancel().catch(() => {});
+  }
+  function startReader(): void {
+    if (reader || !channel) return;
+    const fd = s.shmkit_dup(channel.read);
+    if (fd < 0) return;
+    const r = (bunGlobal.file(fd).stream() as ReadableStream<Uint8Array>).getReader();
+    reader = r;
+    (async () => {
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await r.read();
+        } catch {
+          break;
+        }
+        if (chunk.done) break;
+        const v = chunk.value;
+        const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        for (let at = 0; at + 8 <= v.byteLength; at += 8) settle(dv.getUint32(at, true), dv.getInt32(at + 4, true));
+        if (reader !== r) break;
+      }
+      if (reader === r) reader = undefined;
+      if (pending.size > 0) startReader();
+    })();
+  }
+  function futexWaitCancellable(base: number, offset: number, expected: number, timeoutNs: number): CancellableWait {
+    const job: number = s.shmkit_wait_job_new(base, offset, expected, timeoutNs);
+    if (job < 0) return { promise: Promise.resolve(job), cancel() {} };
+    if (!channel) {
+      const c = s.shmkit_completion_channel();
+      if (c < 0) {
+        s.shmkit_wait_job_release(job);
+        return { promise: Promise.resolve(c), cancel() {} };
+      }
+      channel = { read: Math.floor(c / 65536), write: c % 65536 };
+    }
+    const token = nextToken;
+    nextToken = (nextToken % 0x7fffffff) + 1;
+    const promise = new Promise<number>((resolve) => {
+      pending.set(token, (rc) => {
+        s.shmkit_wait_job_release(job);
+        if (pending.size === 0) stopReader();
+        resolve(rc);
+      });
+      startReader();
+      const rc = s.shmkit_wait_job_send(job, channel!.write, token);
+      if (rc < 0) settle(token, rc);
+    });
+    return {
+      promise,
+      cancel() {
+        if (!pending.has(token)) return;
+        s.shmkit_wait_job_cancel(job); // the helper returns at once and sends nothing
+        settle(token, ECANCELED);
+      },
+    };
+  }
+
   return bind(s, {
     runtime: "bun",
     path,
@@ -67,5 +142,6 @@ export function loadBun(ffi: BunFfi, path: string): Native {
     view: (address, size) => ffi.toArrayBuffer(address, 0, size),
     addressOf: (a) => ffi.ptr(a),
     futexWaitAsync,
+    futexWaitCancellable,
   });
 }

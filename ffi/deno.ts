@@ -1,5 +1,5 @@
 import { bind, nulTerminated } from "./bind.ts";
-import type { Native } from "./native.ts";
+import type { CancellableWait, Native } from "./native.ts";
 import { SYMBOLS, type CType, type RawSymbols } from "./symbols.ts";
 
 const TYPES: Record<CType, Deno.NativeType | "void"> = {
@@ -26,10 +26,23 @@ export function loadDeno(path: string): Native {
     result: "i32",
     nonblocking: true,
   };
+  defs.shmkit_wait_job_run_nonblocking = { name: "shmkit_wait_job_run", parameters: ["f64"], result: "i32", nonblocking: true };
   const lib = Deno.dlopen(path, defs);
   const s = lib.symbols as unknown as RawSymbols & {
     shmkit_futex_wait_nonblocking(b: number, o: number, e: number, t: number): Promise<number>;
+    shmkit_wait_job_run_nonblocking(job: number): Promise<number>;
   };
+  // A cancellable wait runs on Deno's FFI thread pool; Deno delivers its result (or drops
+  // it, for a terminated Worker) itself. The job is freed once the pool thread returned.
+  function futexWaitCancellable(b: number, o: number, e: number, t: number): CancellableWait {
+    const job: number = s.shmkit_wait_job_new(b, o, e, t);
+    if (job < 0) return { promise: Promise.resolve(job), cancel() {} };
+    const promise = s.shmkit_wait_job_run_nonblocking(job).then((rc) => {
+      s.shmkit_wait_job_release(job);
+      return rc;
+    });
+    return { promise, cancel: () => s.shmkit_wait_job_cancel(job) };
+  }
   return bind(s, {
     runtime: "deno",
     path,
@@ -41,5 +54,6 @@ export function loadDeno(path: string): Native {
       return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(a)));
     },
     futexWaitAsync: (b, o, e, t) => s.shmkit_futex_wait_nonblocking(b, o, e, t),
+    futexWaitCancellable,
   });
 }

@@ -30,10 +30,20 @@ export interface Native {
   futexWait(base: number, offset: number, expected: number, timeoutNs: number): number;
   /** Same wait on a helper thread: resolves with the same codes without blocking the event loop. */
   futexWaitAsync(base: number, offset: number, expected: number, timeoutNs: number): Promise<number>;
+  /**
+   * A cancellable async wait (zig/waiter.zig): `promise` resolves like futexWaitAsync,
+   * or with -ECANCELED after `cancel()`, which returns the helper at once. A helper
+   * thread never reports to a thread that has exited (a terminated Worker).
+   */
+  futexWaitCancellable(base: number, offset: number, expected: number, timeoutNs: number): CancellableWait;
   /** Wakes up to `count` waiters; returns how many woke, or -errno. */
   futexWake(base: number, offset: number, count: number): number;
 
   getpid(): number;
+  /** The calling thread's kernel thread id (the pid on the main thread). */
+  gettid(): number;
+  /** Start time (clock ticks after boot) of thread `tid` of process `pid`, or -ESRCH. */
+  threadStartTime(pid: number, tid: number): number;
   /** Start time (clock ticks after boot) of a live process, or -ESRCH. */
   processStartTime(pid: number): number;
 
@@ -51,6 +61,13 @@ export interface Native {
    * failure the current value is written into args[0..1]. 1 success, 0 failure.
    */
   cas128(base: number, offset: number, args: BigUint64Array): number;
+}
+
+/** A pending cancellable wait. */
+export interface CancellableWait {
+  readonly promise: Promise<number>;
+  /** Ends the wait now; its promise resolves with -ECANCELED unless it already settled. */
+  cancel(): void;
 }
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */

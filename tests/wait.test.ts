@@ -18,7 +18,7 @@ import {
   waitFor,
   waitForAsync,
 } from "../src/wait/wait.ts";
-import { flag, runtime, test } from "./harness.ts";
+import { runtime, test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { lastJson, type Runtime, start } from "./helpers/procs.ts";
 
@@ -263,9 +263,8 @@ test(
   }),
   {
     timeout: 10_000,
-    // Deno: fixed by pinning the native library (zig/pin.zig). Bun 1.4 still crashes: its
-    // waiter thread calls a threadsafe JSCallback of the terminated worker's VM (see
-    // docs/WAITING.md, "Known limits"). Run with SHMKIT_BUN_WORKER_TERMINATE=1 to check a new Bun.
-    ignore: runtime === "bun" && !flag("SHMKIT_BUN_WORKER_TERMINATE"),
+    // Deno: fixed by pinning the native library (zig/pin.zig). Bun: fixed by cancelling the
+    // aborted wait natively and reporting through a socket, never the Worker's JSCallback
+    // (docs/WAITING.md, "Workers: termination and cancellation").
   },
 );

@@ -3,6 +3,7 @@
  * operation, that neither the handle nor its segment was closed.
  */
 import { ShmError } from "../errors.ts";
+import { handleSummary, INSPECT_DENO, INSPECT_NODE } from "./inspect.ts";
 import { CLOSED_MEMORY, type Memory } from "./memory.ts";
 import type { Placement } from "./structure.ts";
 
@@ -49,10 +50,12 @@ export abstract class Handle {
   /** Byte offset of the structure's block. */
   readonly offset: number;
   readonly #owner: HandleOwner;
+  readonly #capacity: number;
 
   /** Registers the new handle with its segment. */
   constructor(owner: HandleOwner, p: Placement) {
     this.m = owner.memory;
+    this.#capacity = p.capacity;
     this.name = p.name;
     this.offset = p.offset;
     this.#owner = owner;
@@ -74,6 +77,21 @@ export abstract class Handle {
   /** Closes the handle when a `using` block ends. */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** A one-line summary: `Queue<u32> "jobs" { capacity: 1024, size: 3 }`. */
+  toString(): string {
+    return handleSummary(this, this.name, this.#capacity);
+  }
+
+  /** What `Deno.inspect` / `console.log` prints in Deno: the summary, not the mapped memory. */
+  [INSPECT_DENO](): string {
+    return this.toString();
+  }
+
+  /** What `Bun.inspect` / `console.log` prints in Bun (and node:util.inspect): the summary. */
+  [INSPECT_NODE](): string {
+    return this.toString();
   }
 
   /** The memory to use, or a CLOSED error. Every operation starts with this. */

@@ -1,3 +1,5 @@
+import { native } from "../../ffi/mod.ts";
+
 /**
  * Typed views over one mapped segment. Every structure reads and writes through
  * these views with byte offsets relative to the segment start; `closed` is checked
@@ -44,6 +46,8 @@ export class Memory {
   readonly u64: BigUint64Array;
   /** True once the segment is closed (or for CLOSED_MEMORY). */
   closed = false;
+  /** Buffers handed out by `viewBuffer`, so that unmapping can detach them first. */
+  readonly #issued = new Set<WeakRef<ArrayBuffer>>();
 
   /** Views over `buffer`, mapped at native address `base`. */
   constructor(base: number, buffer: ArrayBuffer) {
@@ -60,6 +64,45 @@ export class Memory {
     this.f64 = new Float64Array(buffer);
     this.i64 = new BigInt64Array(buffer);
     this.u64 = new BigUint64Array(buffer);
+  }
+
+  /**
+   * A new ArrayBuffer over `length` bytes at `offset` of the mapping, for the views a
+   * structure hands to users (`SharedArray.view()`, `Vector.view()`). Each call makes
+   * its own buffer, so transferring or `transfer()`-ing one detaches only that one,
+   * never the segment's own buffer (`buffer`), which stays private to the handles.
+   */
+  viewBuffer(offset: number, length: number): ArrayBuffer {
+    if (length === 0) return new ArrayBuffer(0);
+    const b = native().view(this.base + offset, length);
+    if (this.#issued.size >= 64) for (const r of this.#issued) if (r.deref() === undefined) this.#issued.delete(r);
+    this.#issued.add(new WeakRef(b));
+    return b;
+  }
+
+  /**
+   * Detaches every view buffer still held here, so typed arrays over them read as
+   * empty. Returns false if one had already been detached by someone else: it was
+   * transferred (to a Worker, or with `transfer()`), and its new owner may still read
+   * it, so the pages must stay mapped.
+   */
+  detachViews(): boolean {
+    let safe = true;
+    for (const r of this.#issued) {
+      const b = r.deref() as (ArrayBuffer & { detached?: boolean; transfer?: (n: number) => ArrayBuffer }) | undefined;
+      if (b === undefined) continue;
+      if (b.detached ?? b.byteLength === 0) {
+        safe = false;
+        continue;
+      }
+      try {
+        b.transfer?.(0);
+      } catch {
+        safe = false; // not detachable: someone may still read it
+      }
+    }
+    this.#issued.clear();
+    return safe;
   }
 
   /** Reads an unsigned 64-bit field as a number (format fields stay below 2^53). */

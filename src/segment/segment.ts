@@ -19,6 +19,7 @@ import {
 import { corrupt, geometry, readGeometry, writeGeometry } from "./geometry.ts";
 import { mapFd, unmap } from "./mapping.ts";
 import type { Handle, HandleOwner } from "./handle.ts";
+import { INSPECT_DENO, INSPECT_NODE } from "./inspect.ts";
 import { align, type Memory } from "./memory.ts";
 import { lockMeta, unlockMeta } from "./meta_lock.ts";
 import { checkEntryName, checkSegmentName } from "./names.ts";
@@ -511,5 +512,26 @@ export class Segment implements HandleOwner {
   /** Closes the segment when a `using` block ends. */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** `Segment "demo" { size: 1048576, structures: 2, processes: [4242] }` (or `{ closed }`). */
+  toString(): string {
+    if (this.closed) return `Segment ${JSON.stringify(this.name)} { closed }`;
+    try {
+      return `Segment ${JSON.stringify(this.name)} { size: ${this.size}, structures: ${this.list().length}, ` +
+        `processes: [${this.processes().join(", ")}] }`;
+    } catch {
+      return `Segment ${JSON.stringify(this.name)} { size: ${this.size} }`;
+    }
+  }
+
+  /** What `Deno.inspect` / `console.log` prints in Deno: the summary, not the mapped memory. */
+  [INSPECT_DENO](): string {
+    return this.toString();
+  }
+
+  /** What `Bun.inspect` / `console.log` prints in Bun: the summary. */
+  [INSPECT_NODE](): string {
+    return this.toString();
   }
 }

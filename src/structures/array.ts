@@ -169,7 +169,8 @@ export class SharedArray<T> extends Handle implements Iterable<T> {
     const m = this.mem();
     const ctor = this.type.typedArray;
     if (!ctor) throw new ShmError("TYPE_MISMATCH", `${this.type.name} elements have no typed array view; use get/set`);
-    return new ctor(m.buffer, this.#data, this.length) as unknown as View<T>;
+    // Its own buffer over the elements: transferring it detaches nothing else (Memory.viewBuffer).
+    return new ctor(m.viewBuffer(this.#data, this.length * this.#size), 0, this.length) as unknown as View<T>;
   }
 
   /** Copies all elements into a JS array. */

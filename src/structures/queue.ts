@@ -32,6 +32,7 @@ import { Handle } from "../segment/handle.ts";
 import { Kind } from "../segment/kinds.ts";
 import { align } from "../segment/memory.ts";
 import { Staging } from "./staging.ts";
+import type { Selectable } from "../wait/select.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import {
@@ -435,6 +436,11 @@ export class Queue<T> extends Handle {
     const v = await waitForAsync(m, this.#notEmpty, () => this.tryPop(), deadline, options?.signal, what, options?.spin);
     if (v === undefined) throw timeoutError(what, options?.timeout);
     return v;
+  }
+
+  /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
+  selectable(): Selectable<T> {
+    return { memory: this.mem(), at: this.#notEmpty, poll: () => this.tryPop() };
   }
 
   /**

@@ -213,7 +213,8 @@ export class Vector<T> extends Handle implements Iterable<T> {
     const n = this.length;
     const ctor = this.type.typedArray;
     if (!ctor) throw new ShmError("TYPE_MISMATCH", `${this.type.name} elements have no typed array view; use get()`);
-    return new ctor(this.mem().buffer, this.#data, n) as NumericView;
+    // Its own buffer over the elements: transferring it detaches nothing else (Memory.viewBuffer).
+    return new ctor(this.mem().viewBuffer(this.#data, n * this.type.size), 0, n) as NumericView;
   }
 
   /** Iterates the published prefix as it was when iteration started. */

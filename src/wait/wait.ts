@@ -272,21 +272,42 @@ function sliceNs(deadline: number, sliceMs: number): number {
 }
 
 /**
+ * Longest single blocking park on a Worker's thread. A runtime terminates a Worker by
+ * interrupting its JavaScript, which cannot happen while the thread sits in a futex
+ * syscall: a Worker blocked in `popWait()` without a timeout kept its process from
+ * exiting. Parks in Workers therefore return to JavaScript at least this often, where
+ * the termination takes effect (docs/WAITING.md, "Workers").
+ */
+export const WORKER_SLICE_MS = 50;
+
+let workerThread: boolean | undefined;
+/** True when this module runs on a Worker's thread (its kernel tid is not the pid). */
+export function onWorkerThread(): boolean {
+  if (workerThread === undefined) {
+    const n = native();
+    workerThread = n.gettid() !== n.getpid();
+  }
+  return workerThread;
+}
+
+/**
  * Blocks the calling thread while the i32 at byte offset `at` equals `expected`,
  * until woken, the deadline, or `sliceMs` (for callers that re-check something
  * periodically, like a lock owner's liveness). May return spuriously; callers loop.
  * Returns the native result: 0 woken, -EAGAIN value differed, -ETIMEDOUT.
  */
 export function park(m: Memory, at: number, expected: number, deadline: number, sliceMs = Infinity): number {
-  const ns = sliceNs(deadline, sliceMs);
+  const worker = onWorkerThread();
+  const ns = sliceNs(deadline, worker ? Math.min(sliceMs, WORKER_SLICE_MS) : sliceMs);
   if (ns === 0) return ETIMEDOUT;
   return native().futexWait(m.base, at, expected, ns);
 }
 
 /**
  * Async `park`: one slice of at most `sliceMs` (≤ ASYNC_SLICE_MS), without blocking
- * the event loop. Rejects with ABORTED as soon as `signal` fires; the helper thread
- * then finishes on its own when its slice ends (it only reads the futex word). After
+ * the event loop. Rejects with ABORTED as soon as `signal` fires, and cancels the
+ * native wait (futex_waitv on the word and a cancel word), so no helper thread
+ * outlives the abort and none reports to a terminated Worker. After
  * it settles, check `m.closed` before touching memory: the segment may have been
  * closed meanwhile.
  */
@@ -302,19 +323,18 @@ export function parkAsync(
   if (signal?.aborted) return Promise.reject(abortError(what, signal));
   const ns = sliceNs(deadline, Math.min(sliceMs, ASYNC_SLICE_MS));
   if (ns === 0) return Promise.resolve(ETIMEDOUT);
-  const wait = native().futexWaitAsync(m.base, at, expected, ns);
-  if (!signal) return wait;
+  const n = native();
+  if (!signal) return n.futexWaitCancellable(m.base, at, expected, ns).promise;
+  const wait = n.futexWaitCancellable(m.base, at, expected, ns);
   return new Promise<number>((resolve, reject) => {
     const onAbort = () => {
+      // The native wait returns at once (its cancel word is set); a wake-one that had
+      // already picked it is passed on to the next waiter natively (zig/waiter.zig).
+      wait.cancel();
       reject(abortError(what, signal));
-      // The helper thread is still parked. If a waker picks it (wake-one), that wake
-      // would be lost on an abandoned wait: pass it on to the next waiter.
-      wait.then((rc) => {
-        if (rc === 0 && !m.closed) native().futexWake(m.base, at, 1);
-      }, () => {});
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    wait.then((rc) => {
+    wait.promise.then((rc) => {
       signal.removeEventListener("abort", onAbort);
       resolve(rc);
     }, (e) => {
