@@ -104,17 +104,28 @@ test("packaging: JSR over HTTP, npm with Bun, npm: with Deno and a Bun executabl
     const tgz = await npmTarball();
     await execOk(bunBin, ["add", tgz], { cwd: bunApp, env });
     writeFileSync(`${bunApp}/reader.ts`, reader("shmkit", name));
-    const b = lastLine<{ values: number[]; readers: number; lib: string }>(await execOk(bunBin, ["reader.ts"], { cwd: bunApp, env }));
+    const b = lastLine<{ values: number[]; readers: number; lib: string }>(
+      await execOk(bunBin, ["reader.ts"], { cwd: bunApp, env }),
+    );
     assert.deepEqual(b.values, EXPECTED);
     assert.equal(b.lib, `${bunApp}/node_modules/shmkit/native/libshmkit-x86_64-linux-gnu.so`);
     writeFileSync(`${bunApp}/quickstart.ts`, quickstart("shmkit"));
-    assert.match((await execOk(bunBin, ["quickstart.ts"], { cwd: bunApp, env })).replace(/\s+/g, " "), /x: 1\.5, y: -2, id: 7,? \} 1/);
+    assert.match(
+      (await execOk(bunBin, ["quickstart.ts"], { cwd: bunApp, env })).replace(/\s+/g, " "),
+      /x: 1\.5, y: -2, id: 7,? \} 1/,
+    );
 
     // 3. Deno, npm: the same tarball through npm install (no registry needed for a file).
     await execOk("npm", ["install", "--no-audit", "--no-fund", "--silent", tgz], { cwd: denoNpmApp, env });
     writeFileSync(`${denoNpmApp}/reader.ts`, reader("npm:shmkit", name));
     const dn = lastLine<{ values: number[]; readers: number; lib: string }>(
-      await execOk(denoBin, ["run", "--node-modules-dir=manual", "--allow-ffi", "--allow-read=node_modules/shmkit/native", "reader.ts"], {
+      await execOk(denoBin, [
+        "run",
+        "--node-modules-dir=manual",
+        "--allow-ffi",
+        "--allow-read=node_modules/shmkit/native",
+        "reader.ts",
+      ], {
         cwd: denoNpmApp,
         env,
       }),
@@ -148,41 +159,45 @@ test("packaging: JSR over HTTP, npm with Bun, npm: with Deno and a Bun executabl
   }
 }, { timeout: 240_000 });
 
-test("packaging: eight Deno (JSR) and Bun (executable) processes loading at once into an empty cache all load; one file lands", async () => {
-  const srv = tempDir("jsr-srv");
-  const app = tempDir("race-app");
-  const bunApp = emptyProject("race-bun");
-  const denoDir = tempDir("deno-dir");
-  const warm = tempDir("warm-cache");
-  const cache = tempDir("race-cache");
-  await copyJsrSet(srv);
-  const server = await serve(srv);
-  try {
-    const program = `import { libraryPath } from "SPEC";\nconsole.log(JSON.stringify({ lib: libraryPath() }));\n`;
-    writeFileSync(`${app}/deno.json`, JSON.stringify({ imports: { "@shmkit/shmkit": `${server.url}/mod.ts` } }));
-    writeFileSync(`${app}/load.ts`, program.replace("SPEC", "@shmkit/shmkit"));
-    // Fill DENO_DIR first (with another cache folder), so the race is about shmkit's cache.
-    await execOk(denoBin, ["run", ...jsrFlags(server.host, warm), "load.ts"], {
-      cwd: app,
-      env: userEnv({ DENO_DIR: denoDir, XDG_CACHE_HOME: warm }),
-    });
-    await execOk(bunBin, ["add", await npmTarball()], { cwd: bunApp });
-    writeFileSync(`${bunApp}/load.ts`, program.replace("SPEC", "shmkit"));
-    const exe = `${app}/load-exe`;
-    await execOk(bunBin, ["build", "--compile", "load.ts", "--outfile", exe], { cwd: bunApp });
+test(
+  "packaging: eight Deno (JSR) and Bun (executable) processes loading at once into an empty cache all load; one file lands",
+  async () => {
+    const srv = tempDir("jsr-srv");
+    const app = tempDir("race-app");
+    const bunApp = emptyProject("race-bun");
+    const denoDir = tempDir("deno-dir");
+    const warm = tempDir("warm-cache");
+    const cache = tempDir("race-cache");
+    await copyJsrSet(srv);
+    const server = await serve(srv);
+    try {
+      const program = `import { libraryPath } from "SPEC";\nconsole.log(JSON.stringify({ lib: libraryPath() }));\n`;
+      writeFileSync(`${app}/deno.json`, JSON.stringify({ imports: { "@shmkit/shmkit": `${server.url}/mod.ts` } }));
+      writeFileSync(`${app}/load.ts`, program.replace("SPEC", "@shmkit/shmkit"));
+      // Fill DENO_DIR first (with another cache folder), so the race is about shmkit's cache.
+      await execOk(denoBin, ["run", ...jsrFlags(server.host, warm), "load.ts"], {
+        cwd: app,
+        env: userEnv({ DENO_DIR: denoDir, XDG_CACHE_HOME: warm }),
+      });
+      await execOk(bunBin, ["add", await npmTarball()], { cwd: bunApp });
+      writeFileSync(`${bunApp}/load.ts`, program.replace("SPEC", "shmkit"));
+      const exe = `${app}/load-exe`;
+      await execOk(bunBin, ["build", "--compile", "load.ts", "--outfile", exe], { cwd: bunApp });
 
-    const env = userEnv({ DENO_DIR: denoDir, XDG_CACHE_HOME: cache });
-    const runs = [];
-    for (let i = 0; i < 4; i++) {
-      runs.push(execOk(denoBin, ["run", ...jsrFlags(server.host, cache), "load.ts"], { cwd: app, env }));
-      runs.push(execOk(exe, [], { cwd: app, env }));
+      const env = userEnv({ DENO_DIR: denoDir, XDG_CACHE_HOME: cache });
+      const runs = [];
+      for (let i = 0; i < 4; i++) {
+        runs.push(execOk(denoBin, ["run", ...jsrFlags(server.host, cache), "load.ts"], { cwd: app, env }));
+        runs.push(execOk(exe, [], { cwd: app, env }));
+      }
+      const libs = (await Promise.all(runs)).map((out) => lastLine<{ lib: string }>(out).lib);
+      assert.deepEqual(new Set(libs), new Set([`${cache}/shmkit/${cacheFile}`]));
+      assert.deepEqual(list(`${cache}/shmkit`), [cacheFile], "exactly one file, no temporary leftovers");
+      assert.ok(existsSync(`${cache}/shmkit/${cacheFile}`));
+    } finally {
+      await server.close();
+      cleanup(srv, app, bunApp, denoDir, warm, cache);
     }
-    const libs = (await Promise.all(runs)).map((out) => lastLine<{ lib: string }>(out).lib);
-    assert.deepEqual(new Set(libs), new Set([`${cache}/shmkit/${cacheFile}`]));
-    assert.deepEqual(list(`${cache}/shmkit`), [cacheFile], "exactly one file, no temporary leftovers");
-    assert.ok(existsSync(`${cache}/shmkit/${cacheFile}`));
-  } finally {
-    await server.close();
-    cleanup(srv, app, bunApp, denoDir, warm, cache);
-  }
-}, { timeout: 180_000 });
+  },
+  { timeout: 180_000 },
+);

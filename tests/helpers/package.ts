@@ -203,14 +203,20 @@ export function list(dir: string): string[] {
 export async function fakeLibrary(dir: string, options: { abi: number; marker?: string }): Promise<string> {
   const lines = ["#include <fcntl.h>", "#include <unistd.h>"];
   for (const name of Object.keys(SYMBOLS)) {
-    lines.push(name === "shmkit_abi_version" ? `int ${name}(void) { return ${options.abi}; }` : `long ${name}(void) { return 0; }`);
+    lines.push(
+      name === "shmkit_abi_version" ? `int ${name}(void) { return ${options.abi}; }` : `long ${name}(void) { return 0; }`,
+    );
   }
   if (options.marker) {
-    lines.push(`__attribute__((constructor)) static void loaded(void) { int fd = open("${options.marker}", O_CREAT | O_WRONLY, 0600); if (fd >= 0) close(fd); }`);
+    lines.push(
+      `__attribute__((constructor)) static void loaded(void) { int fd = open("${options.marker}", O_CREAT | O_WRONLY, 0600); if (fd >= 0) close(fd); }`,
+    );
   }
   writeFileSync(`${dir}/fake.c`, lines.join("\n") + "\n");
   const out = `${dir}/libfake-${options.abi}${options.marker ? "-marker" : ""}.so`;
-  await execOk(zigBin(), ["cc", "-shared", "-fPIC", "-O1", "-target", "x86_64-linux-gnu", "-o", out, `${dir}/fake.c`], { timeout: 120_000 });
+  await execOk(zigBin(), ["cc", "-shared", "-fPIC", "-O1", "-target", "x86_64-linux-gnu", "-o", out, `${dir}/fake.c`], {
+    timeout: 120_000,
+  });
   return out;
 }
 
