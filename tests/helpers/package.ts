@@ -95,6 +95,8 @@ export async function jsrFiles(): Promise<string[]> {
   const r = await exec(denoBin, ["publish", "--dry-run", "--allow-dirty"], { cwd: root, env: userEnv({}), timeout: 120_000 });
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.code !== 0) throw new Error(`deno publish --dry-run failed\n${out}`);
+  // The dry run must stay clean: a warning usually means a file or import JSR will not serve as expected.
+  if (/warning\[/.test(out)) throw new Error(`deno publish --dry-run warns\n${out}`);
   const files: string[] = [];
   for (const m of out.matchAll(/^\s+file:\/\/(\S+) \([\d.]+[KM]?B\)$/gm)) {
     const abs = decodeURIComponent(m[1]!);
