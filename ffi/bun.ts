@@ -1,6 +1,6 @@
 import { bind, nulTerminated } from "./bind.ts";
 import type { CancellableWait, Native } from "./native.ts";
-import { SYMBOLS, type CType, type RawSymbols } from "./symbols.ts";
+import { type CType, type RawSymbols, SYMBOLS } from "./symbols.ts";
 
 /** The parts of bun:ffi used here (typed locally so Deno can type-check this file). */
 export interface BunFfi {

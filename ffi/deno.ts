@@ -1,8 +1,33 @@
 import { bind, nulTerminated } from "./bind.ts";
 import type { CancellableWait, Native } from "./native.ts";
-import { SYMBOLS, type CType, type RawSymbols } from "./symbols.ts";
+import { type CType, type RawSymbols, SYMBOLS } from "./symbols.ts";
 
-const TYPES: Record<CType, Deno.NativeType | "void"> = {
+/** The FFI types of Deno.dlopen used here. */
+type DenoType = "i32" | "u32" | "i64" | "usize" | "f64" | "void" | "buffer" | "function";
+
+/** A Deno.dlopen symbol definition. */
+interface DenoForeignFunction {
+  name?: string;
+  parameters: DenoType[];
+  result: DenoType;
+  nonblocking?: boolean;
+}
+
+/**
+ * The parts of the `Deno` namespace used here, typed locally (as bun.ts types bun:ffi)
+ * so this file type-checks without Deno's lib, e.g. under tsc for the npm package.
+ */
+export interface DenoFfi {
+  dlopen(path: string, symbols: Record<string, DenoForeignFunction>): { symbols: unknown };
+  UnsafePointer: {
+    create(value: bigint): unknown;
+    of(view: ArrayBufferView): unknown;
+    value(pointer: unknown): bigint | number;
+  };
+  UnsafePointerView: { getArrayBuffer(pointer: unknown, length: number): ArrayBuffer };
+}
+
+const TYPES: Record<CType, DenoType> = {
   i32: "i32",
   u32: "u32",
   i64: "i64",
@@ -14,10 +39,10 @@ const TYPES: Record<CType, Deno.NativeType | "void"> = {
 };
 
 /** Loads the library with Deno.dlopen. */
-export function loadDeno(path: string): Native {
-  const defs: Record<string, Deno.ForeignFunction> = {};
+export function loadDeno(deno: DenoFfi, path: string): Native {
+  const defs: Record<string, DenoForeignFunction> = {};
   for (const [name, sig] of Object.entries(SYMBOLS)) {
-    defs[name] = { parameters: sig.args.map((t) => TYPES[t]) as Deno.NativeType[], result: TYPES[sig.returns] };
+    defs[name] = { parameters: sig.args.map((t) => TYPES[t]), result: TYPES[sig.returns] };
   }
   // The same native wait, run on Deno's FFI thread pool so it returns a Promise.
   defs.shmkit_futex_wait_nonblocking = {
@@ -27,8 +52,8 @@ export function loadDeno(path: string): Native {
     nonblocking: true,
   };
   defs.shmkit_wait_job_run_nonblocking = { name: "shmkit_wait_job_run", parameters: ["f64"], result: "i32", nonblocking: true };
-  const lib = Deno.dlopen(path, defs);
-  const s = lib.symbols as unknown as RawSymbols & {
+  const lib = deno.dlopen(path, defs);
+  const s = lib.symbols as RawSymbols & {
     shmkit_futex_wait_nonblocking(b: number, o: number, e: number, t: number): Promise<number>;
     shmkit_wait_job_run_nonblocking(job: number): Promise<number>;
   };
@@ -48,10 +73,10 @@ export function loadDeno(path: string): Native {
     path,
     cstring: nulTerminated,
     view(address, size) {
-      return Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(BigInt(address))!, size);
+      return deno.UnsafePointerView.getArrayBuffer(deno.UnsafePointer.create(BigInt(address)), size);
     },
     addressOf(a) {
-      return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(a)));
+      return Number(deno.UnsafePointer.value(deno.UnsafePointer.of(a)));
     },
     futexWaitAsync: (b, o, e, t) => s.shmkit_futex_wait_nonblocking(b, o, e, t),
     futexWaitCancellable,

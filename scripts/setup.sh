@@ -19,10 +19,15 @@ if [ ! -x "$TOOLS/zig/ziglang/zig" ] || [ "$("$TOOLS/zig/ziglang/zig" version)" 
   echo "setup: installing zig $ZIG_VERSION from PyPI (ziglang)" >&2
   python3 -m pip install --quiet --disable-pip-version-check --upgrade --target "$TOOLS/zig" "ziglang==$ZIG_VERSION" >&2
 fi
-if [ ! -f "$ROOT/node_modules/mitata/package.json" ] || [ ! -f "$ROOT/node_modules/fast-check/package.json" ] || [ ! -f "$ROOT/node_modules/@types/node/package.json" ]; then
-  echo "setup: installing npm dev dependencies (mitata, fast-check)" >&2
-  (cd "$ROOT" && npm install --silent --no-audit --no-fund) >&2
-fi
+# npm dev dependencies (package.json, pinned in package-lock.json): benchmarks, property
+# tests, and tsc + @types/bun for the npm package build and its type checks.
+for dep in mitata fast-check @types/node typescript @types/bun; do
+  if [ ! -f "$ROOT/node_modules/$dep/package.json" ]; then
+    echo "setup: installing npm dev dependencies (mitata, fast-check, typescript, @types/bun)" >&2
+    (cd "$ROOT" && npm install --silent --no-audit --no-fund) >&2
+    break
+  fi
+done
 export PATH="$TOOLS/npm/node_modules/.bin:$TOOLS/zig/ziglang:$PATH"
 export SHMKIT_DENO="$TOOLS/npm/node_modules/.bin/deno"
 export SHMKIT_BUN="$TOOLS/npm/node_modules/.bin/bun"

@@ -28,6 +28,7 @@ export type ShmErrorCode =
   | "BROKEN" // a barrier generation was broken (a waiting party died, or reset() ran); reset() to reuse it
   | "NOT_READY" // a segment is still being initialised by its creator
   | "LIBRARY_MISSING" // the native library could not be found or loaded
+  | "LIBRARY_MISMATCH" // the native library found is not the one this code expects (checksum or ABI version); it was not used
   | "UNSUPPORTED" // the platform or runtime cannot do this
   | "OS_ERROR"; // any other errno from the operating system
 

@@ -12,5 +12,5 @@ comptime {
 pub export fn shmkit_abi_version() i32 {
     // Called by both loaders right after dlopen: pin the library (see pin.zig).
     @import("pin.zig").pin();
-    return 2; // 2: hot-path functions take (f64 base, u32 offset) and f64 values
+    return @import("abi.zig").version;
 }
