@@ -86,14 +86,14 @@ export function loadBun(ffi: BunFfi, path: string): Native {
     reader = r;
     (async () => {
       for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
+        let chunk: { done: boolean; value?: Uint8Array };
         try {
           chunk = await r.read();
         } catch {
           break;
         }
         if (chunk.done) break;
-        const v = chunk.value;
+        const v = chunk.value!;
         const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
         for (let at = 0; at + 8 <= v.byteLength; at += 8) settle(dv.getUint32(at, true), dv.getInt32(at + 4, true));
         if (reader !== r) break;
