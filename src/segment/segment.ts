@@ -22,6 +22,7 @@ import type { Handle, HandleOwner } from "./handle.ts";
 import { INSPECT_DENO, INSPECT_NODE } from "./inspect.ts";
 import { align, type Memory } from "./memory.ts";
 import { lockMeta, unlockMeta } from "./meta_lock.ts";
+import { type InspectOptions, inspector, type ListOptions, type SegmentListing, type SegmentReport } from "./inspection.ts";
 import { checkEntryName, checkSegmentName } from "./names.ts";
 import { isAlive, me } from "./process.ts";
 import { attach, attachedPids, detach } from "./registry.ts";
@@ -287,6 +288,35 @@ export class Segment implements HandleOwner {
     if (rc === -Errno.ENOENT) return false;
     if (rc < 0) throw osError(rc, `unlinking segment "${name}"`);
     return true;
+  }
+
+  /**
+   * Every shmkit segment in /dev/shm (foreign files too with `{ all: true }`): name,
+   * size, format version, owner, mode, creation time, attached processes with their
+   * liveness, state (ready, half-created, corrupt, ...). Read-only: nothing is mapped,
+   * locked, registered or written, and no native library is needed (src/inspect/).
+   *
+   * ```ts
+   * for (const s of Segment.list()) console.log(s.name, s.state, s.liveProcesses);
+   * ```
+   */
+  static list(options?: ListOptions): SegmentListing[] {
+    return inspector().list(options);
+  }
+
+  /**
+   * One segment's listing plus its name table and, per structure, kind, element type,
+   * capacity, fill, counters, waiters and owner (docs/CLI.md). Read-only, like
+   * `Segment.list()`; a damaged segment is reported (`state`, `problem`), never
+   * thrown. NOT_FOUND if there is no such file.
+   *
+   * ```ts
+   * const r = Segment.inspect("jobs");
+   * for (const s of r.entries) console.log(s.name, s.kindName, s.fill, s.counters);
+   * ```
+   */
+  static inspect(name: string, options?: InspectOptions): SegmentReport {
+    return inspector().inspect(name, options);
   }
 
   static #awaitReady(n: Native, m: Memory, name: string, deadline: number, timeoutMs: number): void {
