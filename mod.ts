@@ -35,10 +35,10 @@ export {
   listSegments,
   type Rates,
   rates,
-  removeSegment,
   type RemoveOptions,
   type RemoveOutcome,
   type RemoveResult,
+  removeSegment,
 } from "./src/inspect/mod.ts";
 export {
   array,

@@ -53,7 +53,7 @@ published, recovered...), waiters, and its owner/writer/holders with liveness.
   --json         {"schema":1,"segment":{...}} (docs/CLI.md)
 
 Exit: 0 ready or initialising, 3 not found, 5 not a shmkit segment (foreign, empty),
-      6 corrupt / unsupported / half-created, 7 permission denied.
+      6 corrupt / unsupported / half-created (or a structure in it is corrupt), 7 permission denied.
 `,
   watch: `Usage: shmkit watch NAME [--interval MS] [--count N] [--json] [--web [--port N]]
 
@@ -144,7 +144,8 @@ async function inspect(p: Parsed): Promise<number> {
   const r: SegmentReport = inspectSegment(oneName("inspect", p));
   if (p.flags.has("json")) await json({ schema: SCHEMA, segment: r });
   else await out(reportText(r));
-  return exitForState(r.state);
+  const code = exitForState(r.state);
+  return code === Exit.OK && r.entries.some((e) => e.state === "corrupt") ? Exit.DAMAGED : code;
 }
 
 async function rm(p: Parsed): Promise<number> {

@@ -210,7 +210,7 @@ export function render(name: string, s: Sample, intervalMs: number): string {
     lines.push("");
     const barWidth = Math.max(8, Math.min(30, columns - 100));
     lines.push(
-      `${BOLD}${cell("NAME", 16)} ${cell("KIND", 10)} ${cell("TYPE", 14)} ${
+      `${BOLD}${cell("NAME", 16)} ${cell("KIND", 10)} ${cell("TYPE", 22)} ${
         cell("FILL", barWidth + 18)
       } ${"RATE /s · WAITERS · OWNER"}${RESET}`,
     );
@@ -236,7 +236,7 @@ function structureLine(e: StructureReport, rate: Readonly<Record<string, number>
     " · ",
   );
   const problem = e.problem ? `${RED}${e.problem}${RESET}` : "";
-  return `${cell(e.name, 16)} ${cell(e.kindName, 10)} ${cell(e.type ?? "-", 14)} ${fill} ${extra}${problem}`;
+  return `${cell(e.name, 16)} ${cell(e.kindName, 10)} ${cell(e.type ?? "-", 22)} ${fill} ${extra}${problem}`;
 }
 
 /** Cuts a string with ANSI colour codes to `width` visible characters. */

@@ -104,5 +104,6 @@ export async function serveWeb(name: string, o: { intervalMs: number; port: numb
       setTimeout(resolve, 500); // a runtime that does not close kept-alive sockets must not keep us waiting
     });
   }
+  await out("shmkit watch: stopped\n");
   return 0;
 }
