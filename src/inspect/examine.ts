@@ -6,7 +6,6 @@
  * registered or written. Every value read is treated as untrusted.
  */
 import {
-  entrySize,
   FLAG_UNLINK_ON_LAST_CLOSE,
   FORMAT_VERSION,
   H,
@@ -19,6 +18,7 @@ import {
   REGISTRY_SLOT,
 } from "../segment/format.ts";
 import type { AttachedProcess, ProcessRef, SegmentListing, SegmentState } from "../segment/inspection.ts";
+import { geometry } from "../segment/geometry.ts";
 import type { Geometry } from "../segment/table.ts";
 import { type Bytes, Damage, SegmentFile } from "./bytes.ts";
 import { close, describeError, type FileInfo, fstat, lstat, openRead, SHM_DIR, userName } from "./host.ts";
@@ -45,11 +45,10 @@ export function pathOf(name: string): string {
   return `${SHM_DIR}/${name}`;
 }
 
-function align64(n: number): number {
-  return Math.ceil(n / 64) * 64;
-}
-
-/** Geometry from a header, validated as Segment.open validates it; a reason string when it does not add up. */
+/**
+ * Geometry from a header, validated as Segment.open validates it (src/segment/geometry.ts
+ * readGeometry, which needs a mapping); a reason string when it does not add up.
+ */
 export function headerGeometry(h: Bytes, fileSize: number): Geometry | string {
   if (h.u32(H.headerSize) !== H.size) return `header size ${h.u32(H.headerSize)}`;
   const totalSize = h.u64(H.totalSize);
@@ -60,17 +59,14 @@ export function headerGeometry(h: Bytes, fileSize: number): Geometry | string {
   if (maxEntries < 1 || maxEntries > MAX_ENTRIES) return `maxEntries ${maxEntries}`;
   if (maxNameLength < 1 || maxNameLength > MAX_NAME_LENGTH) return `maxNameLength ${maxNameLength}`;
   if (maxProcesses < 1 || maxProcesses > MAX_PROCESSES) return `maxProcesses ${maxProcesses}`;
-  const tableOffset = align64(REGISTRY_OFFSET + maxProcesses * REGISTRY_SLOT);
-  const size = entrySize(maxNameLength);
-  const heapOffset = align64(tableOffset + maxEntries * size);
-  const heapSize = totalSize - heapOffset;
+  const g = geometry(totalSize, maxEntries, maxNameLength, maxProcesses);
   if (
-    h.u32(H.entrySize) !== size || h.u64(H.tableOffset) !== tableOffset || h.u64(H.heapOffset) !== heapOffset ||
-    h.u64(H.heapSize) !== heapSize || heapSize <= 0
+    h.u32(H.entrySize) !== g.entrySize || h.u64(H.tableOffset) !== g.tableOffset || h.u64(H.heapOffset) !== g.heapOffset ||
+    h.u64(H.heapSize) !== g.heapSize || g.heapSize <= 0
   ) {
     return "table or heap geometry does not add up";
   }
-  return { totalSize, maxEntries, maxNameLength, entrySize: size, maxProcesses, tableOffset, heapOffset, heapSize };
+  return g;
 }
 
 /**
