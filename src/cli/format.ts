@@ -137,7 +137,8 @@ export function detailsText(s: StructureReport): string {
 /** The `inspect` text report. */
 export function reportText(r: SegmentReport): string {
   let t = `segment ${r.name}: ${r.state}${r.reason ? ` — ${r.reason}` : ""}\n`;
-  t += `  file      ${r.path}, ${bytes(r.size)}, owner ${r.user ?? r.uid} mode ${mode(r.mode)}, created ${when(r.created)}\n`;
+  const owner = `owner ${r.user ?? r.uid} mode ${mode(r.mode)}`;
+  t += r.uid < 0 ? `  file      ${r.path}\n` : `  file      ${r.path}, ${bytes(r.size)}, ${owner}, created ${when(r.created)}\n`;
   if (r.formatVersion !== null) {
     t += `  format    version ${r.formatVersion}${r.unlinkOnLastClose ? ", unlink on last close" : ""}\n`;
   }

@@ -10,10 +10,15 @@ import * as fs from "node:fs";
 /** Where POSIX shared memory objects live on Linux (zig/shm.zig uses the same directory). */
 export const SHM_DIR = "/dev/shm";
 
+/** Deno's refusal of a path it was not given (it grants /dev and /proc only with --allow-all). */
+export const RUNTIME_DENIED = "ENOTCAPABLE";
+
 /** The errno code of a failed call ("ENOENT", "EACCES", ...), or "EIO" when there is none. */
 export function errorCode(e: unknown): string {
   const code = (e as { code?: unknown })?.code;
-  return typeof code === "string" ? code : "EIO";
+  if (typeof code === "string") return code;
+  const name = (e as { name?: unknown })?.name;
+  return name === "NotCapable" || name === "PermissionDenied" ? RUNTIME_DENIED : "EIO";
 }
 
 /** A short human phrase for an errno code. */
@@ -30,6 +35,8 @@ export function describeError(code: string): string {
       return "is a directory";
     case "ENXIO":
       return "is a special file with nothing behind it";
+    case RUNTIME_DENIED:
+      return "the runtime denied access (Deno reads /dev/shm and /proc only with --allow-all: run it with -A)";
     default:
       return `error ${code}`;
   }

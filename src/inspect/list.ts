@@ -5,7 +5,7 @@
  */
 import type { ListOptions, SegmentListing } from "../segment/inspection.ts";
 import { ShmError } from "../errors.ts";
-import { describeError, listDir, SHM_DIR } from "./host.ts";
+import { describeError, listDir, RUNTIME_DENIED, SHM_DIR } from "./host.ts";
 import { examine } from "./examine.ts";
 import { ProcessTable } from "./proc.ts";
 
@@ -13,7 +13,8 @@ import { ProcessTable } from "./proc.ts";
 export function listSegments(options: ListOptions = {}): SegmentListing[] {
   const names = listDir(SHM_DIR);
   if (typeof names === "string") {
-    throw new ShmError(names === "EACCES" ? "PERMISSION" : "OS_ERROR", `cannot list ${SHM_DIR}: ${describeError(names)}`);
+    const denied = names === "EACCES" || names === "EPERM" || names === RUNTIME_DENIED;
+    throw new ShmError(denied ? "PERMISSION" : "OS_ERROR", `cannot list ${SHM_DIR}: ${describeError(names)}`);
   }
   const procs = new ProcessTable();
   const out: SegmentListing[] = [];
