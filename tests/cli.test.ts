@@ -666,6 +666,28 @@ test(
   { timeout: 60_000 },
 );
 
+test("text output never passes control characters from a segment to the terminal", async () => {
+  const name = `${uniqueName("cli-esc")}-\x1b[2J`;
+  const seg = Segment.create(name, { size: 1 << 16 });
+  try {
+    Queue.create(seg, "evil\x1b]0;pwned\x07\x1b[31m", u32, 4);
+    for (const args of [["inspect", name], ["ls", "--prefix", name], ["watch", name, "--count", "1"]]) {
+      const r = await cli(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(
+        !/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stdout),
+        `${args[0]} printed a control character: ${JSON.stringify(r.stdout)}`,
+      );
+      assert.match(r.stdout, /\?\[2J/);
+    }
+    const j = parsed<{ segment: SegmentReport }>(await cli(["inspect", name, "--json"]));
+    assert.equal(j.segment.entries[0].name, "evil\x1b]0;pwned\x07\x1b[31m", "JSON keeps the name exactly");
+  } finally {
+    seg.close();
+    Segment.unlink(name);
+  }
+}, { timeout: 30_000 });
+
 test("usage: --help for every command, unknown commands and options exit 2", async () => {
   const help = await cli(["--help"]);
   assert.equal(help.code, 0);

@@ -46,8 +46,18 @@ export function liveness(p: ProcessRef): string {
   return p.alive === true ? "alive" : p.alive === false ? "dead" : "unknown";
 }
 
-/** Column text, padded and cut to `width` code points. */
+/**
+ * Text from a segment (names come from untrusted bytes) made safe to print: control
+ * characters, which could drive the terminal (escape sequences), become "?".
+ */
+export function safe(s: string): string {
+  // deno-lint-ignore no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+}
+
+/** Column text (made safe), padded and cut to `width` code points. */
 export function cell(s: string, width: number, right = false): string {
+  s = safe(s);
   const chars = [...s];
   if (chars.length > width) return chars.slice(0, Math.max(0, width - 1)).join("") + "…";
   const pad = " ".repeat(width - chars.length);
@@ -62,7 +72,7 @@ export function table(
 ): string {
   const widths = header.map((h, i) => Math.max([...h].length, ...rows.map((r) => [...(r[i] ?? "")].length)));
   const line = (r: readonly string[]) =>
-    r.map((c, i) => (i === r.length - 1 && !rightAligned.has(i) ? c : cell(c, widths[i], rightAligned.has(i)))).join("  ")
+    r.map((c, i) => (i === r.length - 1 && !rightAligned.has(i) ? safe(c) : cell(c, widths[i], rightAligned.has(i)))).join("  ")
       .trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }
@@ -136,9 +146,12 @@ export function detailsText(s: StructureReport): string {
 
 /** The `inspect` text report. */
 export function reportText(r: SegmentReport): string {
-  let t = `segment ${r.name}: ${r.state}${r.reason ? ` — ${r.reason}` : ""}\n`;
+  let t = `segment ${safe(r.name)}: ${r.state}${r.reason ? ` — ${safe(r.reason)}` : ""}\n`;
   const owner = `owner ${r.user ?? r.uid} mode ${mode(r.mode)}`;
-  t += r.uid < 0 ? `  file      ${r.path}\n` : `  file      ${r.path}, ${bytes(r.size)}, ${owner}, created ${when(r.created)}\n`;
+  const path = safe(r.path);
+  t += r.uid < 0
+    ? `  file      ${path}\n`
+    : `  file      ${path}, ${bytes(r.size)}, ${safe(owner)}, created ${when(r.created)}\n`;
   if (r.formatVersion !== null) {
     t += `  format    version ${r.formatVersion}${r.unlinkOnLastClose ? ", unlink on last close" : ""}\n`;
   }

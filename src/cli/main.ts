@@ -66,7 +66,7 @@ a terminal (or with --json) it prints one line per interval instead.
   --json         one JSON object per line: {"schema":1,"segment":{...},"rates":{...}}
   --web          serve a live page on http://127.0.0.1:PORT/ (fill and throughput plotted
                  over the last minutes, attached processes); Ctrl-C stops
-  --port N       port for --web (default 8765; 0 picks a free one)
+  --port N       port for --web (default 7465, "shmk" on a phone keypad; 0 picks a free one)
 
 Exit: 0 when stopped, 3/5/6/7 as for inspect when the segment cannot be watched.
 `,
@@ -195,7 +195,7 @@ async function watchCommand(p: Parsed): Promise<number> {
     count: p.flags.has("count") ? intFlag(p, "count", 1, Number.MAX_SAFE_INTEGER, 1, "watch") : undefined,
     json: p.flags.has("json"),
     web: p.flags.has("web"),
-    port: intFlag(p, "port", 0, 65535, 8765, "watch"),
+    port: intFlag(p, "port", 0, 65535, 7465, "watch"),
   });
 }
 

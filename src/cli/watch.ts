@@ -17,6 +17,7 @@ import {
   liveness,
   processSummary,
   reportText,
+  safe,
   waitersText,
   whoText,
 } from "./format.ts";
@@ -126,7 +127,7 @@ export function lineText(name: string, s: Sample): string {
     const counters = Object.keys(e.counters).map((k) => `${k} ${rate?.[k] === undefined ? "-" : count(rate[k])}/s`);
     parts.push([e.name, e.kindName, e.fill === null ? "" : `${e.fill}/${e.capacity}`, ...counters].filter((x) => x).join(" "));
   }
-  return parts.join(" | ") + "\n";
+  return safe(parts.join(" | ")) + "\n";
 }
 
 const ENTER = "\x1b[?1049h\x1b[?25l"; // alternate screen, hide cursor
@@ -194,7 +195,7 @@ export function render(name: string, s: Sample, intervalMs: number): string {
   const clock = new Date(s.time).toTimeString().slice(0, 8);
   const r = s.report;
   lines.push(
-    `${BOLD}shmkit watch ${name}${RESET}  ${r ? colourState(r) : `${RED}gone${RESET}`}  ${
+    `${BOLD}shmkit watch ${safe(name)}${RESET}  ${r ? colourState(r) : `${RED}gone${RESET}`}  ${
       r ? bytes(r.size) : ""
     }  ${clock}  ${DIM}every ${intervalMs} ms · q quits${RESET}`,
   );
@@ -232,10 +233,11 @@ export function render(name: string, s: Sample, intervalMs: number): string {
 function structureLine(e: StructureReport, rate: Readonly<Record<string, number>> | undefined, barWidth: number): string {
   const fill = e.fill === null ? cell("", barWidth + 18) : `${bar(e.fill, e.capacity, barWidth)} ${cell(fillText(e), 17)}`;
   const rates = Object.keys(e.counters).map((k) => `${k} ${rate?.[k] === undefined ? "-" : count(rate[k])}`).join(" ");
-  const extra = [rates, waitersText(e) ? `waiting: ${waitersText(e)}` : "", whoText(e), detailsText(e)].filter((x) => x).join(
-    " · ",
-  );
-  const problem = e.problem ? `${RED}${e.problem}${RESET}` : "";
+  const extra = [rates, waitersText(e) ? `waiting: ${waitersText(e)}` : "", whoText(e), safe(detailsText(e))].filter((x) => x)
+    .join(
+      " · ",
+    );
+  const problem = e.problem ? `${RED}${safe(e.problem)}${RESET}` : "";
   return `${cell(e.name, 16)} ${cell(e.kindName, 10)} ${cell(e.type ?? "-", 22)} ${fill} ${extra}${problem}`;
 }
 

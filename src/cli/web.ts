@@ -10,6 +10,7 @@
  * whose Host header is not this loopback address are refused (DNS rebinding).
  */
 import * as http from "node:http";
+import { ShmError } from "../errors.ts";
 import { SCHEMA } from "./codes.ts";
 import { out, rawKeys, stdoutIsTTY } from "./io.ts";
 import { PAGE } from "./page.ts";
@@ -76,7 +77,12 @@ export async function serveWeb(name: string, o: { intervalMs: number; port: numb
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (e: Error & { code?: string }) => {
+      const why = e.code === "EADDRINUSE" ? "the port is in use" : e.code === "EACCES" ? "permission denied" : e.message;
+      reject(
+        new ShmError("OS_ERROR", `cannot serve on 127.0.0.1:${o.port}: ${why}; choose another with --port N (0: any free port)`),
+      );
+    });
     server.listen(o.port, "127.0.0.1", () => resolve());
   });
   const addr = server.address();
