@@ -33,7 +33,9 @@ export type RemoveOutcome = "removed" | "needs-force" | "refused" | "failed";
 
 /** The result of removing one segment. */
 export interface RemoveResult {
+  /** The segment name. */
   readonly name: string;
+  /** What was done (see RemoveOutcome). */
   readonly outcome: RemoveOutcome;
   /** Why it was (or was not) removed. */
   readonly reason: string;
@@ -118,6 +120,7 @@ export interface GcOptions {
 
 /** The result of `collectGarbage`. */
 export interface GcResult {
+  /** True when nothing was removed, only reported. */
   readonly dryRun: boolean;
   /** Removed (or, in a dry run, would be removed), with the reason. */
   readonly removed: readonly { readonly name: string; readonly state: string; readonly reason: string }[];

@@ -24,9 +24,14 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 const TABLE_ATTEMPTS = 4;
 
 /**
- * Inspects `/dev/shm/<name>`. NOT_FOUND when there is no such file; any other file
- * (foreign, corrupt, unreadable...) gets a report whose `state` and `reason` say what
- * it is, with no entries.
+ * Inspects `/dev/shm/<name>` (also `Segment.inspect`). NOT_FOUND when there is no such
+ * file; any other file (foreign, corrupt, unreadable...) gets a report whose `state`
+ * and `reason` say what it is, with no entries.
+ *
+ * ```ts
+ * const r = inspectSegment("app");
+ * for (const s of r.entries) console.log(s.name, s.kindName, s.type, `${s.fill}/${s.capacity}`, s.counters);
+ * ```
  */
 export function inspectSegment(name: string, options: InspectOptions = {}): SegmentReport {
   checkSegmentName(name);

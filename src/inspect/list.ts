@@ -9,7 +9,14 @@ import { describeError, listDir, RUNTIME_DENIED, SHM_DIR } from "./host.ts";
 import { examine } from "./examine.ts";
 import { ProcessTable } from "./proc.ts";
 
-/** Lists the files of /dev/shm as segments (sorted by name). */
+/**
+ * Lists the files of /dev/shm as segments, sorted by name (also `Segment.list`):
+ * shmkit segments in any state, foreign files too with `{ all: true }`.
+ *
+ * ```ts
+ * for (const s of listSegments({ prefix: "app-" })) console.log(s.name, s.state, s.reason);
+ * ```
+ */
 export function listSegments(options: ListOptions = {}): SegmentListing[] {
   const names = listDir(SHM_DIR);
   if (typeof names === "string") {

@@ -33,6 +33,7 @@ export type SegmentState =
 
 /** A process named by the segment: its registry slot, or a structure's owner record. */
 export interface ProcessRef {
+  /** The process id. */
   readonly pid: number;
   /**
    * True while a process with that pid runs (not a zombie) and, where a start time is
@@ -50,12 +51,19 @@ export interface AttachedProcess extends ProcessRef {
   readonly startTime: number;
 }
 
-/** What `Segment.list()` says about one file in /dev/shm. */
+/**
+ * What `Segment.list()` says about one file in /dev/shm.
+ *
+ * ```ts
+ * const stale = Segment.list().filter((s) => s.stale).map((s) => s.name);
+ * ```
+ */
 export interface SegmentListing {
   /** The segment name (the file name in /dev/shm). */
   readonly name: string;
   /** `/dev/shm/<name>`. */
   readonly path: string;
+  /** What the file is (see SegmentState). */
   readonly state: SegmentState;
   /** Why the state is not `ready` (empty string when it is). */
   readonly reason: string;
@@ -63,9 +71,11 @@ export interface SegmentListing {
   readonly size: number;
   /** The header's format version, or null when there is no shmkit header. */
   readonly formatVersion: number | null;
-  /** Owner user id, its name from /etc/passwd (or null), group id. */
+  /** Owner user id (-1 when the file could not even be stat'ed). */
   readonly uid: number;
+  /** The owner's name from /etc/passwd, or null. */
   readonly user: string | null;
+  /** Owner group id. */
   readonly gid: number;
   /** Permission bits, e.g. 0o600 (JSON: 384). */
   readonly mode: number;
@@ -77,8 +87,9 @@ export interface SegmentListing {
   readonly unlinkOnLastClose: boolean | null;
   /** Every occupied registry slot: the processes that have the segment open (or died with it open). */
   readonly attached: readonly AttachedProcess[];
-  /** Attached processes that are alive (alive !== false) and dead. */
+  /** Attached processes that are alive (alive !== false). */
   readonly liveProcesses: number;
+  /** Attached processes that are dead (alive === false): they died with the segment open. */
   readonly deadProcesses: number;
   /** Ready structures in the name table, or null when the table was not read. */
   readonly structures: number | null;
@@ -103,13 +114,22 @@ export interface HolderRef extends ProcessRef {
   readonly count: number;
 }
 
-/** What `Segment.inspect(name)` says about one name table entry. */
+/**
+ * What `Segment.inspect(name)` says about one name table entry.
+ *
+ * ```ts
+ * const jobs = Segment.inspect("app").entries.find((e) => e.name === "jobs");
+ * console.log(jobs?.fill, jobs?.capacity, jobs?.counters.pushes);
+ * ```
+ */
 export interface StructureReport {
+  /** The structure's name in the segment. */
   readonly name: string;
   /** Name table index. */
   readonly index: number;
   /** `ready`, `reserved` (being created, or left by a creator that died) or `corrupt` (see `problem`). */
   readonly state: "ready" | "reserved" | "corrupt";
+  /** Kind tag (docs/FORMAT.md). */
   readonly kind: number;
   /** "queue", "ring", "mutex", ... */
   readonly kindName: string;
@@ -119,12 +139,15 @@ export interface StructureReport {
    * hash is not a type this reader can name (structs: pass them in `InspectOptions.types`).
    */
   readonly type: string | null;
+  /** Bytes per element (0 for structures without elements). */
   readonly elemSize: number;
+  /** FNV-1a hash of the element type's signature, as stored. */
   readonly typeHash: number;
   /** Capacity as the structure counts it (elements, permits' slots, entries for maps). */
   readonly capacity: number;
-  /** The block: byte offset and size in the segment. */
+  /** Byte offset of the structure's block in the segment. */
   readonly offset: number;
+  /** Bytes of the block. */
   readonly size: number;
   /** Who created it. */
   readonly creator: ProcessRef;
@@ -146,7 +169,14 @@ export interface StructureReport {
   readonly problem: string | null;
 }
 
-/** What `Segment.inspect(name)` returns: the listing plus geometry, heap, lock and structures. */
+/**
+ * What `Segment.inspect(name)` returns: the listing plus geometry, heap, lock and structures.
+ *
+ * ```ts
+ * const r = Segment.inspect("app");
+ * if (r.metaLock?.alive === false) console.log(`metadata lock left by dead pid ${r.metaLock.pid}`);
+ * ```
+ */
 export interface SegmentReport extends SegmentListing {
   /** When it was read (ms since the epoch, with fractions): rates are counter deltas over time deltas. */
   readonly time: number;
