@@ -204,8 +204,12 @@ const COMMANDS: Record<string, (p: Parsed) => Promise<number>> = { ls, inspect, 
 /**
  * Runs the command line `args` (without the program name); resolves with the exit code.
  *
+ * @example
  * ```ts
- * const code = await main(["ls", "--json"]);
+ * import { main } from "@shmkit/shmkit/cli";
+ * import assert from "node:assert/strict";
+ * assert.equal(await main(["inspect", "doc-absent-" + crypto.randomUUID().slice(0, 8)]), 3); // not found
+ * assert.equal(await main(["frobnicate"]), 2); // usage
  * ```
  */
 export async function main(args: readonly string[]): Promise<number> {

@@ -17,7 +17,18 @@ import { describeError, lstat, unlink } from "./host.ts";
 import { listSegments } from "./list.ts";
 import { ProcessTable } from "./proc.ts";
 
-/** Options of `removeSegment`. */
+/**
+ * Options of `removeSegment`.
+ *
+ * @example
+ * ```ts
+ * import { type RemoveOptions, removeSegment, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-rmforce-" + crypto.randomUUID().slice(0, 8), { size: 1 << 16 });
+ * const options: RemoveOptions = { force: true };
+ * assert.equal(removeSegment(seg.name, options).outcome, "removed"); // the mapping stays usable
+ * ```
+ */
 export interface RemoveOptions {
   /** Remove even with live processes attached, while being created, or when empty/corrupt/unsupported. */
   force?: boolean;
@@ -28,10 +39,31 @@ export interface RemoveOptions {
  * being created, empty, corrupt or of another format version: `force` removes it);
  * `refused` (foreign or unreadable: never removed); `failed` (the unlink itself
  * failed, `reason` says why, e.g. permission denied).
+ *
+ * @example
+ * ```ts
+ * import { type RemoveOutcome, removeSegment, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-outcome-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const outcome: RemoveOutcome = removeSegment(seg.name).outcome;
+ * assert.equal(outcome, "needs-force");
+ * ```
  */
 export type RemoveOutcome = "removed" | "needs-force" | "refused" | "failed";
 
-/** The result of removing one segment. */
+/**
+ * The result of removing one segment.
+ *
+ * @example
+ * ```ts
+ * import { type RemoveResult, removeSegment, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-result-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const r: RemoveResult = removeSegment(seg.name);
+ * assert.match(r.reason, /1 live process\(es\) attached/);
+ * assert.equal(r.segment.state, "ready");
+ * ```
+ */
 export interface RemoveResult {
   /** The segment name. */
   readonly name: string;
@@ -78,9 +110,15 @@ function deadPids(s: SegmentListing): string {
  * Removes the segment `name` (its name in /dev/shm) after checking it is a shmkit
  * segment nobody alive uses; see RemoveOutcome. NOT_FOUND when there is no such file.
  *
+ * @example
  * ```ts
- * const r = removeSegment("jobs");
- * if (r.outcome === "needs-force") console.log(r.reason); // "2 live process(es) attached (pid 41, 42)"
+ * import { removeSegment, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const name = "doc-rm-" + crypto.randomUUID().slice(0, 8);
+ * const seg = Segment.create(name, { size: 1 << 16 });
+ * assert.equal(removeSegment(name).outcome, "needs-force"); // this live process has it open
+ * seg.close();
+ * assert.equal(removeSegment(name).outcome, "removed");
  * ```
  */
 export function removeSegment(name: string, options: RemoveOptions = {}): RemoveResult {
@@ -108,7 +146,17 @@ function unlinkIfSame(name: string, dev: number, ino: number, s: SegmentListing,
   return { name, outcome: "removed", reason, segment: s };
 }
 
-/** Options of `collectGarbage`. */
+/**
+ * Options of `collectGarbage`.
+ *
+ * @example
+ * ```ts
+ * import { collectGarbage, type GcOptions } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const options: GcOptions = { dryRun: true, prefix: "doc-gcopts-" + crypto.randomUUID().slice(0, 8) };
+ * assert.deepEqual(collectGarbage(options).removed, []);
+ * ```
+ */
 export interface GcOptions {
   /** Only report what would be removed. */
   dryRun?: boolean;
@@ -118,7 +166,17 @@ export interface GcOptions {
   detached?: boolean;
 }
 
-/** The result of `collectGarbage`. */
+/**
+ * The result of `collectGarbage`.
+ *
+ * @example
+ * ```ts
+ * import { collectGarbage, type GcResult } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const r: GcResult = collectGarbage({ dryRun: true, prefix: "doc-gcresult-" + crypto.randomUUID().slice(0, 8) });
+ * assert.deepEqual([r.dryRun, r.removed, r.failed], [true, [], []]);
+ * ```
+ */
 export interface GcResult {
   /** True when nothing was removed, only reported. */
   readonly dryRun: boolean;
@@ -141,9 +199,14 @@ function collectable(s: SegmentListing, detached: boolean): boolean {
  * half-created ones whose creator died (with `detached`, also ready ones nobody has
  * attached). Live, initialising, corrupt, empty, unreadable and foreign files are kept.
  *
+ * @example
  * ```ts
- * const { removed } = collectGarbage({ dryRun: true });
- * for (const r of removed) console.log(`would remove ${r.name}: ${r.reason}`);
+ * import { collectGarbage, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const prefix = "doc-gc-" + crypto.randomUUID().slice(0, 8);
+ * Segment.create(prefix + "-idle", { size: 1 << 16 }).close(); // ready, nobody attached
+ * assert.deepEqual(collectGarbage({ prefix }).removed, []); // kept: segments persist until unlinked
+ * assert.deepEqual(collectGarbage({ prefix, detached: true }).removed.map((r) => r.name), [prefix + "-idle"]);
  * ```
  */
 export function collectGarbage(options: GcOptions = {}): GcResult {

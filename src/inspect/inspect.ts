@@ -28,9 +28,14 @@ const TABLE_ATTEMPTS = 4;
  * file; any other file (foreign, corrupt, unreadable...) gets a report whose `state`
  * and `reason` say what it is, with no entries.
  *
+ * @example
  * ```ts
- * const r = inspectSegment("app");
- * for (const s of r.entries) console.log(s.name, s.kindName, s.type, `${s.fill}/${s.capacity}`, s.counters);
+ * import { inspectSegment, Segment, SharedMap, string, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-inspect-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * SharedMap.create(seg, "ages", string(16), u32, 100).set("ada", 36);
+ * const [ages] = inspectSegment(seg.name).entries;
+ * assert.deepEqual([ages.type, ages.fill, ages.capacity], ["map{key:string(16),value:u32}", 1, 100]);
  * ```
  */
 export function inspectSegment(name: string, options: InspectOptions = {}): SegmentReport {

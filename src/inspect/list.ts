@@ -13,8 +13,13 @@ import { ProcessTable } from "./proc.ts";
  * Lists the files of /dev/shm as segments, sorted by name (also `Segment.list`):
  * shmkit segments in any state, foreign files too with `{ all: true }`.
  *
+ * @example
  * ```ts
- * for (const s of listSegments({ prefix: "app-" })) console.log(s.name, s.state, s.reason);
+ * import { listSegments, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-list-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const found = listSegments({ prefix: seg.name });
+ * assert.deepEqual(found.map((s) => [s.name, s.state]), [[seg.name, "ready"]]);
  * ```
  */
 export function listSegments(options: ListOptions = {}): SegmentListing[] {

@@ -6,17 +6,36 @@
  */
 import type { SegmentReport } from "../segment/inspection.ts";
 
-/** Per structure name, per counter: events per second between `prev` and `next`. */
+/**
+ * Per structure name, per counter: events per second between `prev` and `next`.
+ *
+ * @example
+ * ```ts
+ * import { Queue, type Rates, rates, Segment, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-rates-type-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const q = Queue.create(seg, "jobs", u32, 100);
+ * const a = Segment.inspect(seg.name);
+ * q.push(1);
+ * const r: Rates = rates(a, { ...Segment.inspect(seg.name), time: a.time + 1000 });
+ * assert.equal(r.jobs.pushes, 1);
+ * ```
+ */
 export type Rates = Record<string, Record<string, number>>;
 
 /**
  * Rates between two reports of one segment (`next` taken after `prev`).
  *
+ * @example
  * ```ts
- * const a = Segment.inspect("jobs");
- * // ... a second later ...
- * const b = Segment.inspect("jobs");
- * rates(a, b).queue?.pushes; // pushes per second
+ * import { Queue, rates, Segment, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-rates-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const q = Queue.create(seg, "jobs", u32, 100);
+ * const before = Segment.inspect(seg.name);
+ * for (let i = 0; i < 10; i++) q.push(i);
+ * const after = { ...Segment.inspect(seg.name), time: before.time + 2000 }; // as if read 2 s later
+ * assert.deepEqual(rates(before, after).jobs, { pushes: 5, pops: 0 });
  * ```
  */
 export function rates(prev: SegmentReport, next: SegmentReport): Rates {

@@ -20,6 +20,15 @@ import type { ElementType } from "./elements.ts";
  *   nothing identifies it as shmkit, so it is never removed without `force`;
  * - `unreadable`: this user may not read it (the reason says why);
  * - `foreign`: not a shmkit segment (never touched).
+ *
+ * @example
+ * ```ts
+ * import { Segment, type SegmentState } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-state-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const state: SegmentState = Segment.inspect(seg.name).state;
+ * assert.equal(state, "ready");
+ * ```
  */
 export type SegmentState =
   | "ready"
@@ -31,7 +40,18 @@ export type SegmentState =
   | "unreadable"
   | "foreign";
 
-/** A process named by the segment: its registry slot, or a structure's owner record. */
+/**
+ * A process named by the segment: its registry slot, or a structure's owner record.
+ *
+ * @example
+ * ```ts
+ * import { type ProcessRef, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-process-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const creator: ProcessRef | null = Segment.inspect(seg.name).creator;
+ * assert.equal(creator?.alive, true);
+ * ```
+ */
 export interface ProcessRef {
   /** The process id. */
   readonly pid: number;
@@ -43,7 +63,18 @@ export interface ProcessRef {
   readonly alive: boolean | null;
 }
 
-/** One slot of the segment's process registry. */
+/**
+ * One slot of the segment's process registry.
+ *
+ * @example
+ * ```ts
+ * import { type AttachedProcess, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-attached-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const [me]: readonly AttachedProcess[] = Segment.inspect(seg.name).attached;
+ * assert.deepEqual([me.slot, me.alive], [0, true]);
+ * ```
+ */
 export interface AttachedProcess extends ProcessRef {
   /** Registry slot index. */
   readonly slot: number;
@@ -54,8 +85,14 @@ export interface AttachedProcess extends ProcessRef {
 /**
  * What `Segment.list()` says about one file in /dev/shm.
  *
+ * @example
  * ```ts
- * const stale = Segment.list().filter((s) => s.stale).map((s) => s.name);
+ * import { Segment, type SegmentListing } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-listing-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const [s]: SegmentListing[] = Segment.list({ prefix: seg.name });
+ * assert.deepEqual([s.state, s.liveProcesses, s.deadProcesses, s.stale], ["ready", 1, 0, false]);
+ * assert.equal(s.formatVersion, 1);
  * ```
  */
 export interface SegmentListing {
@@ -100,13 +137,37 @@ export interface SegmentListing {
   readonly stale: boolean;
 }
 
-/** A structure's owner, writer or producer (from its claim word or owner record). */
+/**
+ * A structure's owner, writer or producer (from its claim word or owner record).
+ *
+ * @example
+ * ```ts
+ * import { f64, type OwnerRef, RingBuffer, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-owner-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * RingBuffer.create(seg, "samples", f64, 16).push(1.5); // the first push claims the producer role
+ * const owner: OwnerRef | null = Segment.inspect(seg.name).entries[0].owner;
+ * assert.deepEqual([owner?.role, owner?.alive], ["producer", true]);
+ * ```
+ */
 export interface OwnerRef extends ProcessRef {
   /** "producer", "writer", "owner" (mutex), "runner" (once). */
   readonly role: string;
 }
 
-/** A process holding part of a structure: semaphore permits, read locks, pool slots, barrier arrivals. */
+/**
+ * A process holding part of a structure: semaphore permits, read locks, pool slots, barrier arrivals.
+ *
+ * @example
+ * ```ts
+ * import { type HolderRef, Segment, Semaphore } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-holder-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * using _permit = Semaphore.create(seg, "slots", 2).acquire();
+ * const [h]: readonly HolderRef[] = Segment.inspect(seg.name).entries[0].holders;
+ * assert.deepEqual([h.role, h.count, h.alive], ["permits", 1, true]);
+ * ```
+ */
 export interface HolderRef extends ProcessRef {
   /** "permits", "reader", "slots", "waiting". */
   readonly role: string;
@@ -117,9 +178,18 @@ export interface HolderRef extends ProcessRef {
 /**
  * What `Segment.inspect(name)` says about one name table entry.
  *
+ * @example
  * ```ts
- * const jobs = Segment.inspect("app").entries.find((e) => e.name === "jobs");
- * console.log(jobs?.fill, jobs?.capacity, jobs?.counters.pushes);
+ * import { Queue, Segment, type StructureReport, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-structure-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const q = Queue.create(seg, "jobs", u32, 8);
+ * q.push(1);
+ * q.push(2);
+ * q.pop();
+ * const jobs: StructureReport = Segment.inspect(seg.name).entries[0];
+ * assert.deepEqual([jobs.name, jobs.kindName, jobs.type, jobs.capacity, jobs.fill], ["jobs", "queue", "u32", 8, 1]);
+ * assert.deepEqual(jobs.counters, { pushes: 2, pops: 1 });
  * ```
  */
 export interface StructureReport {
@@ -172,9 +242,15 @@ export interface StructureReport {
 /**
  * What `Segment.inspect(name)` returns: the listing plus geometry, heap, lock and structures.
  *
+ * @example
  * ```ts
- * const r = Segment.inspect("app");
- * if (r.metaLock?.alive === false) console.log(`metadata lock left by dead pid ${r.metaLock.pid}`);
+ * import { Segment, type SegmentReport } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-report-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const r: SegmentReport = Segment.inspect(seg.name);
+ * assert.equal(r.metaLock, null); // nobody holds the metadata lock
+ * assert.equal(r.heap!.used, 0);
+ * assert.equal(r.geometry!.maxEntries, 256);
  * ```
  */
 export interface SegmentReport extends SegmentListing {
@@ -199,7 +275,18 @@ export interface SegmentReport extends SegmentListing {
   readonly entries: readonly StructureReport[];
 }
 
-/** Options of `Segment.list()`. */
+/**
+ * Options of `Segment.list()`.
+ *
+ * @example
+ * ```ts
+ * import { type ListOptions, Segment } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-listopts-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const options: ListOptions = { prefix: seg.name, all: true };
+ * assert.deepEqual(Segment.list(options).map((s) => s.name), [seg.name]);
+ * ```
+ */
 export interface ListOptions {
   /** Also list foreign files (not shmkit segments). Default false. */
   all?: boolean;
@@ -207,7 +294,21 @@ export interface ListOptions {
   prefix?: string;
 }
 
-/** Options of `Segment.inspect()`. */
+/**
+ * Options of `Segment.inspect()`.
+ *
+ * @example
+ * ```ts
+ * import { f64, type InspectOptions, Segment, SharedArray, struct } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-inspectopts-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const Point = struct({ x: f64, y: f64 });
+ * SharedArray.create(seg, "points", Point, 10);
+ * const options: InspectOptions = { types: [Point] };
+ * assert.equal(Segment.inspect(seg.name, options).entries[0].type, "struct{x:f64,y:f64}");
+ * assert.equal(Segment.inspect(seg.name).entries[0].type, null); // a struct is named only when passed
+ * ```
+ */
 export interface InspectOptions {
   /** Element types to name structures by (struct types cannot be named from their hash alone). */
   types?: readonly ElementType<unknown>[];

@@ -296,8 +296,13 @@ export class Segment implements HandleOwner {
    * liveness, state (ready, half-created, corrupt, ...). Read-only: nothing is mapped,
    * locked, registered or written, and no native library is needed (src/inspect/).
    *
+   * @example
    * ```ts
-   * for (const s of Segment.list()) console.log(s.name, s.state, s.liveProcesses);
+   * import { Segment } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-seg-list-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const [s] = Segment.list({ prefix: seg.name });
+   * assert.deepEqual([s.name, s.state, s.liveProcesses, s.structures], [seg.name, "ready", 1, 0]);
    * ```
    */
   static list(options?: ListOptions): SegmentListing[] {
@@ -310,9 +315,16 @@ export class Segment implements HandleOwner {
    * `Segment.list()`; a damaged segment is reported (`state`, `problem`), never
    * thrown. NOT_FOUND if there is no such file.
    *
+   * @example
    * ```ts
-   * const r = Segment.inspect("jobs");
-   * for (const s of r.entries) console.log(s.name, s.kindName, s.fill, s.counters);
+   * import { Queue, Segment, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-seg-inspect-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const q = Queue.create(seg, "jobs", u32, 8);
+   * q.push(7);
+   * const [jobs] = Segment.inspect(seg.name).entries;
+   * assert.deepEqual([jobs.name, jobs.kindName, jobs.type, jobs.fill], ["jobs", "queue", "u32", 1]);
+   * assert.deepEqual(jobs.counters, { pushes: 1, pops: 0 });
    * ```
    */
   static inspect(name: string, options?: InspectOptions): SegmentReport {
