@@ -675,6 +675,7 @@ test("text output never passes control characters from a segment to the terminal
       const r = await cli(args);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(
+        // deno-lint-ignore no-control-regex
         !/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stdout),
         `${args[0]} printed a control character: ${JSON.stringify(r.stdout)}`,
       );
