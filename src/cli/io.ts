@@ -10,11 +10,30 @@ export function argv(): string[] {
   return process.argv.slice(2);
 }
 
+function brokenPipe(e: unknown): boolean {
+  return (e as { code?: unknown })?.code === "EPIPE";
+}
+
+/**
+ * Makes a closed stdout (`shmkit watch --json | head -1`) end the command quietly with
+ * exit code 0 instead of an EPIPE stack trace. Called once by main().
+ */
+export function exitOnBrokenPipe(): void {
+  process.stdout.on("error", (e: unknown) => {
+    if (brokenPipe(e)) process.exit(0);
+  });
+}
+
 /** Writes to stdout; resolves once the runtime has taken the bytes (so an exit does not lose them). */
 export function out(text: string): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     if (text === "") return resolve();
-    process.stdout.write(text, () => resolve());
+    try {
+      process.stdout.write(text, () => resolve());
+    } catch (e) {
+      if (brokenPipe(e)) process.exit(0); // the reader went away: nothing left to say
+      reject(e);
+    }
   });
 }
 

@@ -10,7 +10,7 @@ import { collectGarbage, inspectSegment, listSegments, removeSegment } from "../
 import { Exit, exitForState, SCHEMA } from "./codes.ts";
 import { type FlagSpec, intFlag, parse, type Parsed, stringFlag, UsageError } from "./args.ts";
 import { listText, reportText } from "./format.ts";
-import { err, out } from "./io.ts";
+import { err, exitOnBrokenPipe, out } from "./io.ts";
 import { watch } from "./watch.ts";
 
 const GENERAL_HELP = `shmkit — list, inspect, watch and clean shmkit shared memory segments (/dev/shm)
@@ -213,6 +213,7 @@ const COMMANDS: Record<string, (p: Parsed) => Promise<number>> = { ls, inspect, 
  * ```
  */
 export async function main(args: readonly string[]): Promise<number> {
+  exitOnBrokenPipe();
   const [command, ...rest] = args;
   const wantsJson = rest.includes("--json");
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {

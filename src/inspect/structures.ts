@@ -190,6 +190,7 @@ export const LAYOUTS: ReadonlyMap<number, KindLayout> = new Map<number, KindLayo
       for (let s = 0; s < cap; s++) {
         if ((records.u32(s * 16) & 0x8000_0000) === 0) continue;
         const pid = records.u32(s * 16 + 4);
+        if (pid === 0) continue; // no holder recorded (a writer that skipped it): counted in fill, attributed to nobody
         const h = byPid.get(pid) ?? { count: 0, start: records.u32(s * 16 + 8) };
         h.count++;
         byPid.set(pid, h);
