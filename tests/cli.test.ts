@@ -806,6 +806,8 @@ test(
     const chromium = ensurePackage(["chromium", "chromium-browser", "google-chrome"], "chromium");
     const name = uniqueName("cli-web");
     const seg = makeSegment(name);
+    const evil = '</script><b id="pwned">x</b>'; // a name is untrusted text: never markup on the page
+    Latch.create(seg, evil, 1);
     const producer = start(other, WORKER, ["stream", name, "30000", "400"]);
     const server = start(runtime, CLI, ["watch", name, "--web", "--port", "0", "--interval", "250"], 60_000);
     let browser: Browser | undefined;
@@ -818,15 +820,17 @@ test(
       assert.equal(await getStatus(port, "/", `127.0.0.1:${port}`), 200);
       browser = await Browser.launch(chromium);
       const page = await browser.open(url);
-      await page.waitFor(`document.querySelectorAll("section.structure").length === 4`);
+      // Complete at load (the server embeds the current state), before any event arrives.
+      assert.equal(await page.evaluate<number>(`document.querySelectorAll("section.structure").length`), 5);
       const shown = await page.evaluate<string[]>(
         `[...document.querySelectorAll("section.structure")].map((s) => s.dataset.name).sort()`,
       );
-      assert.deepEqual(shown, ["jobs", "m", "news", "ticks"]);
+      assert.deepEqual(shown, [evil, "jobs", "m", "news", "ticks"]);
+      assert.equal(await page.evaluate<boolean>(`document.getElementById("pwned") === null`), true);
       const kinds = await page.evaluate<string[]>(
         `[...document.querySelectorAll("section.structure")].map((s) => s.dataset.kind).sort()`,
       );
-      assert.deepEqual(kinds, ["broadcast", "map", "queue", "ring"]);
+      assert.deepEqual(kinds, ["broadcast", "latch", "map", "queue", "ring"]);
       await page.waitFor(`document.querySelectorAll("#processes tbody tr").length === 2`);
       const pids = await page.evaluate<string[]>(
         `[...document.querySelectorAll("#processes tbody tr")].map((r) => r.dataset.pid).sort()`,

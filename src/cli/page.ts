@@ -12,7 +12,18 @@
  * `[data-field=fill]`, `#processes tr[data-pid]`, `#updated`.
  */
 
-/** The page's HTML. */
+/** Where `page()` puts the initial state. */
+const INITIAL = "/*INITIAL*/";
+
+/**
+ * The page's HTML with `initial` (`{ history, sample }`, as the event stream sends
+ * them) embedded; `<` is escaped so that no name in it can close the script element.
+ */
+export function page(initial: unknown): string {
+  return PAGE.replace(INITIAL, () => JSON.stringify(initial).replace(/</g, "\\u003c"));
+}
+
+/** The page's HTML, with a placeholder for the initial state (use `page()`). */
 export const PAGE: string = `<!doctype html>
 <html lang="en">
 <head>
@@ -65,6 +76,7 @@ export const PAGE: string = `<!doctype html>
 <main id="structures"></main>
 <div id="empty" hidden>no structures in this segment</div>
 <div id="procs"><h2>Attached processes</h2><table id="processes"><thead><tr><th>pid</th><th>state</th><th>slot</th><th>start time</th></tr></thead><tbody></tbody></table></div>
+<script id="initial" type="application/json">/*INITIAL*/</script>
 <script>
 "use strict";
 var COLORS = ["#ff9f43", "#a29bfe", "#3fcf8e", "#ff6b6b", "#f5c451", "#48dbfb"];
@@ -255,21 +267,27 @@ function render() {
 document.getElementById("window").addEventListener("change", function (ev) { windowMs = Number(ev.target.value); render(); });
 window.addEventListener("resize", render);
 
-var es = new EventSource("/events");
-es.addEventListener("history", function (ev) {
-  var h = JSON.parse(ev.data);
+function onHistory(h) {
   document.getElementById("segment").textContent = h.name;
   document.title = "shmkit watch · " + h.name;
   points = h.points;
-});
-es.addEventListener("sample", function (ev) {
-  latest = JSON.parse(ev.data);
+}
+function onSample(s) {
+  latest = s;
   var p = pointOf(latest);
   if (!points.length || points[points.length - 1].t < p.t) points.push(p);
   while (points.length > 1 && points[0].t < p.t - 600000) points.shift();
   document.getElementById("conn").textContent = "";
   render();
-});
+}
+// The server embeds the state at the time of the request, so the page is complete
+// before the event stream delivers anything (and for tools that only load it once).
+var initial = JSON.parse(document.getElementById("initial").textContent);
+onHistory(initial.history);
+onSample(initial.sample);
+var es = new EventSource("/events");
+es.addEventListener("history", function (ev) { onHistory(JSON.parse(ev.data)); });
+es.addEventListener("sample", function (ev) { onSample(JSON.parse(ev.data)); });
 es.onerror = function () { document.getElementById("conn").textContent = "· disconnected, retrying"; };
 </script>
 </body>

@@ -13,7 +13,7 @@ import * as http from "node:http";
 import { ShmError } from "../errors.ts";
 import { SCHEMA } from "./codes.ts";
 import { out, rawKeys, stdoutIsTTY } from "./io.ts";
-import { PAGE } from "./page.ts";
+import { page } from "./page.ts";
 import { type Sample, Sampler, type Stopper } from "./watch.ts";
 
 /** What the page plots per sample: fill and rates of each structure. */
@@ -30,8 +30,13 @@ function point(s: Sample): Point {
   return p;
 }
 
+/** A sample as the page and `watch --json` get it. */
+function doc(s: Sample): { schema: number; time: number; segment: Sample["report"]; rates: Sample["rates"] } {
+  return { schema: SCHEMA, time: s.time, segment: s.report, rates: s.rates };
+}
+
 function payload(s: Sample): string {
-  return JSON.stringify({ schema: SCHEMA, time: s.time, segment: s.report, rates: s.rates });
+  return JSON.stringify(doc(s));
 }
 
 /** Serves the live page until stopped; resolves with the exit code. */
@@ -56,7 +61,8 @@ export async function serveWeb(name: string, o: { intervalMs: number; port: numb
     const path = (req.url ?? "/").split("?")[0];
     const noStore = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
     if (path === "/" || path === "/index.html") {
-      res.writeHead(200, { ...noStore, "content-type": "text/html; charset=utf-8" }).end(PAGE);
+      const initial = { history: { name, intervalMs: o.intervalMs, points: history }, sample: doc(latest) };
+      res.writeHead(200, { ...noStore, "content-type": "text/html; charset=utf-8" }).end(page(initial));
     } else if (path === "/api/sample") {
       res.writeHead(200, { ...noStore, "content-type": "application/json" }).end(payload(latest));
     } else if (path === "/api/history") {
