@@ -1,7 +1,8 @@
 /**
  * The live page of `shmkit watch --web`: one self-contained HTML document (inline CSS
  * and script, no framework, nothing loaded from the network), kept as a string so it
- * ships inside the JSR/npm package without file reads. It listens to `/events`
+ * ships inside the JSR/npm package without file reads. It starts from the state the
+ * server embeds (`page()`), so it is complete at load, then listens to `/events`
  * (server-sent events: `history` once, then a `sample` per interval) and shows every
  * structure with its fill bar, counters, rates, waiters and owners, plus a canvas
  * plot of fill and throughput over the chosen window, and the attached processes.
