@@ -367,6 +367,29 @@ test(
   { timeout: 90_000 },
 );
 
+test("attachments per Worker: a live Worker and a terminated one show as such", async () => {
+  const name = uniqueName("cli-threads");
+  const seg = makeSegment(name);
+  const child = start(other, WORKER, ["threads", name]);
+  try {
+    await child.waitForLine((l) => l === "ready");
+    const r = await cli(["inspect", name, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = parsed<{ segment: SegmentReport }>(r).segment;
+    const mine = rep.attached.filter((a) => a.pid === child.pid).map((a) => [a.worker, a.alive]);
+    assert.deepEqual(mine.sort(), [[false, true], [true, false], [true, true]], JSON.stringify(rep.attached));
+    for (const a of rep.attached) if (a.worker) assert.notEqual(a.tid, a.pid);
+    assert.equal(rep.deadProcesses, 1);
+    const text = await cli(["inspect", name]);
+    assert.match(text.stdout, new RegExp(`${child.pid}\\s+Worker \\d+\\s+dead`));
+  } finally {
+    child.kill("SIGKILL");
+    await child.done.catch(() => {});
+    seg.close();
+    Segment.unlink(name);
+  }
+}, { timeout: 60_000 });
+
 test("rm: a live segment needs --force; foreign files are never removed; exit codes as documented", async () => {
   const p = uniqueName("cli-rm");
   const [seg, foreign, empty, corrupt] = [`${p}-seg`, `${p}-foreign`, `${p}-empty`, `${p}-corrupt`];

@@ -2,7 +2,7 @@
  * Human-readable text for the CLI: byte sizes, rates, tables, and the `ls` and
  * `inspect` reports. (`--json` output is the reports themselves; see docs/CLI.md.)
  */
-import type { ProcessRef, SegmentListing, SegmentReport, StructureReport } from "../segment/inspection.ts";
+import type { AttachedProcess, ProcessRef, SegmentListing, SegmentReport, StructureReport } from "../segment/inspection.ts";
 
 /** 1536 → "1.5 KiB". */
 export function bytes(n: number): string {
@@ -166,13 +166,9 @@ export function reportText(r: SegmentReport): string {
   if (r.metaLock) t += `  lock      held by pid ${r.metaLock.pid} (${liveness(r.metaLock)})\n`;
   if (r.state !== "ready") return t;
   t += `\nprocesses (${r.attached.length}${r.deadProcesses > 0 ? `, ${r.deadProcesses} dead` : ""})\n`;
-  if (r.attached.length === 0) t += "  none attached\n";
-  else {t += indent(
-      table(
-        ["PID", "STATE", "SLOT", "START"],
-        r.attached.map((p) => [String(p.pid), liveness(p), String(p.slot), String(p.startTime)]),
-      ),
-    );}
+  const thread = (p: AttachedProcess) => (p.worker ? `Worker ${p.tid}` : "main");
+  const procRows = r.attached.map((p) => [String(p.pid), thread(p), liveness(p), String(p.slot), String(p.startTime)]);
+  t += r.attached.length === 0 ? "  none attached\n" : indent(table(["PID", "THREAD", "STATE", "SLOT", "START"], procRows));
   t += `\nstructures (${r.entries.length})\n`;
   if (r.entries.length === 0) return t + "  none\n";
   const rows = r.entries.map((s) => [

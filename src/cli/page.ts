@@ -76,7 +76,7 @@ export const PAGE: string = `<!doctype html>
 </header>
 <main id="structures"></main>
 <div id="empty" hidden>no structures in this segment</div>
-<div id="procs"><h2>Attached processes</h2><table id="processes"><thead><tr><th>pid</th><th>state</th><th>slot</th><th>start time</th></tr></thead><tbody></tbody></table></div>
+<div id="procs"><h2>Attached processes</h2><table id="processes"><thead><tr><th>pid</th><th>thread</th><th>state</th><th>slot</th><th>start time</th></tr></thead><tbody></tbody></table></div>
 <script id="initial" type="application/json">/*INITIAL*/</script>
 <script>
 "use strict";
@@ -252,8 +252,8 @@ function renderHeader() {
   tbody.textContent = "";
   (seg ? seg.attached : []).forEach(function (p) {
     var tr = el("tr"); tr.dataset.pid = String(p.pid);
-    [String(p.pid), alive(p), String(p.slot), String(p.startTime)].forEach(function (v, i) {
-      var td = el("td", i === 1 ? (p.alive === false ? "bad" : "ok") : "", v); tr.appendChild(td);
+    [String(p.pid), p.worker ? "Worker " + p.tid : "main", alive(p), String(p.slot), String(p.startTime)].forEach(function (v, i) {
+      var td = el("td", i === 2 ? (p.alive === false ? "bad" : "ok") : "", v); tr.appendChild(td);
     });
     tbody.appendChild(tr);
   });

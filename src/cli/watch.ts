@@ -222,7 +222,9 @@ export function render(name: string, s: Sample, intervalMs: number): string {
     lines.push("");
     lines.push(`${BOLD}PROCESSES${RESET}`);
     if (r.attached.length === 0) lines.push(`  ${DIM}none attached${RESET}`);
-    const procs = r.attached.map((p) => `${p.pid} ${p.alive === false ? `${RED}dead${RESET}` : liveness(p)}`);
+    const procs = r.attached.map((p) =>
+      `${p.pid}${p.worker ? `/${p.tid}` : ""} ${p.alive === false ? `${RED}dead${RESET}` : liveness(p)}`
+    );
     for (let i = 0; i < procs.length; i += 6) lines.push("  " + procs.slice(i, i + 6).join("   "));
   }
   // Cut every line to the width (ignoring colour codes when measuring), then clear what the last frame left.

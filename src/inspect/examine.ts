@@ -94,7 +94,9 @@ export function readRegistry(file: SegmentFile, g: Geometry, procs: ProcessTable
     const pid = r.u32(i * REGISTRY_SLOT);
     if (pid === 0) continue;
     const startTime = r.u64(i * REGISTRY_SLOT + 8);
-    out.push({ slot: i, pid, startTime, alive: procs.alive(pid, startTime) });
+    const raw = r.u32(i * REGISTRY_SLOT + 4);
+    const tid = raw === 0 ? pid : raw; // 0: the process's main thread
+    out.push({ slot: i, pid, tid, worker: tid !== pid, startTime, alive: procs.attachmentAlive(pid, startTime, raw) });
   }
   return out;
 }

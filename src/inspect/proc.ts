@@ -29,6 +29,14 @@ export function startTimeOf(pid: number): StartTime {
   return parseStat(r.text);
 }
 
+/** Whether thread `tid` of process `pid` exists and is not a zombie (/proc/<pid>/task/<tid>/stat), or "unknown". */
+export function threadExists(pid: number, tid: number): boolean | "unknown" {
+  if (!Number.isInteger(tid) || tid <= 0 || tid > 0x7fffffff || !Number.isInteger(pid) || pid <= 0) return false;
+  const r = readText(`/proc/${pid}/task/${tid}/stat`, 2048);
+  if ("error" in r) return r.error === "ENOENT" || r.error === "ESRCH" ? false : "unknown";
+  return parseStat(r.text) !== "gone";
+}
+
 /**
  * Liveness answers for one inspection pass: each pid's /proc entry is read once. A
  * recorded start time may be stored whole or reduced modulo 2^31 (claim words) or
@@ -57,5 +65,16 @@ export class ProcessTable {
     if (t === "unknown") return null;
     if (start === 0) return true;
     return mod > 0 ? t % mod === start % mod : t === start;
+  }
+
+  /**
+   * Whether a registry slot's attachment is alive: its process (pid + start time) and,
+   * for a Worker's slot (`tid` neither 0 nor the pid), that thread.
+   */
+  attachmentAlive(pid: number, start: number, tid: number): boolean | null {
+    const p = this.alive(pid, start);
+    if (p !== true || tid === 0 || tid === pid) return p;
+    const t = threadExists(pid, tid);
+    return t === "unknown" ? null : t;
   }
 }

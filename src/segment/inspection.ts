@@ -64,7 +64,8 @@ export interface ProcessRef {
 }
 
 /**
- * One slot of the segment's process registry.
+ * One slot of the segment's process registry: a process, or one Worker thread of a
+ * process (each Worker that opens the segment takes its own slot).
  *
  * @example
  * ```ts
@@ -72,12 +73,16 @@ export interface ProcessRef {
  * import assert from "node:assert/strict";
  * using seg = Segment.create("doc-attached-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const [me]: readonly AttachedProcess[] = Segment.inspect(seg.name).attached;
- * assert.deepEqual([me.slot, me.alive], [0, true]);
+ * assert.deepEqual([me.slot, me.alive, me.worker, me.tid === me.pid], [0, true, false, true]);
  * ```
  */
 export interface AttachedProcess extends ProcessRef {
   /** Registry slot index. */
   readonly slot: number;
+  /** The thread that opened it: the pid for a process's main thread, else a Worker's kernel thread id. */
+  readonly tid: number;
+  /** True for a Worker's own attachment (alive while that thread exists, /proc/<pid>/task/<tid>). */
+  readonly worker: boolean;
   /** The process's start time recorded at attach (clock ticks after boot, /proc/<pid>/stat field 22). */
   readonly startTime: number;
 }
@@ -124,9 +129,9 @@ export interface SegmentListing {
   readonly unlinkOnLastClose: boolean | null;
   /** Every occupied registry slot: the processes that have the segment open (or died with it open). */
   readonly attached: readonly AttachedProcess[];
-  /** Attached processes that are alive (alive !== false). */
+  /** Attachments (processes and Workers) that are alive (alive !== false). */
   readonly liveProcesses: number;
-  /** Attached processes that are dead (alive === false): they died with the segment open. */
+  /** Attachments that are dead (alive === false): the process or Worker ended with the segment open. */
   readonly deadProcesses: number;
   /** Ready structures in the name table, or null when the table was not read. */
   readonly structures: number | null;

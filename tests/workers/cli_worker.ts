@@ -3,6 +3,8 @@
  *
  *   cli_worker.ts create  <segment>                      create the segment and its structures (below), print "ready", hold
  *   cli_worker.ts hold    <segment>                      open it, claim the ring's producer, print "ready", hold until killed
+ *   cli_worker.ts threads <segment>                      open it here and in two Workers, terminate one of them (its slot
+ *                                                        stays behind), print "ready", hold until killed
  *   cli_worker.ts produce <segment> <count> <perSecond>  push 0..count-1 into "jobs" (perSecond 0: as fast as it fits), then exit
  *   cli_worker.ts consume <segment> <count>              pop exactly count elements from "jobs", then exit
  *   cli_worker.ts stream  <segment> <ms> <perSecond>     print "started", push 0, 1, 2... for ms milliseconds, then the END marker
@@ -39,6 +41,19 @@ if (mode === "create") {
 } else if (mode === "hold") {
   const seg = Segment.open(segName);
   RingBuffer.open(seg, "ticks", f64).claimProducer();
+  console.log("ready");
+  forever();
+} else if (mode === "threads") {
+  Segment.open(segName);
+  const attachWorker = () =>
+    new Promise<Worker>((resolve) => {
+      const w = new Worker(new URL("./thread_worker.ts", import.meta.url), { type: "module" });
+      w.onmessage = () => resolve(w);
+      w.postMessage({ op: "attach", seg: segName, then: "stay" });
+    });
+  await attachWorker();
+  (await attachWorker()).terminate();
+  sleep(200); // the terminated Worker's thread ends within ~10 ms
   console.log("ready");
   forever();
 } else {
