@@ -14,6 +14,32 @@
  */
 export { ShmError, type ShmErrorCode } from "./src/errors.ts";
 export { Segment, type CreateOptions, type EntryInfo, type OpenOptions, type SegmentStats } from "./src/segment/segment.ts";
+export type {
+  AttachedProcess,
+  HolderRef,
+  InspectOptions,
+  ListOptions,
+  OwnerRef,
+  ProcessRef,
+  SegmentListing,
+  SegmentReport,
+  SegmentState,
+  StructureReport,
+} from "./src/segment/inspection.ts";
+// Also installs Segment.list() / Segment.inspect().
+export {
+  collectGarbage,
+  type GcOptions,
+  type GcResult,
+  inspectSegment,
+  listSegments,
+  type Rates,
+  rates,
+  type RemoveOptions,
+  type RemoveOutcome,
+  type RemoveResult,
+  removeSegment,
+} from "./src/inspect/mod.ts";
 export {
   array,
   bool,

@@ -54,10 +54,12 @@ node -e '
     type: "module",
     exports: {
       ".": { types: "./mod.d.ts", bun: "./bun.js", import: "./mod.js", default: "./mod.js" },
+      "./cli": { types: "./cli.d.ts", import: "./cli.js", default: "./cli.js" },
       "./package.json": "./package.json",
     },
+    bin: { shmkit: "./cli.js" },
     types: "./mod.d.ts",
-    files: ["mod.js", "mod.d.ts", "bun.js", "bun.d.ts", "src/", "ffi/", "native/"],
+    files: ["mod.js", "mod.d.ts", "cli.js", "cli.d.ts", "bun.js", "bun.d.ts", "src/", "ffi/", "native/"],
     os: ["linux"],
     cpu: ["x64", "arm64"],
     keywords: ["shared-memory", "lock-free", "ipc", "deno", "bun", "ffi"],

@@ -22,6 +22,7 @@ import type { Handle, HandleOwner } from "./handle.ts";
 import { INSPECT_DENO, INSPECT_NODE } from "./inspect.ts";
 import { align, type Memory } from "./memory.ts";
 import { lockMeta, unlockMeta } from "./meta_lock.ts";
+import { type InspectOptions, inspector, type ListOptions, type SegmentListing, type SegmentReport } from "./inspection.ts";
 import { checkEntryName, checkSegmentName } from "./names.ts";
 import { isAlive, me } from "./process.ts";
 import { attach, attachedPids, detach } from "./registry.ts";
@@ -287,6 +288,47 @@ export class Segment implements HandleOwner {
     if (rc === -Errno.ENOENT) return false;
     if (rc < 0) throw osError(rc, `unlinking segment "${name}"`);
     return true;
+  }
+
+  /**
+   * Every shmkit segment in /dev/shm (foreign files too with `{ all: true }`): name,
+   * size, format version, owner, mode, creation time, attached processes with their
+   * liveness, state (ready, half-created, corrupt, ...). Read-only: nothing is mapped,
+   * locked, registered or written, and no native library is needed (src/inspect/).
+   *
+   * @example
+   * ```ts
+   * import { Segment } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-seg-list-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const [s] = Segment.list({ prefix: seg.name });
+   * assert.deepEqual([s.name, s.state, s.liveProcesses, s.structures], [seg.name, "ready", 1, 0]);
+   * ```
+   */
+  static list(options?: ListOptions): SegmentListing[] {
+    return inspector().list(options);
+  }
+
+  /**
+   * One segment's listing plus its name table and, per structure, kind, element type,
+   * capacity, fill, counters, waiters and owner (docs/CLI.md). Read-only, like
+   * `Segment.list()`; a damaged segment is reported (`state`, `problem`), never
+   * thrown. NOT_FOUND if there is no such file.
+   *
+   * @example
+   * ```ts
+   * import { Queue, Segment, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-seg-inspect-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const q = Queue.create(seg, "jobs", u32, 8);
+   * q.push(7);
+   * const [jobs] = Segment.inspect(seg.name).entries;
+   * assert.deepEqual([jobs.name, jobs.kindName, jobs.type, jobs.fill], ["jobs", "queue", "u32", 1]);
+   * assert.deepEqual(jobs.counters, { pushes: 1, pops: 0 });
+   * ```
+   */
+  static inspect(name: string, options?: InspectOptions): SegmentReport {
+    return inspector().inspect(name, options);
   }
 
   static #awaitReady(n: Native, m: Memory, name: string, deadline: number, timeoutMs: number): void {
