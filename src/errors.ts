@@ -19,18 +19,32 @@ export type ShmErrorCode =
   | "UNSUPPORTED" // the platform or runtime cannot do this
   | "OS_ERROR"; // any other errno from the operating system
 
+/** Finer reasons within a code (see ShmError.reason). */
+export type ShmErrorReason = "HALF_CREATED";
+
 /** The one error class shmkit throws. Check `code`, not the message. */
 export class ShmError extends Error {
   /** Stable machine-readable reason. */
   readonly code: ShmErrorCode;
   /** The OS errno behind it, when there is one. */
   readonly errno: number | undefined;
+  /**
+   * A finer, stable reason within `code`, when there is one. `"HALF_CREATED"` (code
+   * CORRUPT): the segment's creator died before finishing it (the object is empty, or
+   * its header was never marked ready); `Segment.openOrCreate` replaces such a segment.
+   */
+  readonly reason: ShmErrorReason | undefined;
 
-  constructor(code: ShmErrorCode, message: string, options?: { errno?: number; cause?: unknown }) {
+  constructor(
+    code: ShmErrorCode,
+    message: string,
+    options?: { errno?: number; cause?: unknown; reason?: ShmErrorReason },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ShmError";
     this.code = code;
     this.errno = options?.errno;
+    this.reason = options?.reason;
   }
 }
 
@@ -44,11 +58,14 @@ export const Errno = {
   ENOMEM: 12,
   EACCES: 13,
   EEXIST: 17,
+  EISDIR: 21,
   EINVAL: 22,
   EMFILE: 24,
   ENOSPC: 28,
   ENAMETOOLONG: 36,
+  EOPNOTSUPP: 95,
   ETIMEDOUT: 110,
+  ESTALE: 116,
 } as const;
 
 /** Turns a negative errno from the native library into a ShmError about `what`. */

@@ -17,9 +17,10 @@ import {
   State,
 } from "./format.ts";
 import { corrupt, geometry, readGeometry, writeGeometry } from "./geometry.ts";
-import { mapFd, unmap } from "./mapping.ts";
+import { createObject, discard, halfCreated, isHalfCreated, lockedByOther, lockStale, publish, unlockStale } from "./lifecycle.ts";
+import { unmap } from "./mapping.ts";
 import type { Handle, HandleOwner } from "./handle.ts";
-import { align, type Memory } from "./memory.ts";
+import { align, Memory } from "./memory.ts";
 import { lockMeta, unlockMeta } from "./meta_lock.ts";
 import { checkEntryName, checkSegmentName } from "./names.ts";
 import { isAlive, me } from "./process.ts";
@@ -46,6 +47,15 @@ export interface CreateOptions {
   unlinkOnLastClose?: boolean;
 }
 
+/** Options only Segment.openOrCreate takes. */
+export interface OpenOrCreateOptions {
+  /**
+   * Replace a half-created segment (its creator died before finishing it, and no live
+   * process is attached) with a new one (default true). False: throw its CORRUPT error.
+   */
+  replaceHalfCreated?: boolean;
+}
+
 /** Options for Segment.open. */
 export interface OpenOptions {
   /** How long to wait for a segment that is still being created, in ms (default 5000). */
@@ -67,7 +77,6 @@ export interface SegmentStats {
 }
 
 const HOW_OPEN = 0;
-const HOW_CREATE = 1;
 const LOCK_TIMEOUT_MS = 10_000;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -119,8 +128,27 @@ export class Segment implements HandleOwner {
     this.#slot = slot;
   }
 
-  /** Creates a new segment; fails with EXISTS if the name is taken (the existing one is untouched). */
+  /**
+   * Creates a new segment; fails with EXISTS if the name is taken (the existing one is
+   * untouched). The segment is built unnamed and named only once it is complete, so no
+   * other process ever sees it half-made.
+   */
   static create(name: string, options: CreateOptions): Segment {
+    const { g, mode } = Segment.#plan(name, options);
+    const n = native();
+    const o = createObject(n, name, mode, g.totalSize);
+    const slot = Segment.#init(n, o.memory, g, options);
+    try {
+      publish(n, o, name);
+    } catch (e) {
+      unmap(n, o.memory);
+      throw e;
+    }
+    return new Segment(name, o.memory, g, slot);
+  }
+
+  /** Checks create options; returns the geometry and file mode they describe. */
+  static #plan(name: string, options: CreateOptions): { g: Geometry; mode: number } {
     checkSegmentName(name);
     if (typeof options !== "object" || options === null) {
       throw new ShmError("INVALID_ARGUMENT", "Segment.create needs options with at least { size }");
@@ -140,21 +168,11 @@ export class Segment implements HandleOwner {
         `size ${size} is too small: the header and a ${maxEntries}-entry table need ${g.heapOffset} bytes before any structure`,
       );
     }
-    const n = native();
-    const fd = n.shmOpen(name, HOW_CREATE, mode);
-    if (fd < 0) throw osError(fd, `creating segment "${name}"`);
-    let m: Memory;
-    try {
-      const rc = n.resize(fd, g.totalSize);
-      if (rc < 0) {
-        n.close(fd);
-        throw osError(rc, `sizing segment "${name}" to ${g.totalSize} bytes`);
-      }
-      m = mapFd(n, fd, g.totalSize, name);
-    } catch (e) {
-      n.shmUnlink(name);
-      throw e;
-    }
+    return { g, mode };
+  }
+
+  /** Writes a new object's header, registers this process, and marks it READY. */
+  static #init(n: Native, m: Memory, g: Geometry, options: CreateOptions): number {
     // Creator identity first: an opener that finds it dead knows init will never finish.
     const self = me();
     m.setU64(H.creatorStart, self.start);
@@ -163,7 +181,7 @@ export class Segment implements HandleOwner {
     const slot = attach(m, g.maxProcesses);
     Atomics.store(m.u32, H.state >> 2, State.READY);
     n.futexWake(m.base, H.state, 0x7fffffff);
-    return new Segment(name, m, g, slot);
+    return slot;
   }
 
   /** Opens an existing segment, waiting (up to timeoutMs) for one still being created. */
@@ -174,44 +192,52 @@ export class Segment implements HandleOwner {
     const fd = n.shmOpen(name, HOW_OPEN, 0);
     if (fd < 0) throw osError(fd, `opening segment "${name}"`);
     const deadline = performance.now() + timeoutMs;
-    // The creator sizes the object right after creating it; wait out that window.
-    let size = n.size(fd);
-    while (size >= 0 && size < H.size && performance.now() < deadline) {
-      sleep(1);
-      size = n.size(fd);
-    }
-    if (size < 0) {
-      n.close(fd);
-      throw osError(size, `reading the size of segment "${name}"`);
-    }
-    if (size > MAX_SEGMENT_SIZE) {
-      n.close(fd);
-      throw new ShmError(
-        "UNSUPPORTED",
-        `segment "${name}" has ${size} bytes; this implementation maps at most ${MAX_SEGMENT_SIZE}`,
-      );
-    }
-    if (size < H.size || size % 8 !== 0) {
-      n.close(fd);
-      if (size === 0) {
-        throw new ShmError("NOT_READY", `segment "${name}" is still empty after ${timeoutMs} ms: its creator has not sized it`);
-      }
-      throw corrupt(name, `${size} bytes is not a valid segment size`);
-    }
-    const m = mapFd(n, fd, size, name);
+    let m: Memory | undefined;
     try {
-      Segment.#awaitReady(n, m, name, deadline, timeoutMs);
+      // Only a creator working in place (holding a flock) leaves an object short: wait for it.
+      let size = n.size(fd);
+      while (size >= 0 && size < H.size && lockedByOther(n, fd) && performance.now() < deadline) {
+        sleep(1);
+        size = n.size(fd);
+      }
+      if (size < 0) throw osError(size, `reading the size of segment "${name}"`);
+      if (size > MAX_SEGMENT_SIZE) {
+        throw new ShmError(
+          "UNSUPPORTED",
+          `segment "${name}" has ${size} bytes; this implementation maps at most ${MAX_SEGMENT_SIZE}`,
+        );
+      }
+      if (size === 0) {
+        if (lockedByOther(n, fd)) {
+          throw new ShmError("NOT_READY", `segment "${name}" is still empty after ${timeoutMs} ms: its creator has not sized it`);
+        }
+        throw halfCreated(name, "the object is empty and no process is creating it");
+      }
+      if (size < H.size || size % 8 !== 0) throw corrupt(name, `${size} bytes is not a valid segment size`);
+      const address = n.map(fd, size);
+      if (address < 0) throw osError(address, `mapping segment "${name}" (${size} bytes)`);
+      m = new Memory(address, n.view(address, size));
+      Segment.#awaitReady(n, m, fd, name, deadline, timeoutMs);
       const g = readGeometry(m, name);
-      const slot = Segment.#locked(m, g, () => attach(m, g.maxProcesses));
+      const mm = m;
+      const slot = Segment.#locked(mm, g, () => attach(mm, g.maxProcesses));
       return new Segment(name, m, g, slot);
     } catch (e) {
-      unmap(n, m);
+      if (m) unmap(n, m);
       throw e;
+    } finally {
+      n.close(fd);
     }
   }
 
-  /** Opens the segment if it exists, else creates it. Safe when several processes race. */
-  static openOrCreate(name: string, options: CreateOptions & OpenOptions): Segment {
+  /**
+   * Opens the segment if it exists, else creates it. Safe when several processes race.
+   * A half-created segment (its creator died before finishing it: ShmError CORRUPT with
+   * reason HALF_CREATED) is replaced by a new one unless `replaceHalfCreated` is false;
+   * of several processes racing to replace it, one does and the others open its segment.
+   */
+  static openOrCreate(name: string, options: CreateOptions & OpenOptions & OpenOrCreateOptions): Segment {
+    const deadline = performance.now() + (options.timeoutMs ?? 5_000);
     for (let attempt = 0;; attempt++) {
       try {
         return Segment.create(name, options);
@@ -221,9 +247,51 @@ export class Segment implements HandleOwner {
       try {
         return Segment.open(name, options);
       } catch (e) {
+        if (!(e instanceof ShmError)) throw e;
+        if (e.reason === "HALF_CREATED" && options.replaceHalfCreated !== false) {
+          const s = Segment.#replace(name, options);
+          if (s) return s;
+          if (performance.now() > deadline) throw e;
+          sleep(1); // another process is replacing it, or it changed: look again
+          continue;
+        }
         // Removed between our create and open attempts: try again, a few times.
-        if (!(e instanceof ShmError) || e.code !== "NOT_FOUND" || attempt >= 10) throw e;
+        if (e.code !== "NOT_FOUND" || attempt >= 10) throw e;
       }
+    }
+  }
+
+  /**
+   * Replaces the half-created object behind `name` with a new segment; undefined when
+   * it is not (or no longer) half-created or another process holds it.
+   */
+  static #replace(name: string, options: CreateOptions): Segment | undefined {
+    const { g, mode } = Segment.#plan(name, options);
+    const n = native();
+    const stale = n.shmOpen(name, HOW_OPEN, 0);
+    if (stale < 0) return undefined;
+    try {
+      if (!lockStale(n, stale)) return undefined;
+      try {
+        if (!isHalfCreated(n, stale)) return undefined;
+        const o = createObject(n, name, mode, g.totalSize);
+        if (o.inPlace) {
+          discard(n, o, name);
+          return undefined; // no unnamed objects here: cannot replace atomically
+        }
+        const slot = Segment.#init(n, o.memory, g, options);
+        let named = false;
+        try {
+          named = publish(n, o, name, stale);
+        } finally {
+          if (!named) unmap(n, o.memory);
+        }
+        return named ? new Segment(name, o.memory, g, slot) : undefined;
+      } finally {
+        unlockStale(n, stale);
+      }
+    } finally {
+      n.close(stale);
     }
   }
 
@@ -236,14 +304,17 @@ export class Segment implements HandleOwner {
     return true;
   }
 
-  static #awaitReady(n: Native, m: Memory, name: string, deadline: number, timeoutMs: number): void {
+  static #awaitReady(n: Native, m: Memory, fd: number, name: string, deadline: number, timeoutMs: number): void {
     for (;;) {
       const state = Atomics.load(m.u32, H.state >> 2);
       if (state === State.READY) return;
       if (state !== State.INITIALISING) throw corrupt(name, `unknown state ${state}`);
       const creator = m.u32[H.creatorPid >> 2];
       if (creator !== 0 && !isAlive(creator, m.getU64(H.creatorStart))) {
-        throw corrupt(name, `its creator (pid ${creator}) died before finishing initialisation; unlink it and create it again`);
+        throw halfCreated(name, `its creator (pid ${creator}) died before finishing initialisation`);
+      }
+      if (creator === 0 && !lockedByOther(n, fd)) {
+        throw halfCreated(name, "its header was never marked ready and names no creator");
       }
       if (performance.now() >= deadline) {
         throw new ShmError("NOT_READY", `segment "${name}" is still being initialised after ${timeoutMs} ms`);
