@@ -4,11 +4,10 @@
  * lets go, and name table entries whose blocks overlap.
  */
 import assert from "node:assert/strict";
-import { i32, SharedArray, SharedMap, SharedSet, u32 } from "../mod.ts";
+import { i32, Segment, SharedArray, SharedMap, SharedSet, u32 } from "../mod.ts";
 import { E, EntryState, H } from "../src/segment/format.ts";
 import { me } from "../src/segment/process.ts";
 import { setHoldLimitMs } from "../src/structures/hash/slot_lock.ts";
-import type { Segment } from "../src/segment/segment.ts";
 import { test } from "./harness.ts";
 import { throwsCode } from "./helpers/errors.ts";
 import { runWithSegment } from "./helpers/segments.ts";
@@ -134,3 +133,47 @@ test("hostile: an entry overlapping the name table or the header → CORRUPT", (
     }
   });
 });
+
+test("hostile: a metadata lock word naming a live process that is not attached (pid 1) → taken over, not a 10 s wait", () => {
+  runWithSegment("hostmeta", 1 << 16, (seg, name) => {
+    SharedArray.create(seg, "a", u32, 4);
+    Atomics.store(seg.memory.i32, H.lockOwner >> 2, 1);
+    const [, ms] = timed(() => {
+      const other = Segment.open(name, { timeoutMs: 100 });
+      assert.equal(other.list().length, 1);
+      other.close();
+    });
+    assert.ok(ms < 2_000, `took ${ms} ms`);
+    assert.equal(Atomics.load(seg.memory.i32, H.lockOwner >> 2), 0);
+  });
+});
+
+for (const ctl of [0xffffffff, 0x7fffffff, 3]) {
+  test(`hostile: a map slot in the invalid state 3 (ctl 0x${ctl.toString(16)}) → CORRUPT on insert, never an endless retry`, () => {
+    runWithSegment("hoststate", 1 << 16, (seg) => {
+      const m = SharedMap.create(seg, "m", u32, u32, 6);
+      m.set(1, 10), m.set(2, 20), m.set(3, 30), m.delete(2);
+      const e = seg.find("m")!;
+      const slotSize = seg.memory.u32[(e.offset + CONTROL + 28) >> 2];
+      for (let i = 0; i < e.capacity; i++) {
+        const w = (e.offset + DATA + i * slotSize) >> 2;
+        const saved = seg.memory.u32[w];
+        seg.memory.u32[w] = ctl;
+        const [, ms] = timed(() => {
+          for (let k = 0; k < 8; k++) {
+            for (const f of [() => m.get(k), () => m.set(k, k), () => m.update(k, (v) => v), () => m.delete(k)]) {
+              try {
+                f();
+              } catch (err) {
+                assert.equal((err as { code?: string }).code, "CORRUPT", String(err));
+              }
+            }
+          }
+          [...m.entries()];
+        });
+        assert.ok(ms < 2_000, `slot ${i}: took ${ms} ms`);
+        seg.memory.u32[w] = saved;
+      }
+    });
+  });
+}

@@ -13,7 +13,7 @@
  */
 import { native } from "../../../ffi/mod.ts";
 import { ShmError } from "../../errors.ts";
-import { H, MAX_PROCESSES, REGISTRY_OFFSET, REGISTRY_SLOT } from "../../segment/format.ts";
+import { isAttached } from "../../segment/attached.ts";
 import type { Memory } from "../../segment/memory.ts";
 import { isAlive, me } from "../../segment/process.ts";
 
@@ -27,20 +27,10 @@ export function setHoldLimitMs(ms: number): number {
   return old;
 }
 
-/**
- * True if `pid` is in the segment's process registry. The registry's length comes from
- * the (untrusted) header, clamped to what the mapping and the format allow.
- */
-function registered(m: Memory, pid: number): boolean {
-  const slots = Math.min(m.u32[H.maxProcesses >> 2], MAX_PROCESSES, Math.floor((m.size - REGISTRY_OFFSET) / REGISTRY_SLOT));
-  for (let i = 0; i < slots; i++) if (m.u32[(REGISTRY_OFFSET + i * REGISTRY_SLOT) >> 2] === pid) return true;
-  return false;
-}
-
 /** A lock holder that can still release: alive and attached to this segment. */
 function holderLive(m: Memory, owner: number): boolean {
   const p = owner & PID_MASK;
-  return isAlive(p) && registered(m, p);
+  return isAlive(p) && isAttached(m, p);
 }
 
 const SPIN = 64;
