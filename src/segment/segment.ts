@@ -1,28 +1,22 @@
 /**
  * A named POSIX shared memory segment: header, process registry, name table and
- * heap (docs/FORMAT.md). Creation is exclusive and publishes a READY state last, so
- * an opener never sees a half-made segment; every header field is validated on open.
+ * heap (docs/FORMAT.md). Creation builds the segment unnamed and names it only when
+ * complete (lifecycle.ts), so an opener never sees a half-made one; a half-created
+ * object left by a dead creator of another kind is reported at once and replaced by
+ * openOrCreate; every header field is validated on open.
  */
 import { type Native, native } from "../../ffi/mod.ts";
 import { blockSize, gaps, place } from "./allocator.ts";
 import { Errno, osError, ShmError } from "../errors.ts";
-import {
-  FLAG_UNLINK_ON_LAST_CLOSE,
-  H,
-  MAX_ENTRIES,
-  MAX_NAME_LENGTH,
-  MAX_PROCESSES,
-  MAX_SEGMENT_SIZE,
-  PAGE,
-  State,
-} from "./format.ts";
-import { corrupt, geometry, readGeometry, writeGeometry } from "./geometry.ts";
+import { FLAG_UNLINK_ON_LAST_CLOSE, H, MAX_SEGMENT_SIZE, State } from "./format.ts";
+import { corrupt, readGeometry, writeGeometry } from "./geometry.ts";
 import { createObject, discard, halfCreated, isHalfCreated, lockedByOther, lockStale, publish, unlockStale } from "./lifecycle.ts";
 import { unmap } from "./mapping.ts";
 import type { Handle, HandleOwner } from "./handle.ts";
-import { align, Memory } from "./memory.ts";
+import { Memory } from "./memory.ts";
 import { lockMeta, unlockMeta } from "./meta_lock.ts";
 import { checkEntryName, checkSegmentName } from "./names.ts";
+import { type CreateOptions, intOption, type OpenOptions, type OpenOrCreateOptions, planCreate } from "./options.ts";
 import { isAlive, me } from "./process.ts";
 import { attach, attachedPids, detach } from "./registry.ts";
 import { blockBytes, checkEntry, type Placement, type StructureSpec, writeHeader } from "./structure.ts";
@@ -30,37 +24,7 @@ import * as table from "./table.ts";
 import type { EntryInfo, Geometry } from "./table.ts";
 
 export type { EntryInfo } from "./table.ts";
-
-/** Options for Segment.create and Segment.openOrCreate. */
-export interface CreateOptions {
-  /** Total bytes (rounded up to 4096). Must hold the header and table plus your structures. */
-  size: number;
-  /** Name table entries: how many structures the segment can hold (default 256). */
-  maxEntries?: number;
-  /** Longest structure name in UTF-8 bytes (default 64). */
-  maxNameLength?: number;
-  /** Processes that can have the segment open at once (default 64; dead ones are swept). */
-  maxProcesses?: number;
-  /** File mode of the shm object (default 0o600: owner only). */
-  mode?: number;
-  /** Unlink the segment's name when the last attached process closes it (default false). */
-  unlinkOnLastClose?: boolean;
-}
-
-/** Options only Segment.openOrCreate takes. */
-export interface OpenOrCreateOptions {
-  /**
-   * Replace a half-created segment (its creator died before finishing it, and no live
-   * process is attached) with a new one (default true). False: throw its CORRUPT error.
-   */
-  replaceHalfCreated?: boolean;
-}
-
-/** Options for Segment.open. */
-export interface OpenOptions {
-  /** How long to wait for a segment that is still being created, in ms (default 5000). */
-  timeoutMs?: number;
-}
+export type { CreateOptions, OpenOptions, OpenOrCreateOptions } from "./options.ts";
 
 /** Usage of a segment's heap and name table. */
 export interface SegmentStats {
@@ -84,13 +48,6 @@ function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
-function intOption(v: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new ShmError("INVALID_ARGUMENT", `${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
-  }
-  return v;
-}
 
 /** Closes a handle for the segment; an error from one handle must not stop the others or the unmap. */
 function closeQuietly(h: Handle): void {
@@ -134,7 +91,7 @@ export class Segment implements HandleOwner {
    * other process ever sees it half-made.
    */
   static create(name: string, options: CreateOptions): Segment {
-    const { g, mode } = Segment.#plan(name, options);
+    const { g, mode } = planCreate(name, options);
     const n = native();
     const o = createObject(n, name, mode, g.totalSize);
     const slot = Segment.#init(n, o.memory, g, options);
@@ -145,30 +102,6 @@ export class Segment implements HandleOwner {
       throw e;
     }
     return new Segment(name, o.memory, g, slot);
-  }
-
-  /** Checks create options; returns the geometry and file mode they describe. */
-  static #plan(name: string, options: CreateOptions): { g: Geometry; mode: number } {
-    checkSegmentName(name);
-    if (typeof options !== "object" || options === null) {
-      throw new ShmError("INVALID_ARGUMENT", "Segment.create needs options with at least { size }");
-    }
-    const { size } = options;
-    if (typeof size !== "number" || !Number.isInteger(size) || size <= 0 || size > MAX_SEGMENT_SIZE) {
-      throw new ShmError("INVALID_ARGUMENT", `size must be an integer from 1 to ${MAX_SEGMENT_SIZE} bytes, got ${String(size)}`);
-    }
-    const maxEntries = intOption(options.maxEntries, "maxEntries", 1, MAX_ENTRIES, 256);
-    const maxNameLength = intOption(options.maxNameLength, "maxNameLength", 1, MAX_NAME_LENGTH, 64);
-    const maxProcesses = intOption(options.maxProcesses, "maxProcesses", 1, MAX_PROCESSES, 64);
-    const mode = intOption(options.mode, "mode", 0, 0o777, 0o600);
-    const g = geometry(align(size, PAGE), maxEntries, maxNameLength, maxProcesses);
-    if (g.heapSize < 64) {
-      throw new ShmError(
-        "INVALID_ARGUMENT",
-        `size ${size} is too small: the header and a ${maxEntries}-entry table need ${g.heapOffset} bytes before any structure`,
-      );
-    }
-    return { g, mode };
   }
 
   /** Writes a new object's header, registers this process, and marks it READY. */
@@ -266,7 +199,7 @@ export class Segment implements HandleOwner {
    * it is not (or no longer) half-created or another process holds it.
    */
   static #replace(name: string, options: CreateOptions): Segment | undefined {
-    const { g, mode } = Segment.#plan(name, options);
+    const { g, mode } = planCreate(name, options);
     const n = native();
     const stale = n.shmOpen(name, HOW_OPEN, 0);
     if (stale < 0) return undefined;

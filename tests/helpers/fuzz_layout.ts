@@ -16,7 +16,7 @@ import {
   Queue,
   RingBuffer,
   RWLock,
-  Segment,
+  type Segment,
   Semaphore,
   SharedArray,
   SharedAtomic,
