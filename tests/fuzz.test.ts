@@ -39,14 +39,14 @@ export const PENDING_CRASH_BRANCH: string[] = ["queue", "spsc", "stack", "pool",
 
 const SOAK = flag("SHMKIT_SOAK");
 const HANG_MS = 2_000;
-/** Outside soak, this share of the cases that target a PENDING_CRASH_BRANCH kind is run (their hangs cost HANG_MS each). */
-const PENDING_SHARE = 0.2;
 const WORKER = new URL("./workers/fuzz_worker.ts", import.meta.url);
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 const env = (k: string): string | undefined => (g.Deno ? g.Deno.env.get(k) : g.process.env[k]);
 const SEED = Number(env("SHMKIT_FUZZ_SEED") ?? (Date.now() % 0x7fffffff));
+/** Outside soak, this share of the cases that target a PENDING_CRASH_BRANCH kind is run (their hangs cost HANG_MS each). */
+const PENDING_SHARE = Number(env("SHMKIT_FUZZ_PENDING_SHARE") ?? 0.2);
 
 /** mulberry32: a small seeded PRNG. */
 function prng(seed: number): () => number {
