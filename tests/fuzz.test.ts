@@ -99,8 +99,12 @@ function plan(): Plan {
     const t = buildTemplate(seg, FUZZ_KINDS);
     const rnd = prng(SEED);
     const fields = fieldsOf(t);
-    const cases: Plan["cases"] = [];
-    let id = 0;
+    // Two cases that must fail, to show the checks work: a stray write into a gap, and a TypeError.
+    const cases: Plan["cases"] = [
+      { id: 0, target: "selftest-canary", at: TEMPLATE_OPTIONS.size - 4, width: 4, v: 0xa5a5a5a5, field: "selftest", fcls: "selftest" },
+      { id: 1, target: "selftest-raw", at: TEMPLATE_OPTIONS.size - 4, width: 4, v: 0xa5a5a5a5, field: "selftest", fcls: "selftest" },
+    ];
+    let id = 2;
     const keep = (target: string) => SOAK || !PENDING_CRASH_BRANCH.includes(target) || rnd() < PENDING_SHARE;
     for (const f of fields) {
       for (const v of valuesFor(f, read(t.bytes, f), rnd)) {
@@ -209,7 +213,9 @@ for (const rt of (SOAK ? ["deno", "bun"] : [runtime]) as Runtime[]) {
       const file = join(dir, "corpus.json");
       writeFileSync(file, JSON.stringify({ kinds: FUZZ_KINDS, hash: p.hash, cases: p.cases }));
       const results = await runCorpus(rt, file, p.cases.length);
-      const failures = summarise(rt, p, results);
+      assert.equal(results.get(0)?.cls, "canary", "the stray-write self-test was not caught");
+      assert.equal(results.get(1)?.cls, "raw", "the raw-error self-test was not caught");
+      const failures = summarise(rt, p, results).filter((f) => !f.startsWith("selftest"));
       const pending = failures.filter((f) => PENDING_CRASH_BRANCH.includes(f.split("\t")[0]));
       const mine = failures.filter((f) => !PENDING_CRASH_BRANCH.includes(f.split("\t")[0]));
       if (pending.length) console.log(`  pending (crash branch): ${pending.length}\n    ${pending.slice(0, 40).join("\n    ")}`);
