@@ -115,10 +115,11 @@ export function discard(n: Native, o: NewObject, name: string): void {
 /**
  * Whether the object open as `fd` is half-created: empty, or with a header never
  * marked ready whose creator is absent or dead and whose registry names no live
- * process, and no flock held on it. Reads the object through a private mapping.
+ * process. Call it holding lockStale(fd): that no other process holds a flock on it
+ * is what taking that lock showed (probing with lockedByOther on the same fd would
+ * convert and then drop our own lock). Reads the object through a private mapping.
  */
 export function isHalfCreated(n: Native, fd: number): boolean {
-  if (lockedByOther(n, fd)) return false;
   const size = n.size(fd);
   if (size === 0) return true;
   if (size < H.size || size > MAX_SEGMENT_SIZE || size % 8 !== 0) return false;
