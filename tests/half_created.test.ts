@@ -102,3 +102,44 @@ for (const how of ["empty", "dead-creator"] as const) {
     assert.deepEqual(leftovers().filter((f) => existsSync(`/dev/shm/${f}`)), []);
   }, { timeout: 120_000 });
 }
+
+test("half-created: an empty object whose in-place creator holds its flock is waited on (NOT_READY at the deadline), not reported", () => {
+  const name = uniqueName("halflock");
+  const n = native();
+  const fd = n.shmOpen(name, 1, 0o600);
+  assert.ok(fd >= 0);
+  assert.equal(n.flock(fd, 2), 0); // what a C creator working in place holds until READY
+  try {
+    const t0 = performance.now();
+    throwsCode("NOT_READY", () => Segment.open(name, { timeoutMs: 300 }));
+    assert.ok(performance.now() - t0 >= 290);
+    throwsCode("NOT_READY", () => Segment.openOrCreate(name, { size: 1 << 16, timeoutMs: 100 }));
+    n.flock(fd, 8);
+    throwsCode("CORRUPT", () => Segment.open(name, { timeoutMs: 300 }), /half-created/);
+  } finally {
+    n.close(fd);
+    Segment.unlink(name);
+  }
+});
+
+test("half-created: without O_TMPFILE, create works in place under a flock; a half-created object is then reported, not replaced", () => {
+  const n = native();
+  const saved = n.shmCreateUnnamed;
+  (n as { shmCreateUnnamed: (mode: number) => number }).shmCreateUnnamed = () => -95; // EOPNOTSUPP
+  const name = uniqueName("halfinplace");
+  try {
+    const seg = Segment.create(name, { size: 1 << 16 });
+    SharedAtomic.create(seg, "x", i32, 3);
+    const other = Segment.open(name, { timeoutMs: 100 });
+    assert.equal(SharedAtomic.open(other, "x", i32).load(), 3);
+    other.close();
+    seg.close();
+    throwsCode("EXISTS", () => Segment.create(name, { size: 1 << 16 }));
+    Segment.unlink(name);
+    leaveHalfCreated(name, "empty");
+    throwsCode("CORRUPT", () => Segment.openOrCreate(name, { size: 1 << 16, timeoutMs: 100 }), /half-created/);
+  } finally {
+    (n as { shmCreateUnnamed: (mode: number) => number }).shmCreateUnnamed = saved;
+    Segment.unlink(name);
+  }
+});

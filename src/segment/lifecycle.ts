@@ -62,11 +62,17 @@ function mapped(n: Native, fd: number, size: number, what: string): Memory {
   return new Memory(address, n.view(address, size));
 }
 
-/** Creates, sizes and maps a new object for `name` (unnamed where the system allows). */
-export function createObject(n: Native, name: string, mode: number, size: number): NewObject {
+/**
+ * Creates, sizes and maps a new object for `name`: unnamed where the system allows,
+ * else (unless `unnamedOnly`, then undefined) in place under the name.
+ */
+export function createObject(n: Native, name: string, mode: number, size: number, unnamedOnly: true): NewObject | undefined;
+export function createObject(n: Native, name: string, mode: number, size: number): NewObject;
+export function createObject(n: Native, name: string, mode: number, size: number, unnamedOnly = false): NewObject | undefined {
   let fd = n.shmCreateUnnamed(mode);
   let inPlace = false;
   if (fd === -Errno.EOPNOTSUPP || fd === -Errno.EISDIR || fd === -Errno.EINVAL) {
+    if (unnamedOnly) return undefined;
     fd = n.shmOpen(name, HOW_CREATE, mode);
     if (fd < 0) throw osError(fd, `creating segment "${name}"`);
     inPlace = true;
@@ -103,13 +109,6 @@ export function publish(n: Native, o: NewObject, name: string, expectFd = -1): b
   } finally {
     n.close(o.fd);
   }
-}
-
-/** Undoes createObject for an object that will not be published. */
-export function discard(n: Native, o: NewObject, name: string): void {
-  n.unmap(o.memory.base, o.memory.size);
-  if (o.inPlace) n.shmUnlink(name);
-  n.close(o.fd);
 }
 
 /**

@@ -10,7 +10,7 @@ import { blockSize, gaps, place } from "./allocator.ts";
 import { Errno, osError, ShmError } from "../errors.ts";
 import { FLAG_UNLINK_ON_LAST_CLOSE, H, MAX_SEGMENT_SIZE, State } from "./format.ts";
 import { corrupt, readGeometry, writeGeometry } from "./geometry.ts";
-import { createObject, discard, halfCreated, isHalfCreated, lockedByOther, lockStale, publish, unlockStale } from "./lifecycle.ts";
+import { createObject, halfCreated, isHalfCreated, lockedByOther, lockStale, publish, unlockStale } from "./lifecycle.ts";
 import { unmap } from "./mapping.ts";
 import type { Handle, HandleOwner } from "./handle.ts";
 import { Memory } from "./memory.ts";
@@ -207,11 +207,8 @@ export class Segment implements HandleOwner {
       if (!lockStale(n, stale)) return undefined;
       try {
         if (!isHalfCreated(n, stale)) return undefined;
-        const o = createObject(n, name, mode, g.totalSize);
-        if (o.inPlace) {
-          discard(n, o, name);
-          return undefined; // no unnamed objects here: cannot replace atomically
-        }
+        const o = createObject(n, name, mode, g.totalSize, true);
+        if (!o) return undefined; // no unnamed objects here: cannot replace atomically
         const slot = Segment.#init(n, o.memory, g, options);
         let named = false;
         try {
