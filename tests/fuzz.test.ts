@@ -5,7 +5,8 @@
  * (0, 1, -1, 2^31-1, 2^31, 2^32-1, capacity±1, neighbours of the old value, huge u64s,
  * a random word) in every header field, registry slot, name table entry field,
  * structure header field and control word, plus data-area words (sequence words,
- * links, free rings, flags) and random bit flips; a seeded PRNG, the seed printed, so a
+ * links, free rings, flags), capacities changed alike in a structure's entry and its
+ * block header (which are checked against each other), and random bit flips; a seeded PRNG, the seed printed, so a
  * failure is reproducible (SHMKIT_FUZZ_SEED=<seed>).
  *
  * Outcomes: ok, typed (a ShmError), raw (any other exception), canary (a byte outside
@@ -22,6 +23,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Segment } from "../mod.ts";
+import { E, S } from "../src/segment/format.ts";
 import { ALL_KINDS, buildTemplate, type Field, fieldsOf, type KindLabel, TEMPLATE_OPTIONS } from "./helpers/fuzz_layout.ts";
 import { command, type Runtime } from "./helpers/procs.ts";
 import { flag, runtime, test, uniqueName } from "./harness.ts";
@@ -110,6 +112,23 @@ function plan(): Plan {
       for (const v of valuesFor(f, read(t.bytes, f), rnd)) {
         if (!keep(f.target)) continue;
         cases.push({ id: id++, target: f.target, at: f.at, width: f.width, v, field: f.name, fcls: f.cls });
+      }
+    }
+    // Paired: the entry's and the block header's capacity (checked against each other) set alike.
+    for (const b of t.blocks) {
+      const target = b.label === "condvar.m" ? "condvar" : b.label;
+      for (const v of [0, 1, b.capacity - 1, b.capacity + 1, 2 * b.capacity, 2 ** 31, 2 ** 32 - 1]) {
+        if (v < 0 || v === b.capacity || !keep(target)) continue;
+        cases.push({
+          id: id++,
+          target,
+          at: b.entry + E.capacity,
+          width: 8,
+          v,
+          also: [{ at: b.offset + S.capacity, width: 8, v }],
+          field: `${b.label}.capacity(entry+header)`,
+          fcls: "paired",
+        });
       }
     }
     const flips = SOAK ? 20_000 : 1_000;

@@ -49,6 +49,8 @@ export interface Case {
   width?: 4 | 8;
   v?: number;
   x?: number;
+  /** Further writes of the same case (a hostile writer changing fields that are checked against each other). */
+  also?: { at: number; width: 4 | 8; v: number }[];
 }
 
 export interface Corpus {
@@ -292,11 +294,15 @@ for (let c = start; c < corpus.cases.length; c++) {
   const raw = new Uint8Array(n.view(address, template.bytes.length));
   raw.set(template.bytes);
   const dv = new DataView(raw.buffer);
+  const write = (at: number, width: number | undefined, v: number) => {
+    if (width === 8) {
+      dv.setUint32(at, v % 0x1_0000_0000, true);
+      dv.setUint32(at + 4, Math.floor(v / 0x1_0000_0000) % 0x1_0000_0000, true);
+    } else dv.setUint32(at, v >>> 0, true);
+  };
   if (k.x !== undefined) raw[k.at] ^= k.x;
-  else if (k.width === 8) {
-    dv.setUint32(k.at, k.v! % 0x1_0000_0000, true);
-    dv.setUint32(k.at + 4, Math.floor(k.v! / 0x1_0000_0000) % 0x1_0000_0000, true);
-  } else dv.setUint32(k.at, k.v! >>> 0, true);
+  else write(k.at, k.width, k.v!);
+  for (const w of k.also ?? []) write(w.at, w.width, w.v);
   const before = raw.slice(heapStart);
   const out: string[] = [];
   const targets: string[] = k.target === "segment" ? corpus.kinds : k.target.startsWith("selftest") ? [] : [k.target];
