@@ -4,8 +4,8 @@
  * lets go, and name table entries whose blocks overlap.
  */
 import assert from "node:assert/strict";
-import { i32, Segment, SharedArray, SharedMap, SharedSet, u32 } from "../mod.ts";
-import { E, EntryState, H } from "../src/segment/format.ts";
+import { i32, RingBuffer, Segment, SharedArray, SharedMap, SharedSet, u32 } from "../mod.ts";
+import { E, EntryState, H, S } from "../src/segment/format.ts";
 import { me } from "../src/segment/process.ts";
 import { setHoldLimitMs } from "../src/structures/hash/slot_lock.ts";
 import { test } from "./harness.ts";
@@ -177,3 +177,18 @@ for (const ctl of [0xffffffff, 0x7fffffff, 3]) {
     });
   });
 }
+
+test("hostile: capacity 0 in both a structure's entry and its block header → CORRUPT on open (a ring divided by it and spun)", () => {
+  runWithSegment("hostcap", 1 << 16, (seg) => {
+    RingBuffer.create(seg, "r", u32, 4);
+    SharedArray.create(seg, "a", u32, 4);
+    for (const name of ["r", "a"]) {
+      const m = seg.memory;
+      const at = entryOf(seg, name);
+      m.setU64(at + E.capacity, 0);
+      m.setU64(m.getU64(at + E.offset) + S.capacity, 0);
+    }
+    throwsCode("CORRUPT", () => RingBuffer.open(seg, "r", u32), /capacity 0/);
+    throwsCode("CORRUPT", () => SharedArray.open(seg, "a", u32), /capacity 0/);
+  });
+});
