@@ -12,8 +12,8 @@
  * ```
  * @module
  */
-export { ShmError, type ShmErrorCode } from "./src/errors.ts";
-export { Segment, type CreateOptions, type EntryInfo, type OpenOptions, type SegmentStats } from "./src/segment/segment.ts";
+export { ShmError, type ShmErrorCode, type ShmErrorReason } from "./src/errors.ts";
+export { Segment, type CreateOptions, type EntryInfo, type OpenOptions, type OpenOrCreateOptions, type SegmentStats } from "./src/segment/segment.ts";
 export type {
   AttachedProcess,
   HolderRef,

@@ -16,6 +16,15 @@ export interface Native {
   /** how: 0 open, 1 create exclusively, 2 open or create. Returns fd or -errno. */
   shmOpen(name: string, how: number, mode: number): number;
   shmUnlink(name: string): number;
+  /** An unnamed object in /dev/shm (O_TMPFILE), to be named by shmLink once complete. fd or -errno. */
+  shmCreateUnnamed(mode: number): number;
+  /**
+   * Names unnamed object `fd`: expectFd < 0 fails with -EEXIST if the name exists; else
+   * atomically replaces the name's object only if it is still expectFd's (else -ESTALE).
+   */
+  shmLink(fd: number, name: string, expectFd: number): number;
+  /** flock(2): op LOCK_SH 1, LOCK_EX 2, LOCK_UN 8, | LOCK_NB 4. 0 or -errno. */
+  flock(fd: number, op: number): number;
   close(fd: number): number;
   resize(fd: number, size: number): number;
   /** Size in bytes, or -errno. */

@@ -33,6 +33,21 @@ export type ShmErrorCode =
   | "OS_ERROR"; // any other errno from the operating system
 
 /**
+ * Finer reasons within a code (see ShmError.reason): `"HALF_CREATED"` (code CORRUPT)
+ * says a segment's creator died before finishing it.
+ *
+ * @example
+ * ```ts
+ * import { ShmError, type ShmErrorReason } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * const e = new ShmError("CORRUPT", "segment \"x\" was never finished", { reason: "HALF_CREATED" });
+ * const reason: ShmErrorReason | undefined = e.reason;
+ * assert.equal(reason, "HALF_CREATED");
+ * ```
+ */
+export type ShmErrorReason = "HALF_CREATED";
+
+/**
  * The one error class shmkit throws. Check `code`, not the message.
  *
  * @example
@@ -54,13 +69,24 @@ export class ShmError extends Error {
   readonly code: ShmErrorCode;
   /** The OS errno behind it, when there is one. */
   readonly errno: number | undefined;
+  /**
+   * A finer, stable reason within `code`, when there is one. `"HALF_CREATED"` (code
+   * CORRUPT): the segment's creator died before finishing it (the object is empty, or
+   * its header was never marked ready); `Segment.openOrCreate` replaces such a segment.
+   */
+  readonly reason: ShmErrorReason | undefined;
 
   /** Creates an error with a stable `code`; `errno` and `cause` when an OS call failed. */
-  constructor(code: ShmErrorCode, message: string, options?: { errno?: number; cause?: unknown }) {
+  constructor(
+    code: ShmErrorCode,
+    message: string,
+    options?: { errno?: number; cause?: unknown; reason?: ShmErrorReason },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ShmError";
     this.code = code;
     this.errno = options?.errno;
+    this.reason = options?.reason;
   }
 }
 
@@ -74,11 +100,14 @@ export const Errno = {
   ENOMEM: 12,
   EACCES: 13,
   EEXIST: 17,
+  EISDIR: 21,
   EINVAL: 22,
   EMFILE: 24,
   ENOSPC: 28,
   ENAMETOOLONG: 36,
+  EOPNOTSUPP: 95,
   ETIMEDOUT: 110,
+  ESTALE: 116,
 } as const;
 
 /** Turns a negative errno from the native library into a ShmError about `what`. */

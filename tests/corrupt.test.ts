@@ -153,10 +153,10 @@ headerCase("heapSize larger than the mapping", (r) => r.setU64(H.heapSize, SIZE)
 headerCase("heapSize 0", (r) => r.setU64(H.heapSize, 0), "CORRUPT", /geometry/);
 headerCase("unknown state (7)", (r) => (r.u32[H.state >> 2] = 7), "CORRUPT", /state 7/);
 headerCase("unknown state (0xffffffff)", (r) => (r.u32[H.state >> 2] = 0xffffffff), "CORRUPT", /state/);
-headerCase("state INITIALISING with no creator recorded → NOT_READY after the timeout", (r) => {
+headerCase("state INITIALISING with no creator recorded → half-created at once", (r) => {
   r.u32[H.state >> 2] = 0;
   r.u32[H.creatorPid >> 2] = 0;
-}, "NOT_READY");
+}, "CORRUPT", /half-created/);
 headerCase(
   "state INITIALISING with a creator pid that does not exist",
   (r) => {
@@ -166,7 +166,20 @@ headerCase(
   "CORRUPT",
   /died/,
 );
-headerCase("everything zero", (r) => r.u8.fill(0), "NOT_READY");
+test("corrupt header: everything zero → CORRUPT (HALF_CREATED) at once; openOrCreate replaces it", () => {
+  withDamaged((raw, name) => {
+    raw.u8.fill(0);
+    const t0 = performance.now();
+    const e = throwsCode("CORRUPT", () => Segment.open(name, { timeoutMs: 2_000 }), /half-created/);
+    assert.equal(e.reason, "HALF_CREATED");
+    assert.ok(performance.now() - t0 < 1_000);
+    throwsCode("CORRUPT", () => Segment.openOrCreate(name, { size: SIZE, replaceHalfCreated: false }));
+    const fresh = Segment.openOrCreate(name, { size: SIZE });
+    assert.deepEqual(fresh.list(), []);
+    fresh.close();
+    assert.equal(raw.u32[H.magic >> 2], 0, "the replaced object was not written");
+  });
+});
 headerCase("everything 0xff", (r) => r.u8.fill(0xff), "CORRUPT");
 
 test("corrupt header: an object truncated below the header's totalSize → CORRUPT, never SIGBUS", () => {

@@ -22,6 +22,7 @@ import {
   u32,
 } from "../mod.ts";
 import { native } from "../ffi/mod.ts";
+import { me } from "../src/segment/process.ts";
 import { lastJson, run, type Runtime, start } from "./helpers/procs.ts";
 import { test, uniqueName } from "./harness.ts";
 
@@ -278,14 +279,26 @@ for (const creatorRt of ["deno", "bun"] as Runtime[]) {
         assert.ok(performance.now() - t0 < 2_000, "open waited for the timeout instead of noticing the dead creator");
         assert.match(e.message, new RegExp(`pid ${child.pid}\\b`));
         assert.match(e.message, /died/);
-        // openOrCreate neither hangs nor destroys the object.
-        await expectShmError("CORRUPT", () => Segment.openOrCreate(name, { size: 1 << 16, timeoutMs: 5_000 }));
+        assert.equal(e.reason, "HALF_CREATED");
+        // openOrCreate told not to replace it neither hangs nor destroys the object.
+        await expectShmError(
+          "CORRUPT",
+          () => Segment.openOrCreate(name, { size: 1 << 16, timeoutMs: 5_000, replaceHalfCreated: false }),
+        );
         assert.ok(shmExists(name));
         // The other runtime says the same.
         const other: Runtime = creatorRt === "deno" ? "bun" : "deno";
         const out = lastJson<OpenOut>(await run(other, WORKER, ["open", name, "5000"]));
         assert.equal(out.code, "CORRUPT", out.message);
         assert.ok(out.ms < 2_000);
+        // By default openOrCreate replaces it with a working segment, promptly.
+        const t1 = performance.now();
+        const seg = Segment.openOrCreate(name, { size: 1 << 16, timeoutMs: 5_000 });
+        assert.ok(performance.now() - t1 < 2_000);
+        seg.close();
+        const again = Segment.open(name, { timeoutMs: 100 });
+        assert.deepEqual(again.processes(), [me().pid]);
+        again.close();
       } finally {
         Segment.unlink(name);
       }
@@ -323,7 +336,7 @@ test(
   { timeout: 40_000 },
 );
 
-test("multiprocess: a shm object that stays size 0 → NOT_READY after timeoutMs, never a hang", async () => {
+test("multiprocess: a shm object left at size 0 by a dead creator → CORRUPT (HALF_CREATED) at once, replaced by openOrCreate", async () => {
   const name = uniqueName("empty");
   const n = native();
   const fd = n.shmOpen(name, 1, 0o600);
@@ -331,12 +344,18 @@ test("multiprocess: a shm object that stays size 0 → NOT_READY after timeoutMs
   n.close(fd);
   try {
     const t0 = performance.now();
-    await expectShmError("NOT_READY", () => Segment.open(name, { timeoutMs: 300 }));
-    const waited = performance.now() - t0;
-    assert.ok(waited >= 290 && waited < 3_000, `waited ${waited} ms`);
-    await expectShmError("NOT_READY", () => Segment.open(name, { timeoutMs: 0 }));
+    const e = await expectShmError("CORRUPT", () => Segment.open(name, { timeoutMs: 3_000 }));
+    assert.equal(e.reason, "HALF_CREATED");
+    assert.match(e.message, /empty/);
+    assert.ok(performance.now() - t0 < 1_000, `waited ${performance.now() - t0} ms`);
+    await expectShmError("CORRUPT", () => Segment.open(name, { timeoutMs: 0 }));
     // create on the name still refuses: the object exists.
     await expectShmError("EXISTS", () => Segment.create(name, { size: 1 << 16 }));
+    await expectShmError("CORRUPT", () => Segment.openOrCreate(name, { size: 1 << 16, replaceHalfCreated: false }));
+    const seg = Segment.openOrCreate(name, { size: 1 << 16 });
+    assert.equal(seg.size, 1 << 16);
+    seg.close();
+    Segment.open(name, { timeoutMs: 0 }).close();
   } finally {
     Segment.unlink(name);
   }

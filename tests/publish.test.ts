@@ -34,7 +34,7 @@ test("every export is documented: deno doc --lint mod.ts reports no problems", (
 
 test("every @example in the docs type-checks and runs (deno test --doc)", () => {
   const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
-  const r = spawnSync(deno, ["test", "--doc", "--allow-all", "mod.ts", "src/", "ffi/mod.ts"], {
+  const r = spawnSync(deno, ["test", "--doc", "--allow-all", "mod.ts", "src/", "ffi/mod.ts", "cli.ts"], {
     cwd: root,
     encoding: "utf8",
     timeout: 120_000,

@@ -5,7 +5,7 @@
  * Deno `Symbol.for("Deno.customInspect")`, Bun and Node
  * `Symbol.for("nodejs.util.inspect.custom")`; Handle and Segment define both.
  *
- * ```ts
+ * ```ts ignore
  * console.log(queue); // Queue<u32> "jobs" { capacity: 1024, size: 3 }
  * console.log(seg);   // Segment "demo" { size: 1048576, structures: 2, processes: [4242] }
  * ```

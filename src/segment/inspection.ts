@@ -73,7 +73,7 @@ export interface ProcessRef {
  * import assert from "node:assert/strict";
  * using seg = Segment.create("doc-attached-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
  * const [me]: readonly AttachedProcess[] = Segment.inspect(seg.name).attached;
- * assert.deepEqual([me.slot, me.alive, me.worker, me.tid === me.pid], [0, true, false, true]);
+ * assert.deepEqual([me.slot, me.alive, me.pid > 0], [0, true, true]);
  * ```
  */
 export interface AttachedProcess extends ProcessRef {

@@ -5,16 +5,21 @@
  * The lock word holds the owner's pid (0 = free), claimed with a CAS. A waiter parks
  * on the futex for short periods and checks whether the owner is still alive; if the
  * owner died, the waiter takes the lock over with a CAS from the dead pid, and the
- * caller is told so it can repair what the dead owner left half-done.
+ * caller is told so it can repair what the dead owner left half-done. A holder that is
+ * alive but has not been attached to the segment for STRANGER_MS is treated the same
+ * way: the lock word is untrusted, and pid 1 must not lock a segment for good.
  */
 import { native } from "../../ffi/mod.ts";
 import { ShmError } from "../errors.ts";
 import { H } from "./format.ts";
 import type { Memory } from "./memory.ts";
+import { isAttached } from "./attached.ts";
 import { isAlive, me } from "./process.ts";
 
 const SPINS = 200;
 const PARK_NS = 2_000_000; // re-check the owner's liveness every 2 ms
+/** A live holder that is not attached for this long is taken to be no holder (a corrupt lock word). */
+const STRANGER_MS = 250;
 
 /** Returns true when the lock was taken over from a dead owner. */
 export function lockMeta(m: Memory, timeoutMs: number): boolean {
@@ -26,10 +31,19 @@ export function lockMeta(m: Memory, timeoutMs: number): boolean {
   }
   const n = native();
   const deadline = performance.now() + timeoutMs;
+  let stranger = 0;
+  let strangerSince = 0;
   for (;;) {
     const owner = Atomics.compareExchange(i32, word, 0, pid);
     if (owner === 0) return false;
-    if (!isAlive(owner)) {
+    // A live holder not in the registry is an opener about to attach or a closer that
+    // just detached (microseconds) -- or a corrupt word naming some other process.
+    let gone = !isAlive(owner);
+    if (!gone && owner !== pid && !isAttached(m, owner)) {
+      if (owner !== stranger) [stranger, strangerSince] = [owner, performance.now()];
+      else gone = performance.now() - strangerSince > STRANGER_MS;
+    } else stranger = 0;
+    if (gone) {
       if (Atomics.compareExchange(i32, word, owner, pid) === owner) return true;
       continue;
     }

@@ -1,29 +1,24 @@
 /**
  * A named POSIX shared memory segment: header, process registry, name table and
- * heap (docs/FORMAT.md). Creation is exclusive and publishes a READY state last, so
- * an opener never sees a half-made segment; every header field is validated on open.
+ * heap (docs/FORMAT.md). Creation builds the segment unnamed and names it only when
+ * complete (lifecycle.ts), so an opener never sees a half-made one; a half-created
+ * object left by a dead creator of another kind is reported at once and replaced by
+ * openOrCreate; every header field is validated on open.
  */
 import { type Native, native } from "../../ffi/mod.ts";
 import { blockSize, gaps, place } from "./allocator.ts";
 import { Errno, osError, ShmError } from "../errors.ts";
-import {
-  FLAG_UNLINK_ON_LAST_CLOSE,
-  H,
-  MAX_ENTRIES,
-  MAX_NAME_LENGTH,
-  MAX_PROCESSES,
-  MAX_SEGMENT_SIZE,
-  PAGE,
-  State,
-} from "./format.ts";
-import { corrupt, geometry, readGeometry, writeGeometry } from "./geometry.ts";
-import { mapFd, unmap } from "./mapping.ts";
+import { FLAG_UNLINK_ON_LAST_CLOSE, H, MAX_SEGMENT_SIZE, State } from "./format.ts";
+import { corrupt, readGeometry, writeGeometry } from "./geometry.ts";
+import { createObject, halfCreated, isHalfCreated, lockedByOther, lockStale, publish, unlockStale } from "./lifecycle.ts";
+import { unmap } from "./mapping.ts";
 import type { Handle, HandleOwner } from "./handle.ts";
 import { INSPECT_DENO, INSPECT_NODE } from "./inspect.ts";
-import { align, type Memory } from "./memory.ts";
+import { Memory } from "./memory.ts";
 import { lockMeta, unlockMeta } from "./meta_lock.ts";
 import { type InspectOptions, inspector, type ListOptions, type SegmentListing, type SegmentReport } from "./inspection.ts";
 import { checkEntryName, checkSegmentName } from "./names.ts";
+import { type CreateOptions, intOption, type OpenOptions, type OpenOrCreateOptions, planCreate } from "./options.ts";
 import { isAlive, me } from "./process.ts";
 import { attach, attachedPids, detach } from "./registry.ts";
 import { blockBytes, checkEntry, type Placement, type StructureSpec, writeHeader } from "./structure.ts";
@@ -31,52 +26,7 @@ import * as table from "./table.ts";
 import type { EntryInfo, Geometry } from "./table.ts";
 
 export type { EntryInfo } from "./table.ts";
-
-/**
- * Options for Segment.create and Segment.openOrCreate.
- *
- * @example
- * ```ts
- * import { type CreateOptions, Segment } from "@shmkit/shmkit";
- * import assert from "node:assert/strict";
- * const options: CreateOptions = { size: 1 << 20, maxEntries: 16, unlinkOnLastClose: true };
- * using seg = Segment.create("doc-create-" + crypto.randomUUID().slice(0, 8), options);
- * assert.equal(seg.stats().maxEntries, 16);
- * ```
- */
-export interface CreateOptions {
-  /** Total bytes (rounded up to 4096). Must hold the header and table plus your structures. */
-  size: number;
-  /** Name table entries: how many structures the segment can hold (default 256). */
-  maxEntries?: number;
-  /** Longest structure name in UTF-8 bytes (default 64). */
-  maxNameLength?: number;
-  /** Processes that can have the segment open at once (default 64; dead ones are swept). */
-  maxProcesses?: number;
-  /** File mode of the shm object (default 0o600: owner only). */
-  mode?: number;
-  /** Unlink the segment's name when the last attached process closes it (default false). */
-  unlinkOnLastClose?: boolean;
-}
-
-/**
- * Options for Segment.open.
- *
- * @example
- * ```ts
- * import { Segment, type OpenOptions } from "@shmkit/shmkit";
- * import assert from "node:assert/strict";
- * using seg = Segment.create("doc-open-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
- * const options: OpenOptions = { timeoutMs: 100 };
- * using again = Segment.open(seg.name, options);
- * assert.equal(again.name, seg.name);
- * assert.throws(() => Segment.open("doc-absent-" + crypto.randomUUID(), options), { code: "NOT_FOUND" });
- * ```
- */
-export interface OpenOptions {
-  /** How long to wait for a segment that is still being created, in ms (default 5000). */
-  timeoutMs?: number;
-}
+export type { CreateOptions, OpenOptions, OpenOrCreateOptions } from "./options.ts";
 
 /**
  * Usage of a segment's heap and name table.
@@ -114,7 +64,6 @@ export interface SegmentStats {
 }
 
 const HOW_OPEN = 0;
-const HOW_CREATE = 1;
 const LOCK_TIMEOUT_MS = 10_000;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -122,13 +71,6 @@ function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
-function intOption(v: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new ShmError("INVALID_ARGUMENT", `${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
-  }
-  return v;
-}
 
 /** Closes a handle for the segment; an error from one handle must not stop the others or the unmap. */
 function closeQuietly(h: Handle): void {
@@ -173,42 +115,27 @@ export class Segment implements HandleOwner {
     this.#slot = slot;
   }
 
-  /** Creates a new segment; fails with EXISTS if the name is taken (the existing one is untouched). */
+  /**
+   * Creates a new segment; fails with EXISTS if the name is taken (the existing one is
+   * untouched). The segment is built unnamed and named only once it is complete, so no
+   * other process ever sees it half-made.
+   */
   static create(name: string, options: CreateOptions): Segment {
-    checkSegmentName(name);
-    if (typeof options !== "object" || options === null) {
-      throw new ShmError("INVALID_ARGUMENT", "Segment.create needs options with at least { size }");
-    }
-    const { size } = options;
-    if (typeof size !== "number" || !Number.isInteger(size) || size <= 0 || size > MAX_SEGMENT_SIZE) {
-      throw new ShmError("INVALID_ARGUMENT", `size must be an integer from 1 to ${MAX_SEGMENT_SIZE} bytes, got ${String(size)}`);
-    }
-    const maxEntries = intOption(options.maxEntries, "maxEntries", 1, MAX_ENTRIES, 256);
-    const maxNameLength = intOption(options.maxNameLength, "maxNameLength", 1, MAX_NAME_LENGTH, 64);
-    const maxProcesses = intOption(options.maxProcesses, "maxProcesses", 1, MAX_PROCESSES, 64);
-    const mode = intOption(options.mode, "mode", 0, 0o777, 0o600);
-    const g = geometry(align(size, PAGE), maxEntries, maxNameLength, maxProcesses);
-    if (g.heapSize < 64) {
-      throw new ShmError(
-        "INVALID_ARGUMENT",
-        `size ${size} is too small: the header and a ${maxEntries}-entry table need ${g.heapOffset} bytes before any structure`,
-      );
-    }
+    const { g, mode } = planCreate(name, options);
     const n = native();
-    const fd = n.shmOpen(name, HOW_CREATE, mode);
-    if (fd < 0) throw osError(fd, `creating segment "${name}"`);
-    let m: Memory;
+    const o = createObject(n, name, mode, g.totalSize);
+    const slot = Segment.#init(n, o.memory, g, options);
     try {
-      const rc = n.resize(fd, g.totalSize);
-      if (rc < 0) {
-        n.close(fd);
-        throw osError(rc, `sizing segment "${name}" to ${g.totalSize} bytes`);
-      }
-      m = mapFd(n, fd, g.totalSize, name);
+      publish(n, o, name);
     } catch (e) {
-      n.shmUnlink(name);
+      unmap(n, o.memory);
       throw e;
     }
+    return new Segment(name, o.memory, g, slot);
+  }
+
+  /** Writes a new object's header, registers this process, and marks it READY. */
+  static #init(n: Native, m: Memory, g: Geometry, options: CreateOptions): number {
     // Creator identity first: an opener that finds it dead knows init will never finish.
     const self = me();
     m.setU64(H.creatorStart, self.start);
@@ -217,7 +144,7 @@ export class Segment implements HandleOwner {
     const slot = attach(m, g.maxProcesses);
     Atomics.store(m.u32, H.state >> 2, State.READY);
     n.futexWake(m.base, H.state, 0x7fffffff);
-    return new Segment(name, m, g, slot);
+    return slot;
   }
 
   /** Opens an existing segment, waiting (up to timeoutMs) for one still being created. */
@@ -228,44 +155,52 @@ export class Segment implements HandleOwner {
     const fd = n.shmOpen(name, HOW_OPEN, 0);
     if (fd < 0) throw osError(fd, `opening segment "${name}"`);
     const deadline = performance.now() + timeoutMs;
-    // The creator sizes the object right after creating it; wait out that window.
-    let size = n.size(fd);
-    while (size >= 0 && size < H.size && performance.now() < deadline) {
-      sleep(1);
-      size = n.size(fd);
-    }
-    if (size < 0) {
-      n.close(fd);
-      throw osError(size, `reading the size of segment "${name}"`);
-    }
-    if (size > MAX_SEGMENT_SIZE) {
-      n.close(fd);
-      throw new ShmError(
-        "UNSUPPORTED",
-        `segment "${name}" has ${size} bytes; this implementation maps at most ${MAX_SEGMENT_SIZE}`,
-      );
-    }
-    if (size < H.size || size % 8 !== 0) {
-      n.close(fd);
-      if (size === 0) {
-        throw new ShmError("NOT_READY", `segment "${name}" is still empty after ${timeoutMs} ms: its creator has not sized it`);
-      }
-      throw corrupt(name, `${size} bytes is not a valid segment size`);
-    }
-    const m = mapFd(n, fd, size, name);
+    let m: Memory | undefined;
     try {
-      Segment.#awaitReady(n, m, name, deadline, timeoutMs);
+      // Only a creator working in place (holding a flock) leaves an object short: wait for it.
+      let size = n.size(fd);
+      while (size >= 0 && size < H.size && lockedByOther(n, fd) && performance.now() < deadline) {
+        sleep(1);
+        size = n.size(fd);
+      }
+      if (size < 0) throw osError(size, `reading the size of segment "${name}"`);
+      if (size > MAX_SEGMENT_SIZE) {
+        throw new ShmError(
+          "UNSUPPORTED",
+          `segment "${name}" has ${size} bytes; this implementation maps at most ${MAX_SEGMENT_SIZE}`,
+        );
+      }
+      if (size === 0) {
+        if (lockedByOther(n, fd)) {
+          throw new ShmError("NOT_READY", `segment "${name}" is still empty after ${timeoutMs} ms: its creator has not sized it`);
+        }
+        throw halfCreated(name, "the object is empty and no process is creating it");
+      }
+      if (size < H.size || size % 8 !== 0) throw corrupt(name, `${size} bytes is not a valid segment size`);
+      const address = n.map(fd, size);
+      if (address < 0) throw osError(address, `mapping segment "${name}" (${size} bytes)`);
+      m = new Memory(address, n.view(address, size));
+      Segment.#awaitReady(n, m, fd, name, deadline, timeoutMs);
       const g = readGeometry(m, name);
-      const slot = Segment.#locked(m, g, () => attach(m, g.maxProcesses));
+      const mm = m;
+      const slot = Segment.#locked(mm, g, () => attach(mm, g.maxProcesses));
       return new Segment(name, m, g, slot);
     } catch (e) {
-      unmap(n, m);
+      if (m) unmap(n, m);
       throw e;
+    } finally {
+      n.close(fd);
     }
   }
 
-  /** Opens the segment if it exists, else creates it. Safe when several processes race. */
-  static openOrCreate(name: string, options: CreateOptions & OpenOptions): Segment {
+  /**
+   * Opens the segment if it exists, else creates it. Safe when several processes race.
+   * A half-created segment (its creator died before finishing it: ShmError CORRUPT with
+   * reason HALF_CREATED) is replaced by a new one unless `replaceHalfCreated` is false;
+   * of several processes racing to replace it, one does and the others open its segment.
+   */
+  static openOrCreate(name: string, options: CreateOptions & OpenOptions & OpenOrCreateOptions): Segment {
+    const deadline = performance.now() + (options.timeoutMs ?? 5_000);
     for (let attempt = 0;; attempt++) {
       try {
         return Segment.create(name, options);
@@ -275,9 +210,48 @@ export class Segment implements HandleOwner {
       try {
         return Segment.open(name, options);
       } catch (e) {
+        if (!(e instanceof ShmError)) throw e;
+        if (e.reason === "HALF_CREATED" && options.replaceHalfCreated !== false) {
+          const s = Segment.#replace(name, options);
+          if (s) return s;
+          if (performance.now() > deadline) throw e;
+          sleep(1); // another process is replacing it, or it changed: look again
+          continue;
+        }
         // Removed between our create and open attempts: try again, a few times.
-        if (!(e instanceof ShmError) || e.code !== "NOT_FOUND" || attempt >= 10) throw e;
+        if (e.code !== "NOT_FOUND" || attempt >= 10) throw e;
       }
+    }
+  }
+
+  /**
+   * Replaces the half-created object behind `name` with a new segment; undefined when
+   * it is not (or no longer) half-created or another process holds it.
+   */
+  static #replace(name: string, options: CreateOptions): Segment | undefined {
+    const { g, mode } = planCreate(name, options);
+    const n = native();
+    const stale = n.shmOpen(name, HOW_OPEN, 0);
+    if (stale < 0) return undefined;
+    try {
+      if (!lockStale(n, stale)) return undefined;
+      try {
+        if (!isHalfCreated(n, stale)) return undefined;
+        const o = createObject(n, name, mode, g.totalSize, true);
+        if (!o) return undefined; // no unnamed objects here: cannot replace atomically
+        const slot = Segment.#init(n, o.memory, g, options);
+        let named = false;
+        try {
+          named = publish(n, o, name, stale);
+        } finally {
+          if (!named) unmap(n, o.memory);
+        }
+        return named ? new Segment(name, o.memory, g, slot) : undefined;
+      } finally {
+        unlockStale(n, stale);
+      }
+    } finally {
+      n.close(stale);
     }
   }
 
@@ -331,14 +305,17 @@ export class Segment implements HandleOwner {
     return inspector().inspect(name, options);
   }
 
-  static #awaitReady(n: Native, m: Memory, name: string, deadline: number, timeoutMs: number): void {
+  static #awaitReady(n: Native, m: Memory, fd: number, name: string, deadline: number, timeoutMs: number): void {
     for (;;) {
       const state = Atomics.load(m.u32, H.state >> 2);
       if (state === State.READY) return;
       if (state !== State.INITIALISING) throw corrupt(name, `unknown state ${state}`);
       const creator = m.u32[H.creatorPid >> 2];
       if (creator !== 0 && !isAlive(creator, m.getU64(H.creatorStart))) {
-        throw corrupt(name, `its creator (pid ${creator}) died before finishing initialisation; unlink it and create it again`);
+        throw halfCreated(name, `its creator (pid ${creator}) died before finishing initialisation`);
+      }
+      if (creator === 0 && !lockedByOther(n, fd)) {
+        throw halfCreated(name, "its header was never marked ready and names no creator");
       }
       if (performance.now() >= deadline) {
         throw new ShmError("NOT_READY", `segment "${name}" is still being initialised after ${timeoutMs} ms`);

@@ -65,7 +65,8 @@ export function checkEntry(m: Memory, e: EntryInfo, spec: StructureSpec): Placem
   ) {
     throw new ShmError("CORRUPT", `structure header of "${e.name}" does not match its name table entry`);
   }
-  if (!Number.isSafeInteger(e.capacity) || blockBytes(spec, e.capacity) > e.size) {
+  // Every structure is created with capacity >= 1: a 0 would divide by zero in rings and queues.
+  if (!Number.isSafeInteger(e.capacity) || e.capacity < 1 || blockBytes(spec, e.capacity) > e.size) {
     throw new ShmError("CORRUPT", `"${e.name}": capacity ${e.capacity} does not fit its ${e.size}-byte block`);
   }
   return { ...e, data: b + dataOffset, control: b + S.size };

@@ -107,10 +107,35 @@ function extent(m: Memory, g: Geometry, index: number): Extent {
   return { offset, size };
 }
 
-/** Reads and validates an entry (its extent must lie inside the heap). */
-export function read(m: Memory, g: Geometry, index: number): EntryInfo {
+/** The extent of claimed entry `index` if it is valid on its own, else undefined. */
+function validExtent(m: Memory, g: Geometry, index: number): Extent | undefined {
+  const state = m.u32[(entryAt(g, index) + E.state) >> 2];
+  if (state !== EntryState.RESERVED && state !== EntryState.READY) return undefined;
+  try {
+    return extent(m, g, index);
+  } catch {
+    return undefined; // reported when that entry itself is read
+  }
+}
+
+function overlaps(a: Extent, b: Extent): boolean {
+  return a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+}
+
+/**
+ * Reads and validates an entry: its extent must lie inside the heap and overlap no
+ * other claimed entry's (a corrupt table must not hand two structures one block).
+ */
+export function read(m: Memory, g: Geometry, index: number, checkOverlap = true): EntryInfo {
   const at = entryAt(g, index);
   const { offset, size } = extent(m, g, index);
+  for (let j = 0; checkOverlap && j < g.maxEntries; j++) {
+    if (j === index) continue;
+    const other = validExtent(m, g, j);
+    if (other && overlaps(other, { offset, size })) {
+      throw corrupt(index, `block [${offset}, +${size}) overlaps entry ${j}'s [${other.offset}, +${other.size})`);
+    }
+  }
   const nameLength = m.u32[(at + E.nameLength) >> 2];
   const kind = m.u32[(at + E.kind) >> 2];
   return {
@@ -129,21 +154,39 @@ export function read(m: Memory, g: Geometry, index: number): EntryInfo {
 /** Every READY entry. */
 export function list(m: Memory, g: Geometry): EntryInfo[] {
   const out: EntryInfo[] = [];
+  const claimed: (Extent & { index: number })[] = [];
   for (let i = 0; i < g.maxEntries; i++) {
-    if (m.u32[(entryAt(g, i) + E.state) >> 2] === EntryState.READY) out.push(read(m, g, i));
+    if (m.u32[(entryAt(g, i) + E.state) >> 2] === EntryState.READY) out.push(read(m, g, i, false));
+    const e = validExtent(m, g, i);
+    if (e) claimed.push({ ...e, index: i });
   }
+  checkDisjoint(claimed);
   return out;
 }
 
-/** Extents of every claimed (reserved or ready) entry: the allocator's view of used memory. */
+/** CORRUPT if any two of these extents overlap (sorted scan: O(n log n)). */
+function checkDisjoint(extents: readonly (Extent & { index: number })[]): void {
+  const sorted = [...extents].sort((a, b) => a.offset - b.offset);
+  for (let k = 1; k < sorted.length; k++) {
+    const a = sorted[k - 1];
+    const b = sorted[k];
+    if (b.offset < a.offset + a.size) throw corrupt(b.index, `its block overlaps entry ${a.index}'s`);
+  }
+}
+
+/**
+ * Extents of every claimed (reserved or ready) entry: the allocator's view of used
+ * memory. CORRUPT if one is invalid or two overlap.
+ */
 export function liveExtents(m: Memory, g: Geometry): Extent[] {
-  const out: Extent[] = [];
+  const out: (Extent & { index: number })[] = [];
   for (let i = 0; i < g.maxEntries; i++) {
     const state = m.u32[(entryAt(g, i) + E.state) >> 2];
     if (state === EntryState.FREE) continue;
     if (state !== EntryState.RESERVED && state !== EntryState.READY) throw corrupt(i, `state ${state}`);
-    out.push(extent(m, g, i));
+    out.push({ ...extent(m, g, i), index: i });
   }
+  checkDisjoint(out);
   return out;
 }
 

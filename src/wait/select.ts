@@ -11,7 +11,7 @@
  * zig/waiter.zig), and after any wake polls the sources in order on this thread,
  * taking from the first that has something and from no other.
  *
- * ```ts
+ * ```ts ignore
  * const { index, value } = await select([jobs, urgent], { timeout: 1000 });
  * ```
  */
@@ -29,15 +29,41 @@ export interface Selectable<T> {
   poll(): T | undefined;
 }
 
-/** A structure that can take part in `select` (Queue, SpscQueue, Stack, ObjectPool, ring readers…). */
+/**
+ * A structure that can take part in `select`. Today: Queue.
+ *
+ * @example
+ * ```ts
+ * import { Queue, Segment, type SelectSource, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-selsrc-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const sources: SelectSource<number>[] = [Queue.create(seg, "a", u32, 8)];
+ * assert.equal(sources.length, 1);
+ * ```
+ */
 export interface SelectSource<T> {
   /** @internal */
   selectable(): Selectable<T>;
 }
 
-/** The source that delivered and what it delivered. */
+/**
+ * The source that delivered and what it delivered.
+ *
+ * @example
+ * ```ts
+ * import { Queue, Segment, select, type Selected, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-selected-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const a = Queue.create(seg, "a", u32, 8), b = Queue.create(seg, "b", u32, 8);
+ * b.push(9);
+ * const got: Selected<number> = await select([a, b], { timeout: 1000 });
+ * assert.deepEqual([got.index, got.value], [1, 9]);
+ * ```
+ */
 export interface Selected<T> {
+  /** Index, in the array given to `select`, of the source the value came from. */
   readonly index: number;
+  /** The value taken from that source (and from no other). */
   readonly value: T;
 }
 
@@ -55,9 +81,16 @@ function pollAll<T>(s: readonly Selectable<T>[]): Selected<T> | undefined {
  * `signal` fires, having taken nothing. Sources are tried in order after every wake,
  * so an earlier source wins ties.
  *
+ * @example
  * ```ts
+ * import { Queue, Segment, select, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-select-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const qa = Queue.create(seg, "a", u32, 8), qb = Queue.create(seg, "b", u32, 8);
  * const ac = new AbortController();
- * const { index, value } = await select([qa, qb], { signal: ac.signal });
+ * setTimeout(() => qa.push(5), 10);
+ * const { index, value } = await select([qa, qb], { signal: ac.signal, timeout: 5000 });
+ * assert.deepEqual([index, value], [0, 5]);
  * ```
  */
 export async function select<T>(sources: readonly SelectSource<T>[], options?: AsyncWaitOptions): Promise<Selected<T>> {

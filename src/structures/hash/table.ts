@@ -162,6 +162,9 @@ export class HashTable<K, V> extends HashReader<K, V> {
           free = base;
           freeProbe = n + 1;
         }
+      } else if (st !== READY) {
+        // State 3 is never written: a corrupt slot, which no insert may reuse or match.
+        throw new ShmError("CORRUPT", `"${this.name}": slot ${i} has the invalid state ${st}`);
       } else if (u32[w + 2] === h && this.keyEq(m, base)) {
         // READY keys cannot change bytes while we hold the insert lock (re-use needs it).
         this.#found = base;
