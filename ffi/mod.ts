@@ -20,7 +20,8 @@ const bunFfi: BunFfi | undefined = isBun ? await import(bunSpecifier) : undefine
 
 const BUILD_HINT = "build it with `deno task build` (or `bash scripts/build.sh`), or set SHMKIT_LIB to its path";
 
-function env(name: string): string | undefined {
+/** An environment variable, or undefined (also when Deno has no --allow-env). */
+export function env(name: string): string | undefined {
   try {
     return isDeno ? g.Deno.env.get(name) : g.process?.env?.[name];
   } catch {
