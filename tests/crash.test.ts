@@ -12,10 +12,11 @@ import { test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { chaos, type ChaosSlot, killAt, SOAK, startWorker } from "./helpers/crash.ts";
 import { MAX_IDS, PER_ID } from "./helpers/crash_worker.ts";
-import { Queue, type Segment, SharedArray, SharedAtomic, struct, u32, u8 } from "../mod.ts";
+import { ObjectPool, Queue, type Segment, SharedArray, SharedAtomic, Stack, struct, u32, u8 } from "../mod.ts";
 import type { Runtime } from "./helpers/procs.ts";
 
 const QUEUE_WORKER = new URL("./workers/crash_queue.ts", import.meta.url);
+const INDEX_WORKER = new URL("./workers/crash_index.ts", import.meta.url);
 const RUNTIMES: Runtime[] = ["deno", "bun"];
 const Item = struct({ v: u32, pad: u32, blob: u32 });
 
@@ -115,3 +116,51 @@ test("crash Queue: Deno and Bun producers and consumers SIGKILLed at random, res
   for (let i = 0; i < 16; i++) assert.equal(q.tryPush(i), true, "capacity lost");
   assert.deepEqual(drain(q), Array.from({ length: 16 }, (_, i) => i));
 }), { timeout: 120_000 * SOAK });
+
+for (const rt of RUNTIMES) {
+  test(`crash ObjectPool: a ${rt} process killed inside the free ring costs no slot (issue 10: acquire returned undefined forever)`, segmentTest("crash-pool", 1 << 20, async (seg, name) => {
+    const p = ObjectPool.create(seg, "p", u32, 4);
+    // Killed between taking an index (CAS) and handing its ring slot back.
+    await killAt(rt, INDEX_WORKER, [name, "acquire1"], "ring.take.claimed");
+    const held = [p.acquire()!, p.acquire()!, p.acquire()!];
+    assert.equal(p.acquire(), undefined);
+    p.release(held.pop()!); // this put meets the dead taker's slot: hands it back and recovers its index
+    held.push(p.acquire()!, p.acquire()!);
+    assert.equal(held.every((h) => h !== undefined), true);
+    assert.equal(p.acquire(), undefined);
+    assert.equal(p.stats.recovered, 1);
+    for (const h of held) p.release(h);
+    assert.equal(p.available, 4);
+    // Killed between claiming a ring position for a released index and publishing it.
+    await killAt(rt, INDEX_WORKER, [name, "release1"], "ring.put.claimed");
+    const again: (number | undefined)[] = [];
+    const end = Date.now() + 5_000;
+    while (again.length < 4 && Date.now() < end) {
+      const h = p.acquire(); // the dead putter's position is taken over with its index
+      if (h !== undefined) again.push(h);
+    }
+    assert.equal(again.length, 4, "capacity lost");
+    assert.equal(p.stats.recovered, 2);
+    for (const h of again) p.release(h!);
+  }), { timeout: 60_000 });
+
+  test(`crash Stack: a ${rt} process killed inside the free ring costs no node`, segmentTest("crash-stack", 1 << 20, async (seg, name) => {
+    const s = Stack.create(seg, "s", u32, 4);
+    await killAt(rt, INDEX_WORKER, [name, "push1", "7"], "ring.take.claimed");
+    s.push(1);
+    s.push(2);
+    s.push(3);
+    assert.equal(s.tryPush(4), false);
+    assert.equal(s.pop(), 3); // this pop's put meets the dead taker's slot and recovers its node
+    s.push(3);
+    s.push(4);
+    assert.equal(s.stats.recovered, 1);
+    await killAt(rt, INDEX_WORKER, [name, "pop1"], "ring.put.claimed"); // pops 4, dies putting its node back
+    assert.deepEqual([s.pop(), s.pop(), s.pop()], [3, 2, 1]);
+    const end = Date.now() + 5_000;
+    let pushed = 0;
+    while (pushed < 4 && Date.now() < end) if (s.tryPush(10 + pushed)) pushed++;
+    assert.equal(pushed, 4, "capacity lost");
+    assert.equal(s.stats.recovered, 2);
+  }), { timeout: 60_000 });
+}

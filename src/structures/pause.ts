@@ -9,8 +9,8 @@
  * the variable the hot path pays one always-false comparison.
  *
  * Points: `queue.push.claimed`, `queue.pop.claimed` (after the counter CAS, before the
- * slot's sequence store), `ring.put.claimed`, `ring.take.claimed` (the free-index ring),
- * `ring.take.held`, `pool.release.freed`, `stack.push.linked`, `stack.pop.unlinked`.
+ * slot's sequence store), `ring.put.claimed`, `ring.take.claimed` (the free-index ring under
+ * Stack and ObjectPool), `stack.push.taken`, `stack.pop.unlinked` (a node between the ring and the list).
  */
 import { env } from "../../ffi/mod.ts";
 
