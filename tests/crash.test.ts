@@ -12,7 +12,7 @@ import { test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { chaos, type ChaosSlot, killAt, SOAK, startWorker } from "./helpers/crash.ts";
 import { MAX_IDS, PER_ID } from "./helpers/crash_worker.ts";
-import { ObjectPool, Queue, type Segment, SharedArray, SharedAtomic, Stack, struct, u32, u8 } from "../mod.ts";
+import { i64AsNumber, ObjectPool, Queue, type Segment, SharedArray, SharedAtomic, Stack, struct, u32, u8 } from "../mod.ts";
 import type { Runtime } from "./helpers/procs.ts";
 
 const QUEUE_WORKER = new URL("./workers/crash_queue.ts", import.meta.url);
@@ -164,3 +164,18 @@ for (const rt of RUNTIMES) {
     assert.equal(s.stats.recovered, 2);
   }), { timeout: 60_000 });
 }
+
+test("Stack: a pop whose element cannot be read removes nothing (issue 10: the value was lost)", segmentTest("crash-stack-read", 1 << 20, (seg) => {
+  const s = Stack.create(seg, "s", i64AsNumber, 4);
+  s.push(5);
+  const e = seg.find("s")!;
+  const data = e.offset + 64 + 256;
+  const big = new BigInt64Array(seg.memory.buffer, data, 4);
+  const at = [0, 1, 2, 3].find((i) => big[i] === 5n)!;
+  big[at] = 1n << 60n; // not exactly a JS number: read throws OUT_OF_RANGE
+  assert.throws(() => s.tryPop(), (err: unknown) => (err as { code?: string }).code === "OUT_OF_RANGE");
+  assert.equal(s.size, 1);
+  big[at] = 6n;
+  assert.equal(s.pop(), 6);
+  assert.equal(s.tryPop(), undefined);
+}));
