@@ -12,7 +12,7 @@ import { test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { chaos, type ChaosSlot, killAt, SOAK, startWorker } from "./helpers/crash.ts";
 import { MAX_IDS, PER_ID } from "./helpers/crash_worker.ts";
-import { i64AsNumber, ObjectPool, Queue, type Segment, SharedArray, SharedAtomic, Stack, struct, u32, u8 } from "../mod.ts";
+import { i64AsNumber, ObjectPool, Queue, type Segment, SharedArray, SharedAtomic, SpscQueue, Stack, struct, u32, u8 } from "../mod.ts";
 import type { Runtime } from "./helpers/procs.ts";
 
 const QUEUE_WORKER = new URL("./workers/crash_queue.ts", import.meta.url);
@@ -179,3 +179,70 @@ test("Stack: a pop whose element cannot be read removes nothing (issue 10: the v
   assert.equal(s.pop(), 6);
   assert.equal(s.tryPop(), undefined);
 }));
+
+test("SpscQueue: a new consumer handle starts at the shared read index (issue 10: stale slots re-delivered)", segmentTest("spsc-c", 1 << 20, (seg) => {
+  const p = SpscQueue.create(seg, "q", u32, 4);
+  const c1 = SpscQueue.open(seg, "q", u32);
+  p.push(1);
+  p.push(2);
+  p.push(3);
+  assert.deepEqual([c1.pop(), c1.pop(), c1.pop()], [1, 2, 3]);
+  c1.close(); // hand the consumer role over
+  const c2 = SpscQueue.open(seg, "q", u32);
+  assert.equal(c2.tryPop(), undefined, "a phantom element");
+  p.push(4);
+  assert.equal(c2.pop(), 4);
+  assert.equal(c2.tryPop(), undefined);
+}));
+
+test("SpscQueue: a new producer handle starts at the shared indices (issue 10: a full queue looked empty)", segmentTest("spsc-p", 1 << 20, (seg) => {
+  const p1 = SpscQueue.create(seg, "q", u32, 4);
+  const c = SpscQueue.open(seg, "q", u32);
+  for (let i = 1; i <= 4; i++) p1.push(i);
+  assert.deepEqual([c.pop(), c.pop()], [1, 2]);
+  p1.push(5);
+  p1.push(6); // full again, with the indices wrapped
+  p1.close();
+  const p2 = SpscQueue.open(seg, "q", u32);
+  assert.equal(p2.tryPush(7), false, "overwrote an unconsumed element");
+  assert.equal(p2.size, 4);
+  assert.deepEqual([c.pop(), c.pop(), c.pop(), c.pop()], [3, 4, 5, 6]);
+  assert.equal(c.tryPop(), undefined);
+}));
+
+test("SpscQueue: a second live producer gets EXISTS; a dead producer's role is taken over", segmentTest("spsc-x", 1 << 20, async (seg, name) => {
+  const q = SpscQueue.create(seg, "q", u32, 4);
+  const w = startWorker("bun", QUEUE_WORKER, [name, "hold", "", "spsc"]);
+  await w.line("READY");
+  assert.throws(() => q.tryPush(1), (e: unknown) => (e as { code?: string }).code === "EXISTS");
+  const other = SpscQueue.open(seg, "q", u32);
+  assert.equal(other.tryPop(), undefined); // the consumer role is separate
+  w.kill();
+  await w.exited;
+  assert.equal(q.tryPush(1), true);
+  assert.equal(other.pop(), 1);
+  const second = SpscQueue.open(seg, "q", u32);
+  assert.throws(() => second.tryPush(2), (e: unknown) => (e as { code?: string }).code === "EXISTS");
+}), { timeout: 60_000 });
+
+test("crash SpscQueue: Deno and Bun producer and consumer SIGKILLed at random and replaced: exact handover", segmentTest("crash-spsc", 16 << 20, async (seg, name) => {
+  const q = SpscQueue.create(seg, "q", u32, 16);
+  const { acked, seen } = crashSegmentSetup(seg);
+  let nextId = 0;
+  const slot = (role: "produce" | "consume", first: Runtime): ChaosSlot => ({
+    start: (n) => {
+      const rt: Runtime = (n & 1) === 0 ? first : first === "deno" ? "bun" : "deno";
+      return startWorker(rt, QUEUE_WORKER, role === "produce" ? [name, role, String(nextId++), "spsc"] : [name, role, "", "spsc"]);
+    },
+  });
+  const r = await chaos([slot("produce", "deno"), slot("consume", "bun")], 6_000, 250);
+  assert.deepEqual(r.errors, []);
+  for (const v of drain(q)) seen[v]++;
+  const a = account(acked, seen, nextId);
+  console.log(`crash SpscQueue: ${r.kills} kills, ${a.delivered} delivered, missing ${a.missing}, duplicates ${a.duplicates}`);
+  assert.equal(a.duplicates, 0);
+  assert.ok(a.missing <= r.kills, `${a.missing} acknowledged elements missing after ${r.kills} kills`);
+  for (let i = 0; i < 16; i++) assert.equal(q.tryPush(i), true, "capacity lost");
+  assert.equal(q.tryPush(99), false);
+  assert.deepEqual(drain(q), Array.from({ length: 16 }, (_, i) => i));
+}), { timeout: 120_000 * SOAK });

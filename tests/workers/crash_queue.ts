@@ -5,11 +5,12 @@
  *   crash_queue.ts <segment> consume        pops (single and bulk) and counts each value in seen[]
  *   crash_queue.ts <segment> push1 <v>      one push (with a pause point set: killed inside it)
  *   crash_queue.ts <segment> pop1           one pop, printing the value
- * Structures in the segment: Queue "q" (u32, or struct with "struct"), SharedArray
+ *   crash_queue.ts <segment> hold           claims the SpscQueue producer role and sleeps
+ * Structures in the segment: Queue "q" (u32, or struct with "struct", or SpscQueue u32 with "spsc"), SharedArray
  * "acked" (u32 × MAX_IDS), SharedArray "seen" (u8 × MAX_IDS × PER_ID), SharedAtomic "stop".
  * Prints READY when it is in its loop.
  */
-import { Queue, Segment, SharedArray, SharedAtomic, struct, u32, u8 } from "../../mod.ts";
+import { Queue, Segment, SharedArray, SharedAtomic, SpscQueue, struct, u32, u8 } from "../../mod.ts";
 import { args } from "../helpers/worker.ts";
 import { PER_ID, say } from "../helpers/crash_worker.ts";
 
@@ -17,12 +18,20 @@ const [segName, role, arg, variant] = args;
 const seg = Segment.open(segName);
 const Item = struct({ v: u32, pad: u32, blob: u32 });
 // deno-lint-ignore no-explicit-any
-const q: Queue<any> = variant === "struct" ? Queue.open(seg, "q", Item) : Queue.open(seg, "q", u32);
+const q: Queue<any> | SpscQueue<any> = variant === "struct"
+  ? Queue.open(seg, "q", Item)
+  : variant === "spsc"
+  ? SpscQueue.open(seg, "q", u32)
+  : Queue.open(seg, "q", u32);
 const wrap = variant === "struct" ? (v: number) => ({ v, pad: v ^ 0x5a5a, blob: v * 3 }) : (v: number) => v;
 // deno-lint-ignore no-explicit-any
 const unwrap = variant === "struct" ? (x: any) => x.v as number : (x: any) => x as number;
 
-if (role === "push1") {
+if (role === "hold") {
+  (q as SpscQueue<number>).claimProducer();
+  say("READY");
+  setInterval(() => {}, 1 << 30);
+} else if (role === "push1") {
   say("READY");
   q.push(wrap(Number(arg)));
   say("DONE");
@@ -67,4 +76,4 @@ if (role === "push1") {
     }
   }
 }
-seg.close();
+if (role !== "hold") seg.close();
