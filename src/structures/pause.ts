@@ -10,7 +10,8 @@
  *
  * Points: `queue.push.claimed`, `queue.pop.claimed` (after the counter CAS, before the
  * slot's sequence store), `ring.put.claimed`, `ring.take.claimed` (the free-index ring under
- * Stack and ObjectPool), `stack.push.taken`, `stack.pop.unlinked` (a node between the ring and the list).
+ * Stack and ObjectPool), `stack.push.taken`, `stack.pop.unlinked` (a node between the ring and the list),
+ * `ring.read.window` (RingBuffer.read between its tail and head loads).
  */
 import { env } from "../../ffi/mod.ts";
 
