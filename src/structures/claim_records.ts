@@ -92,7 +92,7 @@ export class ClaimRecords {
    */
   static claim(m: Memory, at: number, count: number, name: string, keepDeadPuts: boolean): ClaimRecords {
     let map = byMemory.get(m);
-    if (map === undefined) byMemory.set(m, (map = new Map()));
+    if (map === undefined) byMemory.set(m, map = new Map());
     const shared = map.get(at);
     if (shared !== undefined) {
       shared.refs++;

@@ -58,7 +58,10 @@ export function initRingFull(m: Memory, enq: number, deq: number, slots: number,
 }
 
 function damaged(name: string): ShmError {
-  return new ShmError("CORRUPT", `"${name}": free-slot ring sequence ahead of its position counter; the structure's memory is damaged`);
+  return new ShmError(
+    "CORRUPT",
+    `"${name}": free-slot ring sequence ahead of its position counter; the structure's memory is damaged`,
+  );
 }
 
 const nap = new Int32Array(new SharedArrayBuffer(4));
@@ -91,7 +94,16 @@ export class IndexRing {
    * @param slots      byte offset of the ring slots (the claim records follow, 64-aligned)
    * @param recovered  i32 index of the caller's "indices recovered" counter
    */
-  constructor(m: Memory, enq: number, deq: number, slots: number, capacity: number, maxProcesses: number, recovered: number, name: string) {
+  constructor(
+    m: Memory,
+    enq: number,
+    deq: number,
+    slots: number,
+    capacity: number,
+    maxProcesses: number,
+    recovered: number,
+    name: string,
+  ) {
     this.#enq = enq;
     this.#deq = deq;
     this.#slots = slots;

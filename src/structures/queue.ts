@@ -61,6 +61,7 @@ import {
 import { CONSUME, handBackDeadConsumer, PRODUCE, skipDeadProducer } from "./vyukov_repair.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
+import { popBulk, pushBulk, type QueueCore, reload } from "./queue_bulk.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, checkAborted, notify, type WaitOptions } from "../wait/wait.ts";
@@ -120,6 +121,8 @@ export class Queue<T> extends Handle {
   readonly #rp: number;
   readonly #rn: number;
   readonly #stall = new Stall();
+  /** The same geometry for the bulk operations (queue_bulk.ts). */
+  readonly #core: QueueCore<T>;
 
   static {
     setPositions = (q, pos) => q.#setPositions(pos);
@@ -155,6 +158,30 @@ export class Queue<T> extends Handle {
     this.#recs = ClaimRecords.claim(this.m, at, recordCount(seg.maxProcesses), p.name, false);
     this.#rp = this.#recs.own + R_POS;
     this.#rn = this.#recs.own + R_N;
+    this.#core = {
+      name: p.name,
+      type,
+      capacity: p.capacity,
+      data: p.data,
+      ring: this.#ring,
+      mask: this.#mask,
+      stride,
+      elemOffset,
+      enq: this.#enq,
+      deq: this.#deq,
+      bounded: this.#bounded,
+      notEmpty: this.#notEmpty,
+      notFull: this.#notFull,
+      rp: this.#rp,
+      rn: this.#rn,
+      view: this.#view,
+      accepts: this.#accepts,
+      vStride: this.#vStride,
+      vOff: this.#vOff,
+      staging: this.#staging,
+      recs: this.#recs,
+      stall: this.#stall,
+    };
   }
 
   /** Gives the claim record back when the last handle of this queue in the Segment closes. */
@@ -231,7 +258,7 @@ export class Queue<T> extends Handle {
         i32[this.#rn] = 0;
         return false;
       } else {
-        pos = this.#reload(i32, this.#enq, pos);
+        pos = reload(i32, this.#enq, pos, this.name);
       }
     }
   }
@@ -285,7 +312,7 @@ export class Queue<T> extends Handle {
         i32[this.#rn] = 0;
         return undefined;
       } else {
-        pos = this.#reload(i32, this.#deq, pos);
+        pos = reload(i32, this.#deq, pos, this.name);
       }
     }
   }
@@ -303,78 +330,7 @@ export class Queue<T> extends Handle {
    * Every value is validated first: one bad value throws INVALID_ARGUMENT with nothing pushed.
    */
   pushBulk(values: ArrayLike<T>): number {
-    const m = this.mem();
-    const count = values.length;
-    const view = this.#view;
-    const accepts = this.#accepts;
-    for (let i = 0; i < count; i++) {
-      const v = values[i];
-      if (view === undefined || !accepts!(v)) this.#staging.stage(v);
-    }
-    const i32 = m.i32;
-    let done = 0;
-    let failure: unknown;
-    let pos = Atomics.load(i32, this.#enq);
-    while (done < count) {
-      const want = Math.min(count - done, this.#ring);
-      let k = 0;
-      let dif = 0;
-      while (k < want) {
-        const slot = this.#data + (((pos + k) | 0) & this.#mask) * this.#stride;
-        dif = (Atomics.load(i32, slot >> 2) - ((pos + k) | 0)) | 0;
-        if (dif !== 0) break;
-        k++;
-      }
-      if (k === 0) {
-        if (dif < 0) {
-          const seqAt = (this.#data + (pos & this.#mask) * this.#stride) >> 2;
-          const ring = this.#ring;
-          if ((dif === -ring || dif === 1 - ring) && handBackDeadConsumer(i32, this.#recs, this.#stall, this.#deq, seqAt, pos, (dif + pos) | 0, ring)) {
-            Atomics.add(i32, this.#enq + (HANDED_BACK >> 2), 1);
-            continue;
-          }
-          break; // full
-        }
-        pos = this.#reload(i32, this.#enq, pos);
-        continue;
-      }
-      if (this.#bounded) {
-        k = Math.min(k, this.capacity - ((pos - Atomics.load(i32, this.#deq)) | 0));
-        if (k <= 0) break;
-      }
-      i32[this.#rp] = pos; // claim record for [pos, pos + k), published by the CAS
-      i32[this.#rn] = k;
-      const found = Atomics.compareExchange(i32, this.#enq, pos, (pos + k) | 0);
-      if (found !== pos) {
-        pos = found;
-        continue;
-      }
-      for (let j = 0; j < k; j++) {
-        const p = (pos + j) | 0;
-        const slot = this.#data + (p & this.#mask) * this.#stride;
-        const v = values[done + j];
-        if (view !== undefined && accepts!(v)) {
-          view[(p & this.#mask) * this.#vStride + this.#vOff] = v; // unpublished until the store below
-          Atomics.store(i32, slot >> 2, (p + 1) | 0);
-          continue;
-        }
-        try {
-          this.type.write(m, slot + this.#elemOffset, v);
-        } catch (e) {
-          // Only a value that changed since it was validated (a getter) gets here: keep the queue consistent.
-          m.u8.fill(0, slot + this.#elemOffset, slot + this.#elemOffset + this.type.size);
-          failure ??= e;
-        }
-        Atomics.store(i32, slot >> 2, (p + 1) | 0);
-      }
-      Atomics.store(i32, this.#rn, 0);
-      done += k;
-      pos = (pos + k) | 0;
-    }
-    i32[this.#rn] = 0; // a failed CAS may have left a record naming someone else's claim
-    if (done > 0) notify(m, this.#notEmpty, done);
-    if (failure !== undefined) throw failure;
-    return done;
+    return pushBulk(this.#core, this.mem(), values);
   }
 
   /**
@@ -386,63 +342,7 @@ export class Queue<T> extends Handle {
     if (!(Number.isInteger(max) && max >= 0)) {
       throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
     }
-    const i32 = m.i32;
-    const view = this.#view;
-    let got = 0;
-    let failure: unknown;
-    let pos = Atomics.load(i32, this.#deq);
-    while (got < max) {
-      const want = Math.min(max - got, this.#ring);
-      let k = 0;
-      let dif = 0;
-      while (k < want) {
-        const slot = this.#data + (((pos + k) | 0) & this.#mask) * this.#stride;
-        dif = (Atomics.load(i32, slot >> 2) - ((pos + k + 1) | 0)) | 0;
-        if (dif !== 0) break;
-        k++;
-      }
-      if (k === 0) {
-        if (dif < 0) {
-          const seqAt = (this.#data + (pos & this.#mask) * this.#stride) >> 2;
-          if (dif === -1 && skipDeadProducer(i32, this.#recs, this.#stall, this.#enq, this.#deq, seqAt, pos, this.#ring)) {
-            Atomics.add(i32, this.#enq + (SKIPPED >> 2), 1);
-            notify(m, this.#notFull, 1);
-            pos = (pos + 1) | 0;
-            continue;
-          }
-          break; // empty
-        }
-        pos = this.#reload(i32, this.#deq, pos);
-        continue;
-      }
-      i32[this.#rp] = pos; // claim record for [pos, pos + k), published by the CAS
-      i32[this.#rn] = -k;
-      const found = Atomics.compareExchange(i32, this.#deq, pos, (pos + k) | 0);
-      if (found !== pos) {
-        pos = found;
-        continue;
-      }
-      for (let j = 0; j < k; j++) {
-        const p = (pos + j) | 0;
-        const slot = this.#data + (p & this.#mask) * this.#stride;
-        try {
-          const v = view !== undefined
-            ? view[(p & this.#mask) * this.#vStride + this.#vOff]
-            : this.type.read(m, slot + this.#elemOffset);
-          out.push(v);
-        } catch (e) {
-          failure ??= e; // an element this type cannot read (written by a foreign program)
-        }
-        Atomics.store(i32, slot >> 2, (p + this.#ring) | 0);
-      }
-      Atomics.store(i32, this.#rn, 0);
-      got += k;
-      pos = (pos + k) | 0;
-    }
-    i32[this.#rn] = 0;
-    if (got > 0) notify(m, this.#notFull, got);
-    if (failure !== undefined) throw failure;
-    return out;
+    return popBulk(this.#core, m, max, out);
   }
 
   /**
@@ -518,17 +418,6 @@ export class Queue<T> extends Handle {
   /** True if the queue was full at the moment of the check. */
   get isFull(): boolean {
     return this.size >= this.capacity;
-  }
-
-  /**
-   * Re-reads a position counter after finding a slot already taken for `pos`. If the
-   * counter has not moved, the slot's sequence is impossible: the memory is damaged
-   * (checking this keeps a corrupt segment from looping forever).
-   */
-  #reload(i32: Int32Array, at: number, pos: number): number {
-    const now = Atomics.load(i32, at);
-    if (now === pos) throw new ShmError("CORRUPT", `queue "${this.name}": slot sequence ahead of its position counter`);
-    return now;
   }
 
   /** Moves an empty, idle queue to position `pos` (tests use it to cross the 2^32 wrap). */

@@ -28,7 +28,17 @@ export function spec<T>(type: ElementType<T>): StructureSpec {
 /** Anything bulk operations accept: a JS array or a typed array. */
 export type Span<T> = ArrayLike<T> & { [n: number]: T };
 
-export type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | BigUint64Array;
+export type NumericView =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /**
  * Copies k elements from slot `s` on (wrapping at `capacity`) into out[0..k): one typed

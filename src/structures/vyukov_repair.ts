@@ -15,7 +15,7 @@
  *   That producer hands the slot back itself, by CAS on the sequence (one repairer
  *   wins). The dead consumer's element is lost: its pop never returned.
  */
-import { ClaimRecords, R_N, R_POS, type Stall } from "./claim_records.ts";
+import { type ClaimRecords, R_N, R_POS, type Stall } from "./claim_records.ts";
 
 export const PRODUCE = 1;
 export const CONSUME = -1;

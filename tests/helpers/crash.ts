@@ -62,11 +62,16 @@ export function startWorker(rt: Runtime, script: URL, args: readonly string[], e
       new Promise((resolve, reject) => {
         const hit = stdout.split("\n").find((l) => l.startsWith(prefix));
         if (hit !== undefined) return resolve(hit);
-        const timer = setTimeout(() => reject(new Error(`no "${prefix}" line from ${rt} worker after ${ms} ms\nstdout: ${stdout}\nstderr: ${stderr}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`no "${prefix}" line from ${rt} worker after ${ms} ms\nstdout: ${stdout}\nstderr: ${stderr}`)),
+          ms,
+        );
         waiters.push({ prefix, resolve: (l) => (clearTimeout(timer), resolve(l)) });
         exited.then((r) => {
           clearTimeout(timer);
-          reject(new Error(`${rt} worker exited (${r.code ?? r.signal}) before "${prefix}"\nstdout: ${r.stdout}\nstderr: ${r.stderr}`));
+          reject(
+            new Error(`${rt} worker exited (${r.code ?? r.signal}) before "${prefix}"\nstdout: ${r.stdout}\nstderr: ${r.stderr}`),
+          );
         });
       }),
   };
