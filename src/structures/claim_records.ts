@@ -87,10 +87,11 @@ export class ClaimRecords {
 
   /**
    * This Segment's record in the area at byte `at` (`count` records), taken on first
-   * use. `keepDeadPuts`: a dead owner's record that still names a put is not reused
-   * (the index ring needs its value to repair). FULL if every record is held.
+   * use. `putPending(pos)`: for the index ring, whether a dead owner's put at `pos` may
+   * still need the record's value (its position claimed and unpublished); such a
+   * record is not reused. FULL if every record is held.
    */
-  static claim(m: Memory, at: number, count: number, name: string, keepDeadPuts: boolean): ClaimRecords {
+  static claim(m: Memory, at: number, count: number, name: string, putPending?: (pos: number) => boolean): ClaimRecords {
     let map = byMemory.get(m);
     if (map === undefined) byMemory.set(m, map = new Map());
     const shared = map.get(at);
@@ -107,7 +108,7 @@ export class ClaimRecords {
         const pid = Atomics.load(i32, b + R_PID);
         if (pid !== 0) {
           if (pass === 0) continue; // free records first: liveness checks cost a system call
-          if (keepDeadPuts && Atomics.load(i32, b + R_N) > 0) continue;
+          if (putPending !== undefined && Atomics.load(i32, b + R_N) > 0 && putPending(Atomics.load(i32, b + R_POS))) continue;
           if (ownerAlive(pid, Atomics.load(i32, b + R_START))) continue;
         }
         if (Atomics.compareExchange(i32, b + R_PID, pid, self.pid) !== pid) continue;

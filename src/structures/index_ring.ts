@@ -112,7 +112,13 @@ export class IndexRing {
     this.#name = name;
     this.#recovered = recovered;
     const records = slots + Math.ceil((this.#ring * 8) / 64) * 64;
-    this.#recs = ClaimRecords.claim(m, records, recordCount(maxProcesses), name, true);
+    // A dead putter's record is kept while its position is claimed and unpublished: the
+    // taker that repairs that position needs the index in it.
+    const pending = (pos: number) => {
+      const seq = Atomics.load(m.i32, (slots + (pos & this.#mask) * 8) >> 2);
+      return seq === pos && Atomics.load(m.i32, enq) !== pos;
+    };
+    this.#recs = ClaimRecords.claim(m, records, recordCount(maxProcesses), name, pending);
   }
 
   /** The stall clock of this handle (the wait loops read `seen`). */

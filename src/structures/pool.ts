@@ -40,7 +40,8 @@ import { align } from "../segment/memory.ts";
 import { me } from "../segment/process.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { type AsyncWaitOptions, notify, type WaitOptions } from "../wait/wait.ts";
+import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 
 /** A slot acquired from an ObjectPool: `generation * 2^21 + slot index`. */
 export type PoolHandle = number;
@@ -208,12 +209,18 @@ export class ObjectPool<T> extends Handle {
    * `timeout` ms (default: no limit).
    */
   acquireWait(timeout?: number | WaitOptions): PoolHandle {
-    return waitOrThrow(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), timeout, `acquiring from pool "${this.name}"`);
+    const what = `acquiring from pool "${this.name}"`;
+    return waitStalled(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), this.#free.stall, timeout, what);
   }
 
   /** Async `acquireWait`: rejects with TIMEOUT, or ABORTED on `signal` (no slot taken then). */
   acquireAsync(options?: AsyncWaitOptions): Promise<PoolHandle> {
-    return waitOrThrowAsync(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), options, `acquiring from pool "${this.name}"`);
+    const what = `acquiring from pool "${this.name}"`;
+    try {
+      return waitStalledAsync(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), this.#free.stall, options, what);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** The element in a held slot. INVALID_ARGUMENT if the handle is not held. */

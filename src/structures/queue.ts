@@ -155,7 +155,7 @@ export class Queue<T> extends Handle {
     this.#vStride = stride / size;
     this.#vOff = elemOffset / size;
     const at = recordsAt(p.data, this.#ring, stride);
-    this.#recs = ClaimRecords.claim(this.m, at, recordCount(seg.maxProcesses), p.name, false);
+    this.#recs = ClaimRecords.claim(this.m, at, recordCount(seg.maxProcesses), p.name);
     this.#rp = this.#recs.own + R_POS;
     this.#rn = this.#recs.own + R_N;
     this.#core = {

@@ -32,6 +32,7 @@ import { align, type Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 import { IndexRing, initRingFull, ringBytes } from "./index_ring.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
 import { type Cas64, cas64For, MAX_NODES, popNodeRead, pushNode, setTag } from "./treiber.ts";
@@ -242,13 +243,14 @@ export class Stack<T> extends Handle {
 
   /** Pushes `value`, blocking while the stack is full. TIMEOUT after `timeout` ms (nothing pushed). */
   pushWait(value: T, timeout?: number | WaitOptions): void {
-    waitOrThrow(this.mem(), this.#top + NOT_FULL, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to stack "${this.name}"`);
+    const poll = () => (this.tryPush(value) ? true : undefined);
+    waitStalled(this.mem(), this.#top + NOT_FULL, poll, this.#free.stall, timeout, `pushing to stack "${this.name}"`);
   }
 
   /** Async `pushWait`: rejects with TIMEOUT or ABORTED (nothing pushed then). */
   async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
     const poll = () => (this.tryPush(value) ? true : undefined);
-    await waitOrThrowAsync(this.mem(), this.#top + NOT_FULL, poll, options, `pushing to stack "${this.name}"`);
+    await waitStalledAsync(this.mem(), this.#top + NOT_FULL, poll, this.#free.stall, options, `pushing to stack "${this.name}"`);
   }
 
   /** Elements on the stack (a snapshot: others may change it at once). */
