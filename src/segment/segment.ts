@@ -288,14 +288,6 @@ export class Segment implements HandleOwner {
     return this.#g.maxNameLength;
   }
 
-  /**
-   * @internal This attachment's process registry slot (0 … maxProcesses - 1): lock-free
-   * structures index their per-process claim records with it (src/structures/claim_records.ts).
-   */
-  get attachmentSlot(): number {
-    return this.#slot;
-  }
-
   /** Registry capacity: processes that can have this segment open at once. */
   get maxProcesses(): number {
     return this.#g.maxProcesses;
