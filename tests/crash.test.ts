@@ -115,41 +115,46 @@ function crashSegmentSetup(seg: Segment) {
   return { acked, seen, stop };
 }
 
-test(
-  "crash Queue: Deno and Bun producers and consumers SIGKILLed at random, restarted",
-  segmentTest("crash-qr", 16 << 20, async (seg, name) => {
-    const q = Queue.create(seg, "q", u32, 16);
-    const { acked, seen } = crashSegmentSetup(seg);
-    let nextId = 0;
-    const slot = (role: "produce" | "consume", first: Runtime): ChaosSlot => ({
-      start: (n) => {
-        const rt: Runtime = (n & 1) === 0 ? first : first === "deno" ? "bun" : "deno";
-        const a = role === "produce" ? [name, role, String(nextId++)] : [name, role];
-        if (nextId >= MAX_IDS) throw new Error("too many producer incarnations");
-        return startWorker(rt, QUEUE_WORKER, a);
-      },
-    });
-    const r = await chaos(
-      [slot("produce", "deno"), slot("produce", "bun"), slot("consume", "bun"), slot("consume", "deno")],
-      6_000,
-      250,
-    );
-    assert.deepEqual(r.errors, []);
-    for (const v of drain(q)) seen[v]++;
-    const a = account(acked, seen, nextId);
-    const st = q.stats;
-    console.log(
-      `crash Queue: ${r.kills} kills, ${r.finished} finished, ${a.delivered} delivered, missing ${a.missing}, duplicates ${a.duplicates}, recovered pushes ${st.recoveredPushes}, pops ${st.recoveredPops}${
-        SOAK > 1 ? " (soak)" : ""
-      }`,
-    );
-    assert.equal(a.duplicates, 0);
-    assert.ok(a.missing <= r.kills * BULK_POP, `${a.missing} acknowledged elements missing after ${r.kills} kills`);
-    for (let i = 0; i < 16; i++) assert.equal(q.tryPush(i), true, "capacity lost");
-    assert.deepEqual(drain(q), Array.from({ length: 16 }, (_, i) => i));
-  }),
-  { timeout: 120_000 * SOAK },
-);
+for (const variant of ["u32", "struct"] as const) {
+  test(
+    `crash Queue<${variant}>: Deno and Bun producers and consumers SIGKILLed at random, restarted`,
+    segmentTest("crash-qr", 16 << 20, async (seg, name) => {
+      // deno-lint-ignore no-explicit-any
+      const q: Queue<any> = variant === "struct" ? Queue.create(seg, "q", Item, 16) : Queue.create(seg, "q", u32, 16);
+      const unwrap = (x: unknown) => (variant === "struct" ? (x as { v: number }).v : x as number);
+      const { acked, seen } = crashSegmentSetup(seg);
+      let nextId = 0;
+      const slot = (role: "produce" | "consume", first: Runtime): ChaosSlot => ({
+        start: (n) => {
+          const rt: Runtime = (n & 1) === 0 ? first : first === "deno" ? "bun" : "deno";
+          const a = role === "produce" ? [name, role, String(nextId++), variant] : [name, role, "", variant];
+          if (nextId >= MAX_IDS) throw new Error("too many producer incarnations");
+          return startWorker(rt, QUEUE_WORKER, a);
+        },
+      });
+      const r = await chaos(
+        [slot("produce", "deno"), slot("produce", "bun"), slot("consume", "bun"), slot("consume", "deno")],
+        5_000,
+        250,
+      );
+      assert.deepEqual(r.errors, []);
+      for (const v of drain(q)) seen[unwrap(v)]++;
+      const a = account(acked, seen, nextId);
+      const st = q.stats;
+      console.log(
+        `crash Queue<${variant}>: ${r.kills} kills, ${r.finished} finished, ${a.delivered} delivered, missing ${a.missing}, duplicates ${a.duplicates}, recovered pushes ${st.recoveredPushes}, pops ${st.recoveredPops}${
+          SOAK > 1 ? " (soak)" : ""
+        }`,
+      );
+      assert.equal(a.duplicates, 0);
+      assert.ok(a.missing <= r.kills * BULK_POP, `${a.missing} acknowledged elements missing after ${r.kills} kills`);
+      const wrap = (v: number) => (variant === "struct" ? { v, pad: v ^ 0x5a5a, blob: v * 3 } : v);
+      for (let i = 0; i < 16; i++) assert.equal(q.tryPush(wrap(i)), true, "capacity lost");
+      assert.deepEqual(drain(q).map(unwrap), Array.from({ length: 16 }, (_, i) => i));
+    }),
+    { timeout: 120_000 * SOAK },
+  );
+}
 
 for (const rt of RUNTIMES) {
   test(

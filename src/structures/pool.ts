@@ -18,8 +18,13 @@
  * and release it.
  *
  * The holder's pid and start time are recorded per slot, so `reclaimDead()` can give
- * back slots held by processes that died. A process killed inside acquire() or
- * release(), between the state change and the free-list change, leaks that one slot.
+ * back slots held by processes that died. Crashes (docs/RELIABILITY.md): a process
+ * killed inside the free ring (between its CAS and its publish or hand-back) costs
+ * nothing — the next acquire or release that reaches that ring position repairs it and
+ * recovers the index (`stats.recovered`); a process killed in the few instructions
+ * between the ring and the slot's state word (in acquire after the ring take and before
+ * the IN_USE store, in release after the state CAS and before the ring put claims its
+ * position) still leaks that one slot: not yet covered.
  * An acquire racing a release may report the pool exhausted for that instant.
  *
  * Block layout (after the 64-byte structure header):

@@ -13,6 +13,15 @@
  * A push racing a pop that has taken the last element but not yet returned its node
  * may report the stack full for that instant (as Vyukov's queue does).
  *
+ * Crashes (docs/RELIABILITY.md): a process killed inside push or pop loses at most
+ * that element (never one a push acknowledged and no pop returned; nothing is
+ * delivered twice). Killed inside the free ring, it costs no node: the ring is
+ * repaired (`stats.recovered`). Killed in the few instructions a node spends between
+ * the ring and the list (push: after the ring take, before the head CAS; pop: after
+ * the head CAS, before the ring put claims its position), that node is lost: not yet
+ * covered. pop reads the element before the CAS that removes it, so a read that
+ * throws removes nothing.
+ *
  * Block layout (after the 64-byte structure header):
  *   control +0     8-byte tagged head of the stack (u32 tag, u32 top index + 1)
  *   control +8     eventcount "not empty" (seq i32, waiters i32): popWait/popAsync park here
