@@ -47,7 +47,8 @@ export function waitStalled<T>(
     const r = waitFor(m, at, sp, deadline, spin);
     if (r === undefined) throw timeoutError(what, timeout);
     if (r !== STALLED) return r as T;
-    const v = waitFor(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), 0);
+    // The claim is usually a live peer a few instructions from publishing: spin as usual.
+    const v = waitFor(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), spin);
     if (v !== undefined) return v;
   }
 }
@@ -69,7 +70,7 @@ export async function waitStalledAsync<T>(
     const r = await waitForAsync(m, at, sp, deadline, options?.signal, what, options?.spin);
     if (r === undefined) throw timeoutError(what, options?.timeout);
     if (r !== STALLED) return r as T;
-    const v = await waitForAsync(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), options?.signal, what, 0);
+    const v = await waitForAsync(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), options?.signal, what, options?.spin);
     if (v !== undefined) return v;
   }
 }
