@@ -20,7 +20,9 @@
  * the ring and the list (push: after the ring take, before the head CAS; pop: after
  * the head CAS, before the ring put claims its position), that node is lost: not yet
  * covered. pop reads the element before the CAS that removes it, so a read that
- * throws removes nothing.
+ * throws removes nothing. `size` is a separate counter updated after the head CAS: a
+ * process killed between the two leaves it off by one for good (`isEmpty` reads the
+ * head itself).
  *
  * Block layout (after the 64-byte structure header):
  *   control +0     8-byte tagged head of the stack (u32 tag, u32 top index + 1)
