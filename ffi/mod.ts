@@ -98,6 +98,11 @@ function env(name: string, required: boolean): string | undefined {
   return deno.env.get(name);
 }
 
+/** An environment variable if it can be read without a prompt or an error (else undefined). */
+export function optionalEnv(name: string): string | undefined {
+  return env(name, false);
+}
+
 function isFile(path: string, denyHint: string): boolean {
   try {
     return readFile.stat(path);

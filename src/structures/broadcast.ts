@@ -72,12 +72,23 @@ function done(p: number): number {
   return ((p + 1) | 0) << 1;
 }
 
-/** Messages published so far, rebuilt from the low word and the half-epoch (stored first by the writer). */
+/** Most messages a ring may report published: positions and position + capacity stay exact JS integers. */
+const MAX_PUBLISHED = 2 ** 53 - 2 ** 33;
+
+/**
+ * Messages published so far, rebuilt from the low word and the half-epoch (stored first
+ * by the writer). A count past MAX_PUBLISHED comes only from a damaged epoch word: CORRUPT,
+ * or a reader's `position + 1` would stop moving and its loop never end (issue 10).
+ */
 function published(i32: Int32Array, lo: number, ep: number): number {
   const l = Atomics.load(i32, lo) >>> 0;
   let e = Atomics.load(i32, ep) >>> 0;
   if ((e & 1) !== l >>> 31) e -= 1; // the epoch already moved past the low word we read
-  return Math.floor(e / 2) * TWO_32 + l;
+  const n = Math.floor(e / 2) * TWO_32 + l;
+  if (n > MAX_PUBLISHED) {
+    throw new ShmError("CORRUPT", `broadcast ring: published count ${n} (epoch word ${e}) is past 2^53; the ring's memory is damaged`);
+  }
+  return n;
 }
 
 /**
@@ -155,7 +166,7 @@ export class BroadcastRing<T> extends Handle {
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
-    if (p.capacity > BROADCAST_MAX_CAPACITY) {
+    if (!(p.capacity >= 1 && p.capacity <= BROADCAST_MAX_CAPACITY)) {
       throw new ShmError("CORRUPT", `broadcast ring "${p.name}" claims capacity ${p.capacity} > ${BROADCAST_MAX_CAPACITY}`);
     }
     this.capacity = p.capacity;

@@ -18,8 +18,13 @@
  * and release it.
  *
  * The holder's pid and start time are recorded per slot, so `reclaimDead()` can give
- * back slots held by processes that died. A process killed inside acquire() or
- * release(), between the state change and the free-list change, leaks that one slot.
+ * back slots held by processes that died. Crashes (docs/RELIABILITY.md): a process
+ * killed inside the free ring (between its CAS and its publish or hand-back) costs
+ * nothing — the next acquire or release that reaches that ring position repairs it and
+ * recovers the index (`stats.recovered`); a process killed in the few instructions
+ * between the ring and the slot's state word (in acquire after the ring take and before
+ * the IN_USE store, in release after the state CAS and before the ring put claims its
+ * position) still leaks that one slot: not yet covered.
  * An acquire racing a release may report the pool exhausted for that instant.
  *
  * Block layout (after the 64-byte structure header):
@@ -31,7 +36,7 @@
  *                 reserved), then (64-aligned) the free ring's slots
  */
 import { native, type Native } from "../../ffi/mod.ts";
-import { initRingFull, ringBytes, ringPut, ringRebase, ringSlots, ringTake } from "./index_ring.ts";
+import { IndexRing, initRingFull, ringBytes } from "./index_ring.ts";
 import { assertElementType, type ElementType, type StructType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
@@ -40,7 +45,8 @@ import { align } from "../segment/memory.ts";
 import { me } from "../segment/process.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { type AsyncWaitOptions, notify, type WaitOptions } from "../wait/wait.ts";
+import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 
 /**
  * A slot acquired from an ObjectPool: `generation * 2^21 + slot index`.
@@ -65,6 +71,8 @@ const ENQ = 0;
 const DEQ = 64;
 /** Blocking acquire's eventcount (src/wait/wait.ts), on the line releasers write anyway. */
 const SLOT_FREE = 8;
+/** u32: free indices recovered from processes killed inside the free ring (docs/RELIABILITY.md). */
+const RECOVERED = 16;
 const RECORD = 16;
 const IN_USE = 1 << 31;
 const GEN_MASK = 0x7fff_ffff;
@@ -78,13 +86,13 @@ function ringAt(data: number, size: number, capacity: number): number {
   return recordsAt(data, size, capacity) + align(capacity * RECORD, 64);
 }
 
-function spec(type: ElementType<unknown>): StructureSpec {
+function spec(type: ElementType<unknown>, maxProcesses: number): StructureSpec {
   assertElementType(type);
   return {
     kind: Kind.POOL,
     type,
     controlBytes: 128,
-    dataBytes: (n) => align(n * type.size, 64) + align(n * RECORD, 64) + ringBytes(n),
+    dataBytes: (n) => align(n * type.size, 64) + align(n * RECORD, 64) + ringBytes(n, maxProcesses),
     init(m, block, data, capacity) {
       const control = block + 64;
       initRingFull(m, (control + ENQ) >> 2, (control + DEQ) >> 2, ringAt(data, type.size, capacity), capacity);
@@ -122,9 +130,7 @@ export class ObjectPool<T> extends Handle {
   readonly #size: number;
   readonly #records: number;
   readonly #enq: number;
-  readonly #deq: number;
-  readonly #ring: number;
-  readonly #mask: number;
+  readonly #free: IndexRing;
   readonly #n: Native;
   readonly #pid: number;
   readonly #start: number;
@@ -138,30 +144,41 @@ export class ObjectPool<T> extends Handle {
     this.#size = type.size;
     this.#records = recordsAt(p.data, type.size, p.capacity);
     this.#enq = (p.control + ENQ) >> 2;
-    this.#deq = (p.control + DEQ) >> 2;
-    this.#ring = ringAt(p.data, type.size, p.capacity);
-    this.#mask = ringSlots(p.capacity) - 1;
+    const ring = ringAt(p.data, type.size, p.capacity);
+    this.#free = new IndexRing(this.m, this.#enq, (p.control + DEQ) >> 2, ring, p.capacity, seg.maxProcesses, (p.control + RECOVERED) >> 2, p.name);
     this.#n = native();
     const self = me();
     this.#pid = self.pid;
     this.#start = self.start % 0x1_0000_0000 | 0;
   }
 
+  /** Gives the free ring's claim record back when the last handle in this Segment closes. */
+  override close(): void {
+    if (!this.closed) this.#free.release(this.m);
+    super.close();
+  }
+
+  /** Free indices the pool recovered from processes killed inside acquire or release (docs/RELIABILITY.md). */
+  get stats(): { readonly available: number; readonly recovered: number } {
+    const i32 = this.mem().i32;
+    return { available: this.available, recovered: Atomics.load(i32, this.#enq + ((RECOVERED - ENQ) >> 2)) >>> 0 };
+  }
+
   /** Creates a pool of `capacity` zeroed slots (1 to 2^21 - 1), all free. EXISTS if the name is taken. */
   static create<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): ObjectPool<T> {
-    const s = spec(type as ElementType<unknown>);
+    const s = spec(type as ElementType<unknown>, seg.maxProcesses);
     checkCapacity(capacity, "pool capacity", MAX_POOL_CAPACITY);
     return new ObjectPool(seg, seg.createEntry(name, s, capacity), type);
   }
 
   /** Opens an existing pool; TYPE_MISMATCH if it is not an ObjectPool of `type`, NOT_FOUND if absent. */
   static open<T>(seg: Segment, name: string, type: ElementType<T>): ObjectPool<T> {
-    return new ObjectPool(seg, seg.openEntry(name, spec(type as ElementType<unknown>)), type);
+    return new ObjectPool(seg, seg.openEntry(name, spec(type as ElementType<unknown>, seg.maxProcesses)), type);
   }
 
   /** Opens the pool, or creates it with `capacity` slots if it does not exist (atomic across processes). */
   static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): ObjectPool<T> {
-    const s = spec(type as ElementType<unknown>);
+    const s = spec(type as ElementType<unknown>, seg.maxProcesses);
     checkCapacity(capacity, "pool capacity", MAX_POOL_CAPACITY);
     return new ObjectPool(seg, seg.openOrCreateEntry(name, s, capacity), type);
   }
@@ -172,7 +189,7 @@ export class ObjectPool<T> extends Handle {
    */
   acquire(): PoolHandle | undefined {
     const m = this.mem();
-    const slot = ringTake(m, this.#deq, this.#ring, this.#mask, this.name);
+    const slot = this.#free.take(m);
     if (slot < 0) return undefined;
     if (slot >= this.capacity) throw new ShmError("CORRUPT", `pool "${this.name}": free ring holds slot ${slot} of ${this.capacity}`);
     const i32 = m.i32;
@@ -205,7 +222,7 @@ export class ObjectPool<T> extends Handle {
           : `pool "${this.name}": handle ${handle} is stale (slot ${slot} was released and acquired again)`,
       );
     }
-    ringPut(m, this.#enq, this.#ring, this.#mask, slot, this.name);
+    this.#free.put(m, slot);
     notify(m, (this.#enq << 2) + SLOT_FREE, 1); // one load unless an acquirer is parked
   }
 
@@ -215,12 +232,18 @@ export class ObjectPool<T> extends Handle {
    * `timeout` ms (default: no limit).
    */
   acquireWait(timeout?: number | WaitOptions): PoolHandle {
-    return waitOrThrow(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), timeout, `acquiring from pool "${this.name}"`);
+    const what = `acquiring from pool "${this.name}"`;
+    return waitStalled(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), this.#free.stall, timeout, what);
   }
 
   /** Async `acquireWait`: rejects with TIMEOUT, or ABORTED on `signal` (no slot taken then). */
   acquireAsync(options?: AsyncWaitOptions): Promise<PoolHandle> {
-    return waitOrThrowAsync(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), options, `acquiring from pool "${this.name}"`);
+    const what = `acquiring from pool "${this.name}"`;
+    try {
+      return waitStalledAsync(this.mem(), (this.#enq << 2) + SLOT_FREE, () => this.acquire(), this.#free.stall, options, what);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** The element in a held slot. INVALID_ARGUMENT if the handle is not held. */
@@ -306,7 +329,7 @@ export class ObjectPool<T> extends Handle {
       if (live) continue;
       // The generation in `state` makes this fail if the slot changed hands meanwhile.
       if (Atomics.compareExchange(i32, r, state, state & GEN_MASK) === state) {
-        ringPut(m, this.#enq, this.#ring, this.#mask, s, this.name);
+        this.#free.put(m, s);
         reclaimed++;
       }
     }
@@ -316,7 +339,7 @@ export class ObjectPool<T> extends Handle {
 
   /** Moves the free ring's positions of an idle pool near `pos` (tests cross the 2^32 wrap with it). */
   #rebase(pos: number): void {
-    ringRebase(this.mem(), this.#enq, this.#deq, this.#ring, this.#mask, pos);
+    this.#free.rebase(this.mem(), pos);
   }
 
   static {

@@ -15,6 +15,17 @@
  * (`((a - b) | 0) < 0`), which is exact while the ring has at most 2^30 slots, so a
  * queue keeps working after 2^32 operations.
  *
+ * Crashes (docs/RELIABILITY.md): before each claim CAS a process writes which
+ * position(s) it claims into its claim record (claim_records.ts); a consumer that
+ * finds a position claimed but unpublished for STALL_MS, with no live process's record
+ * naming it, skips it; a producer that finds last lap's slot claimed by a consumer
+ * but never handed back does the same and hands it back (vyukov_repair.ts). So a
+ * process killed inside push or pop costs at most the element it was pushing or
+ * popping (never one a push acknowledged and no pop returned; pushBulk/popBulk: the
+ * batch in flight), nothing is delivered twice, and no capacity is lost; `stats`
+ * counts the repairs. A worker *thread* killed inside an operation while its process
+ * lives is not detected (its claim looks live).
+ *
  * Block layout (after the 64-byte structure header, see docs/FORMAT.md):
  *   control +0    u32 enqueue position (written by producers)   own 64-byte line
  *   control +64   u32 dequeue position (written by consumers)   own 64-byte line
@@ -22,75 +33,42 @@
  *                 `elemOffset` (4, or the element's alignment if larger)
  *   control +8    eventcount "not empty" (seq i32, waiters i32): popWait/popAsync park here
  *   control +72   eventcount "not full" (seq i32, waiters i32): pushWait/pushAsync park here
+ *   control +16   u32 positions skipped after a dead producer, +20 u32 slots handed back after a dead consumer
+ *   data + align64(ring × stride)   claim records (claim_records.ts), maxProcesses + 16 of 64 bytes
  * `ring` is the capacity rounded up to a power of two (at least 2). A capacity that is not a power
  * of two is supported: producers then also check `enqueue - dequeue < capacity`,
  * which costs one extra load per push; power-of-two capacities skip it.
  */
-import { assertElementType, type ElementType } from "../segment/elements.ts";
+import type { ElementType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
-import { Kind } from "../segment/kinds.ts";
-import { align } from "../segment/memory.ts";
 import { Staging } from "./staging.ts";
 import type { Selectable } from "../wait/select.ts";
-import type { Segment } from "../segment/segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
+import { ClaimRecords, R_N, R_POS, recordCount, Stall } from "./claim_records.ts";
 import {
-  asyncDeadline,
-  type AsyncWaitOptions,
-  checkAborted,
-  deadlineOf,
-  notify,
-  spinOf,
-  timeoutError,
-  timeoutOf,
-  waitFor,
-  waitForAsync,
-  type WaitOptions,
-} from "../wait/wait.ts";
+  DEQ,
+  ENQ,
+  HANDED_BACK,
+  MAX_QUEUE_CAPACITY,
+  NOT_EMPTY,
+  NOT_FULL,
+  type QueueStats,
+  recordsAt,
+  ringSize,
+  SKIPPED,
+  slotLayout,
+  spec,
+} from "./queue_layout.ts";
+import { CONSUME, handBackDeadConsumer, PRODUCE, skipDeadProducer } from "./vyukov_repair.ts";
+import { PAUSE_POINT, pauseHere } from "./pause.ts";
+import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
+import { popBulk, pushBulk, type QueueCore, reload } from "./queue_bulk.ts";
+import type { Segment } from "../segment/segment.ts";
+import { checkCapacity, type Placement } from "../segment/structure.ts";
+import { type AsyncWaitOptions, checkAborted, notify, type WaitOptions } from "../wait/wait.ts";
 
-/** Largest queue capacity: 32-bit wrap-around comparisons need the ring at most 2^30. */
-export const MAX_QUEUE_CAPACITY = 2 ** 30;
 
-const ENQ = 0;
-const DEQ = 64;
-// Blocking forms (src/wait/wait.ts eventcounts): each sits on the line of the side that
-// notifies it, so the notifier's "anyone waiting?" load hits a line it already owns.
-const NOT_EMPTY = 8;
-const NOT_FULL = 64 + 8;
-
-/**
- * Slots in the ring: the capacity rounded up to a power of two, and at least 2 (with
- * one slot, "published for position p" and "free for position p + 1" would be the
- * same sequence number).
- */
-function ringSize(capacity: number): number {
-  let r = 2;
-  while (r < capacity) r *= 2;
-  return r;
-}
-
-function slotLayout(type: ElementType<unknown>): { elemOffset: number; stride: number } {
-  const a = Math.max(4, type.align);
-  const elemOffset = align(4, a);
-  return { elemOffset, stride: align(elemOffset + type.size, a) };
-}
-
-function spec(type: ElementType<unknown>): StructureSpec {
-  assertElementType(type);
-  const { stride } = slotLayout(type);
-  return {
-    kind: Kind.QUEUE,
-    type,
-    controlBytes: 128,
-    dataBytes: (n) => ringSize(n) * stride,
-    init(m, _block, data, capacity) {
-      // Slot i starts free for the producer of position i.
-      const r = ringSize(capacity);
-      for (let i = 0; i < r; i++) m.i32[(data + i * stride) >> 2] = i;
-    },
-  };
-}
+export { MAX_QUEUE_CAPACITY, type QueueStats } from "./queue_layout.ts";
 
 let setPositions: (q: Queue<unknown>, pos: number) => void;
 
@@ -145,6 +123,14 @@ export class Queue<T> extends Handle {
   readonly #accepts: ((v: unknown) => boolean) | undefined; // `unknown`: keeps the class covariant in T
   readonly #vStride: number;
   readonly #vOff: number;
+  /** This process's claim record and the others' (docs/RELIABILITY.md). */
+  readonly #recs: ClaimRecords;
+  /** i32 index of our record's first word (position claimed) and second (n: +k producing, −k consuming, 0 idle). */
+  readonly #rp: number;
+  readonly #rn: number;
+  readonly #stall = new Stall();
+  /** The same geometry for the bulk operations (queue_bulk.ts). */
+  readonly #core: QueueCore<T>;
 
   static {
     setPositions = (q, pos) => q.#setPositions(pos);
@@ -176,6 +162,40 @@ export class Queue<T> extends Handle {
     }
     this.#vStride = stride / size;
     this.#vOff = elemOffset / size;
+    const at = recordsAt(p.data, this.#ring, stride);
+    this.#recs = ClaimRecords.claim(this.m, at, recordCount(seg.maxProcesses), p.name);
+    this.#rp = this.#recs.own + R_POS;
+    this.#rn = this.#recs.own + R_N;
+    this.#core = {
+      name: p.name,
+      type,
+      capacity: p.capacity,
+      data: p.data,
+      ring: this.#ring,
+      mask: this.#mask,
+      stride,
+      elemOffset,
+      enq: this.#enq,
+      deq: this.#deq,
+      bounded: this.#bounded,
+      notEmpty: this.#notEmpty,
+      notFull: this.#notFull,
+      rp: this.#rp,
+      rn: this.#rn,
+      view: this.#view,
+      accepts: this.#accepts,
+      vStride: this.#vStride,
+      vOff: this.#vOff,
+      staging: this.#staging,
+      recs: this.#recs,
+      stall: this.#stall,
+    };
+  }
+
+  /** Gives the claim record back when the last handle of this queue in the Segment closes. */
+  override close(): void {
+    if (!this.closed) this.#recs.release(this.m);
+    super.close();
   }
 
   /**
@@ -183,19 +203,19 @@ export class Queue<T> extends Handle {
    * saves one load per push). EXISTS if the name is taken.
    */
   static create<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): Queue<T> {
-    const s = spec(type as ElementType<unknown>);
+    const s = spec(type as ElementType<unknown>, seg.maxProcesses);
     checkCapacity(capacity, "queue capacity", MAX_QUEUE_CAPACITY);
     return new Queue(seg, seg.createEntry(name, s, capacity), type);
   }
 
   /** Opens an existing queue; TYPE_MISMATCH if it is not a Queue of `type`, NOT_FOUND if absent. */
   static open<T>(seg: Segment, name: string, type: ElementType<T>): Queue<T> {
-    return new Queue(seg, seg.openEntry(name, spec(type as ElementType<unknown>)), type);
+    return new Queue(seg, seg.openEntry(name, spec(type as ElementType<unknown>, seg.maxProcesses)), type);
   }
 
   /** Opens the queue, or creates it with `capacity` if it does not exist (atomic across processes). */
   static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): Queue<T> {
-    const s = spec(type as ElementType<unknown>);
+    const s = spec(type as ElementType<unknown>, seg.maxProcesses);
     checkCapacity(capacity, "queue capacity", MAX_QUEUE_CAPACITY);
     return new Queue(seg, seg.openOrCreateEntry(name, s, capacity), type);
   }
@@ -219,20 +239,34 @@ export class Queue<T> extends Handle {
       const seqAt = this.#seq0 + s * this.#seqStride;
       const dif = (Atomics.load(i32, seqAt) - pos) | 0;
       if (dif === 0) {
-        if (this.#bounded && ((pos - Atomics.load(i32, this.#deq)) | 0) >= this.capacity) return false;
+        if (this.#bounded && ((pos - Atomics.load(i32, this.#deq)) | 0) >= this.capacity) {
+          i32[this.#rn] = 0;
+          return false;
+        }
+        // Claim record before the claim: plain stores, published by the CAS (claim_records.ts).
+        i32[this.#rp] = pos;
+        i32[this.#rn] = PRODUCE;
         const found = Atomics.compareExchange(i32, this.#enq, pos, (pos + 1) | 0);
         if (found === pos) {
+          if (PAUSE_POINT !== undefined) pauseHere("queue.push.claimed");
           if (direct) view[s * this.#vStride + this.#vOff] = value;
           else this.#staging.copyTo(m, (seqAt << 2) + this.#elemOffset);
           Atomics.store(i32, seqAt, (pos + 1) | 0); // publish after the element is written
+          Atomics.store(i32, this.#rn, 0); // after the publish: the claim is over
           notify(m, this.#notEmpty, 1); // one load unless a consumer is parked
           return true;
         }
         pos = found;
       } else if (dif < 0) {
-        return false; // the slot still holds last lap's element: full
+        // The slot still holds last lap's element: full, unless its consumer died (slow path).
+        if ((dif === -this.#ring || dif === 1 - this.#ring) && handBackDeadConsumer(i32, this.#recs, this.#stall, this.#deq, seqAt, pos, (dif + pos) | 0, this.#ring)) {
+          Atomics.add(i32, this.#enq + (HANDED_BACK >> 2), 1);
+          continue;
+        }
+        i32[this.#rn] = 0;
+        return false;
       } else {
-        pos = this.#reload(i32, this.#enq, pos);
+        pos = reload(i32, this.#enq, pos, this.name);
       }
     }
   }
@@ -253,12 +287,16 @@ export class Queue<T> extends Handle {
       const seqAt = this.#seq0 + s * this.#seqStride;
       const dif = (Atomics.load(i32, seqAt) - ((pos + 1) | 0)) | 0; // acquire: the element is written
       if (dif === 0) {
+        i32[this.#rp] = pos; // claim record, published by the CAS
+        i32[this.#rn] = CONSUME;
         const found = Atomics.compareExchange(i32, this.#deq, pos, (pos + 1) | 0);
         if (found === pos) {
+          if (PAUSE_POINT !== undefined) pauseHere("queue.pop.claimed");
           const view = this.#view;
           if (view !== undefined) {
             const v = view[s * this.#vStride + this.#vOff]; // a typed-array read cannot throw
             Atomics.store(i32, seqAt, (pos + this.#ring) | 0); // hand the slot to the next lap's producer
+            Atomics.store(i32, this.#rn, 0);
             notify(m, this.#notFull, 1);
             return v;
           }
@@ -266,14 +304,23 @@ export class Queue<T> extends Handle {
             return this.type.read(m, (seqAt << 2) + this.#elemOffset);
           } finally {
             Atomics.store(i32, seqAt, (pos + this.#ring) | 0);
+            Atomics.store(i32, this.#rn, 0);
             notify(m, this.#notFull, 1);
           }
         }
         pos = found;
       } else if (dif < 0) {
-        return undefined; // not yet published: empty
+        // Not yet published: empty, unless the producer that claimed it died (slow path).
+        if (dif === -1 && skipDeadProducer(i32, this.#recs, this.#stall, this.#enq, this.#deq, seqAt, pos, this.#ring)) {
+          Atomics.add(i32, this.#enq + (SKIPPED >> 2), 1);
+          notify(m, this.#notFull, 1);
+          pos = (pos + 1) | 0;
+          continue;
+        }
+        i32[this.#rn] = 0;
+        return undefined;
       } else {
-        pos = this.#reload(i32, this.#deq, pos);
+        pos = reload(i32, this.#deq, pos, this.name);
       }
     }
   }
@@ -291,66 +338,7 @@ export class Queue<T> extends Handle {
    * Every value is validated first: one bad value throws INVALID_ARGUMENT with nothing pushed.
    */
   pushBulk(values: ArrayLike<T>): number {
-    const m = this.mem();
-    const count = values.length;
-    const view = this.#view;
-    const accepts = this.#accepts;
-    for (let i = 0; i < count; i++) {
-      const v = values[i];
-      if (view === undefined || !accepts!(v)) this.#staging.stage(v);
-    }
-    const i32 = m.i32;
-    let done = 0;
-    let failure: unknown;
-    let pos = Atomics.load(i32, this.#enq);
-    while (done < count) {
-      const want = Math.min(count - done, this.#ring);
-      let k = 0;
-      let dif = 0;
-      while (k < want) {
-        const slot = this.#data + (((pos + k) | 0) & this.#mask) * this.#stride;
-        dif = (Atomics.load(i32, slot >> 2) - ((pos + k) | 0)) | 0;
-        if (dif !== 0) break;
-        k++;
-      }
-      if (k === 0) {
-        if (dif < 0) break; // full
-        pos = this.#reload(i32, this.#enq, pos);
-        continue;
-      }
-      if (this.#bounded) {
-        k = Math.min(k, this.capacity - ((pos - Atomics.load(i32, this.#deq)) | 0));
-        if (k <= 0) break;
-      }
-      const found = Atomics.compareExchange(i32, this.#enq, pos, (pos + k) | 0);
-      if (found !== pos) {
-        pos = found;
-        continue;
-      }
-      for (let j = 0; j < k; j++) {
-        const p = (pos + j) | 0;
-        const slot = this.#data + (p & this.#mask) * this.#stride;
-        const v = values[done + j];
-        if (view !== undefined && accepts!(v)) {
-          view[(p & this.#mask) * this.#vStride + this.#vOff] = v; // unpublished until the store below
-          Atomics.store(i32, slot >> 2, (p + 1) | 0);
-          continue;
-        }
-        try {
-          this.type.write(m, slot + this.#elemOffset, v);
-        } catch (e) {
-          // Only a value that changed since it was validated (a getter) gets here: keep the queue consistent.
-          m.u8.fill(0, slot + this.#elemOffset, slot + this.#elemOffset + this.type.size);
-          failure ??= e;
-        }
-        Atomics.store(i32, slot >> 2, (p + 1) | 0);
-      }
-      done += k;
-      pos = (pos + k) | 0;
-    }
-    if (done > 0) notify(m, this.#notEmpty, done);
-    if (failure !== undefined) throw failure;
-    return done;
+    return pushBulk(this.#core, this.mem(), values);
   }
 
   /**
@@ -362,50 +350,7 @@ export class Queue<T> extends Handle {
     if (!(Number.isInteger(max) && max >= 0)) {
       throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
     }
-    const i32 = m.i32;
-    const view = this.#view;
-    let got = 0;
-    let failure: unknown;
-    let pos = Atomics.load(i32, this.#deq);
-    while (got < max) {
-      const want = Math.min(max - got, this.#ring);
-      let k = 0;
-      let dif = 0;
-      while (k < want) {
-        const slot = this.#data + (((pos + k) | 0) & this.#mask) * this.#stride;
-        dif = (Atomics.load(i32, slot >> 2) - ((pos + k + 1) | 0)) | 0;
-        if (dif !== 0) break;
-        k++;
-      }
-      if (k === 0) {
-        if (dif < 0) break; // empty
-        pos = this.#reload(i32, this.#deq, pos);
-        continue;
-      }
-      const found = Atomics.compareExchange(i32, this.#deq, pos, (pos + k) | 0);
-      if (found !== pos) {
-        pos = found;
-        continue;
-      }
-      for (let j = 0; j < k; j++) {
-        const p = (pos + j) | 0;
-        const slot = this.#data + (p & this.#mask) * this.#stride;
-        try {
-          const v = view !== undefined
-            ? view[(p & this.#mask) * this.#vStride + this.#vOff]
-            : this.type.read(m, slot + this.#elemOffset);
-          out.push(v);
-        } catch (e) {
-          failure ??= e; // an element this type cannot read (written by a foreign program)
-        }
-        Atomics.store(i32, slot >> 2, (p + this.#ring) | 0);
-      }
-      got += k;
-      pos = (pos + k) | 0;
-    }
-    if (got > 0) notify(m, this.#notFull, got);
-    if (failure !== undefined) throw failure;
-    return out;
+    return popBulk(this.#core, m, max, out);
   }
 
   /**
@@ -416,10 +361,7 @@ export class Queue<T> extends Handle {
    */
   popWait(timeout?: number | WaitOptions): T {
     const m = this.mem();
-    const ms = timeoutOf(timeout);
-    const v = waitFor(m, this.#notEmpty, () => this.tryPop(), deadlineOf(ms), spinOf(timeout));
-    if (v === undefined) throw timeoutError(`popping from queue "${this.name}"`, ms);
-    return v;
+    return waitStalled(m, this.#notEmpty, () => this.tryPop(), this.#stall, timeout, `popping from queue "${this.name}"`);
   }
 
   /**
@@ -428,14 +370,14 @@ export class Queue<T> extends Handle {
    * `spin` polls). Rejects with TIMEOUT after `timeout` ms, or ABORTED when `signal`
    * fires (nothing is taken from the queue then).
    */
-  async popAsync(options?: AsyncWaitOptions): Promise<T> {
+  popAsync(options?: AsyncWaitOptions): Promise<T> {
     const what = `popping from queue "${this.name}"`;
-    const deadline = asyncDeadline(options);
-    checkAborted(what, options?.signal);
-    const m = this.mem();
-    const v = await waitForAsync(m, this.#notEmpty, () => this.tryPop(), deadline, options?.signal, what, options?.spin);
-    if (v === undefined) throw timeoutError(what, options?.timeout);
-    return v;
+    try {
+      checkAborted(what, options?.signal);
+      return waitStalledAsync(this.mem(), this.#notEmpty, () => this.tryPop(), this.#stall, options, what);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
@@ -450,22 +392,27 @@ export class Queue<T> extends Handle {
    */
   pushWait(value: T, timeout?: number | WaitOptions): void {
     const m = this.mem();
-    const ms = timeoutOf(timeout);
     const poll = () => (this.tryPush(value) ? true : undefined);
-    if (waitFor(m, this.#notFull, poll, deadlineOf(ms), spinOf(timeout)) === undefined) {
-      throw timeoutError(`pushing to queue "${this.name}"`, ms);
-    }
+    waitStalled(m, this.#notFull, poll, this.#stall, timeout, `pushing to queue "${this.name}"`);
   }
 
   /** Async `pushWait`: rejects with TIMEOUT or ABORTED (nothing pushed then). */
   async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
     const what = `pushing to queue "${this.name}"`;
-    const deadline = asyncDeadline(options);
     checkAborted(what, options?.signal);
     const m = this.mem();
     const poll = () => (this.tryPush(value) ? true : undefined);
-    const r = await waitForAsync(m, this.#notFull, poll, deadline, options?.signal, what, options?.spin);
-    if (r === undefined) throw timeoutError(what, options?.timeout);
+    await waitStalledAsync(m, this.#notFull, poll, this.#stall, options, what);
+  }
+
+  /** Elements, and the repairs made after processes died mid-operation (docs/RELIABILITY.md). */
+  get stats(): QueueStats {
+    const i32 = this.mem().i32;
+    return {
+      size: this.size,
+      recoveredPushes: Atomics.load(i32, this.#enq + (SKIPPED >> 2)) >>> 0,
+      recoveredPops: Atomics.load(i32, this.#enq + (HANDED_BACK >> 2)) >>> 0,
+    };
   }
 
   /** Elements in the queue (a snapshot: others may change it at once). */
@@ -484,17 +431,6 @@ export class Queue<T> extends Handle {
   /** True if the queue was full at the moment of the check. */
   get isFull(): boolean {
     return this.size >= this.capacity;
-  }
-
-  /**
-   * Re-reads a position counter after finding a slot already taken for `pos`. If the
-   * counter has not moved, the slot's sequence is impossible: the memory is damaged
-   * (checking this keeps a corrupt segment from looping forever).
-   */
-  #reload(i32: Int32Array, at: number, pos: number): number {
-    const now = Atomics.load(i32, at);
-    if (now === pos) throw new ShmError("CORRUPT", `queue "${this.name}": slot sequence ahead of its position counter`);
-    return now;
   }
 
   /** Moves an empty, idle queue to position `pos` (tests use it to cross the 2^32 wrap). */

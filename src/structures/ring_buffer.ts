@@ -24,50 +24,18 @@
  * format always had: blocks keep their size, and rings created before the claim existed
  * hold 0 there, i.e. "no producer".
  */
-import { assertElementType, type ElementType } from "../segment/elements.ts";
+import type { ElementType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
-import { Kind } from "../segment/kinds.ts";
 import { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
+import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
+import { PAUSE_POINT, pauseHere } from "./pause.ts";
+import { CLAIM, copyOut, EPOCH, HEAD, NOT_EMPTY, NOT_FULL, type NumericView, RING_MAX_CAPACITY, type Span, spec, TAIL } from "./ring_layout.ts";
 
-/** Largest capacity: keeps M ≥ 2 × capacity and every position a non-negative int32. */
-export const RING_MAX_CAPACITY = 2 ** 30;
-
-const HEAD = 0; // byte offsets inside the control area
-const EPOCH = 4;
-const TAIL = 64;
-// Blocking forms (src/wait/wait.ts eventcounts), each on the line of the side that notifies it.
-const NOT_EMPTY = HEAD + 8;
-const NOT_FULL = TAIL + 8;
-/** Producer claim (u64, src/structures/writer_claim.ts), on the producer's line after its eventcount. */
-const CLAIM = 16;
-
-function spec<T>(type: ElementType<T>): StructureSpec {
-  assertElementType(type);
-  return { kind: Kind.RING, type, controlBytes: 128, dataBytes: (n) => n * type.size };
-}
-
-/**
- * Anything bulk operations accept: a JS array or a typed array.
- *
- * @example
- * ```ts
- * import { RingBuffer, Segment, type Span, u32 } from "@shmkit/shmkit";
- * import assert from "node:assert/strict";
- * using seg = Segment.create("doc-span-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
- * const ring = RingBuffer.create(seg, "ids", u32, 16);
- * const batch: Span<number> = [1, 2, 3]; // an array or a typed array
- * assert.equal(ring.pushBulk(batch), 3);
- * assert.equal(ring.tryPop(), 1);
- * ```
- */
-export type Span<T> = ArrayLike<T> & { [n: number]: T };
-
-type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | BigUint64Array;
+export { _ringTesting, RING_MAX_CAPACITY, type Span } from "./ring_layout.ts";
 
 /**
  * A ring buffer in shared memory for one producer and any number of consumers.
@@ -141,7 +109,7 @@ export class RingBuffer<T> extends Handle {
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
     const cap = p.capacity;
-    if (cap > RING_MAX_CAPACITY) throw new ShmError("CORRUPT", `ring "${p.name}" claims capacity ${cap} > ${RING_MAX_CAPACITY}`);
+    if (!(cap >= 1 && cap <= RING_MAX_CAPACITY)) throw new ShmError("CORRUPT", `ring "${p.name}" claims capacity ${cap} (1 to ${RING_MAX_CAPACITY})`);
     this.capacity = cap;
     this.type = type;
     this.#size = type.size;
@@ -222,6 +190,17 @@ export class RingBuffer<T> extends Handle {
     super.close();
   }
 
+  /** A position read from shared memory: it must lie in [0, M), or the slot index would leave the ring. */
+  #pos(v: number): number {
+    if (!(v >= 0 && v < this.#M)) throw new ShmError("CORRUPT", `ring "${this.name}": position ${v} outside [0, ${this.#M})`);
+    return v;
+  }
+
+  /** Head − tail beyond the capacity, with the tail unchanged: the control words are damaged. */
+  #overfull(avail: number): ShmError {
+    return new ShmError("CORRUPT", `ring "${this.name}": head is ${avail} positions past tail, capacity ${this.capacity}`);
+  }
+
   #slot(pos: number): number {
     return this.#mask >= 0 ? pos & this.#mask : pos % this.capacity;
   }
@@ -252,8 +231,10 @@ export class RingBuffer<T> extends Handle {
     if (!this.#producing) this.claimProducer();
     const i32 = m.i32;
     const h = i32[this.#head]; // written only by the producer (us)
-    if (h !== this.#lastHead || this.#dist(h, this.#tailCache) >= this.capacity) {
-      this.#tailCache = Atomics.load(i32, this.#tail);
+    // h < 0: the -1 "no cache" mark is also what a damaged head could hold.
+    if (h !== this.#lastHead || h < 0 || this.#dist(h, this.#tailCache) >= this.capacity) {
+      this.#pos(h);
+      this.#tailCache = this.#pos(Atomics.load(i32, this.#tail));
       if (this.#dist(h, this.#tailCache) >= this.capacity) {
         this.#lastHead = h;
         return false;
@@ -282,8 +263,9 @@ export class RingBuffer<T> extends Handle {
     const m = this.mem();
     if (!this.#producing) this.claimProducer();
     const i32 = m.i32;
-    const h = Atomics.load(i32, this.#head);
-    const t = Atomics.load(i32, this.#tail);
+    const h = this.#pos(Atomics.load(i32, this.#head));
+    const t = this.#pos(Atomics.load(i32, this.#tail));
+    if (this.#dist(h, t) > this.capacity) throw this.#overfull(this.#dist(h, t)); // only we move head: no race
     const at = this.#data + this.#slot(h) * this.#size;
     this.#tailCache = t; // keep the producer's cache in step with #lastHead (set by #publish)
     const fast = this.#fast;
@@ -315,8 +297,8 @@ export class RingBuffer<T> extends Handle {
     const m = this.mem();
     if (!this.#producing) this.claimProducer();
     const i32 = m.i32;
-    const h = Atomics.load(i32, this.#head);
-    this.#tailCache = Atomics.load(i32, this.#tail);
+    const h = this.#pos(Atomics.load(i32, this.#head));
+    this.#tailCache = this.#pos(Atomics.load(i32, this.#tail));
     const free = this.capacity - this.#dist(h, this.#tailCache);
     const n = span.length;
     const k = n < free ? n : free;
@@ -353,9 +335,10 @@ export class RingBuffer<T> extends Handle {
     const i32 = m.i32;
     let t = i32[this.#tail]; // a stale value only makes the CAS below fail
     for (;;) {
-      let avail = t === this.#lastTail ? this.#dist(this.#headCache, t) : 0;
+      let avail = t === this.#lastTail && t >= 0 ? this.#dist(this.#headCache, t) : 0;
       if (avail === 0 || avail > this.capacity) {
-        this.#headCache = Atomics.load(i32, this.#head); // acquire: the elements below head are written
+        this.#pos(t);
+        this.#headCache = this.#pos(Atomics.load(i32, this.#head)); // acquire: the elements below head are written
         avail = this.#dist(this.#headCache, t);
         if (avail === 0 || avail > this.capacity) {
           // Empty, or `t` was stale: confirm with a fresh tail before reporting empty.
@@ -363,6 +346,8 @@ export class RingBuffer<T> extends Handle {
           if (fresh === t) {
             this.#lastTail = t;
             if (avail === 0) return undefined;
+            this.#lastTail = -1;
+            throw this.#overfull(avail); // head − tail > capacity with tail unchanged: not a race
           }
           t = fresh;
           continue;
@@ -429,11 +414,16 @@ export class RingBuffer<T> extends Handle {
     const i32 = m.i32;
     let want = out.length;
     for (;;) {
-      const t = Atomics.load(i32, this.#tail);
-      const avail = this.#dist(Atomics.load(i32, this.#head), t);
+      const t = this.#pos(Atomics.load(i32, this.#tail));
+      const avail = this.#dist(this.#pos(Atomics.load(i32, this.#head)), t);
+      if (avail > this.capacity) {
+        // A stale tail (consumers or an overwrite moved it) is retried; an unchanged one is damage.
+        if (Atomics.load(i32, this.#tail) === t) throw this.#overfull(avail);
+        continue;
+      }
       const k = avail < want ? avail : want;
       if (k <= 0) return 0;
-      this.#copyOut(m, t, k, out);
+      copyOut(m, this.#view, this.type, this.#data, this.capacity, this.#slot(t), k, out);
       if (Atomics.compareExchange(i32, this.#tail, t, this.#add(t, k)) === t) {
         notify(m, (this.#tail << 2) - TAIL + NOT_FULL, 1);
         return k;
@@ -441,29 +431,6 @@ export class RingBuffer<T> extends Handle {
       // Lost to an overwrite or another consumer: retry with a smaller batch so a
       // producer overwriting in a loop cannot starve a large copy forever.
       if (want > 1) want = want >> 1;
-    }
-  }
-
-  /** Copies k elements starting at position `from` into out[0..k). */
-  #copyOut(m: Memory, from: number, k: number, out: Span<T>): void {
-    const s = this.#slot(from);
-    const first = Math.min(k, this.capacity - s);
-    const view = this.#view;
-    if (view !== undefined && out.constructor === view.constructor) {
-      // deno-lint-ignore no-explicit-any
-      const o = out as any;
-      o.set(view.subarray(s, s + first), 0);
-      if (first < k) o.set(view.subarray(0, k - first), first);
-    } else if (view !== undefined) {
-      for (let i = 0; i < first; i++) out[i] = view[s + i] as T;
-      for (let i = first; i < k; i++) out[i] = view[i - first] as T;
-    } else {
-      const type = this.type;
-      const size = this.#size;
-      let at = this.#data + s * size;
-      for (let i = 0; i < first; i++, at += size) out[i] = type.read(m, at);
-      at = this.#data;
-      for (let i = first; i < k; i++, at += size) out[i] = type.read(m, at);
     }
   }
 
@@ -482,21 +449,37 @@ export class RingBuffer<T> extends Handle {
     if (!Number.isInteger(at) || at < 0) throw new ShmError("OUT_OF_RANGE", `ring index must be a non-negative integer, got ${at}`);
     const i32 = m.i32;
     for (;;) {
-      const t = Atomics.load(i32, this.#tail);
-      if (at >= this.#dist(Atomics.load(i32, this.#head), t)) return undefined;
-      const s = this.#slot(this.#add(t, at));
-      const fast = this.#fast;
-      const v = fast !== undefined ? fast[s] : this.type.read(m, this.#data + s * this.#size);
-      // The slot can only be reused once tail has moved past it.
-      if (this.#dist(Atomics.load(i32, this.#tail), t) <= at) return v;
+      const t = this.#pos(Atomics.load(i32, this.#tail));
+      if (PAUSE_POINT !== undefined) pauseHere("ring.read.window");
+      const avail = this.#dist(this.#pos(Atomics.load(i32, this.#head)), t);
+      if (avail > this.capacity) {
+        if (Atomics.load(i32, this.#tail) === t) throw this.#overfull(avail);
+        continue; // head read after the tail moved on: no window to answer from
+      }
+      // Seqlock on the tail: [t, head) is the retained window only if tail is still t
+      // after the element is copied (then the slot was not reused either). A tail that
+      // moved means the window moved: retry, never answer from a window that no longer
+      // (or not yet) existed as a whole (issue 10: read(capacity) returned a value).
+      let v: T | undefined;
+      if (at < avail) {
+        const s = this.#slot(this.#add(t, at));
+        const fast = this.#fast;
+        try {
+          v = fast !== undefined ? fast[s] : this.type.read(m, this.#data + s * this.#size);
+        } catch (e) {
+          if (Atomics.load(i32, this.#tail) === t) throw e; // not a torn copy
+          continue;
+        }
+      }
+      if (Atomics.load(i32, this.#tail) === t) return v;
     }
   }
 
   /** Elements currently retained (a snapshot; other processes may change it at once). */
   get size(): number {
     const i32 = this.mem().i32;
-    const t = Atomics.load(i32, this.#tail);
-    const d = this.#dist(Atomics.load(i32, this.#head), t);
+    const t = this.#pos(Atomics.load(i32, this.#tail));
+    const d = this.#dist(this.#pos(Atomics.load(i32, this.#head)), t);
     return d > this.capacity ? this.capacity : d; // head may run on while we read
   }
 
@@ -525,25 +508,3 @@ export class RingBuffer<T> extends Handle {
   }
 }
 
-/**
- * @internal Test helpers: move a fresh ring's positions to just before the wrap point.
- * Not exported from mod.ts.
- */
-export const _ringTesting = {
-  /** Where positions wrap to 0 for this ring. */
-  modulus(r: RingBuffer<unknown>): number {
-    const cap = r.capacity;
-    return cap * Math.floor(2 ** 31 / cap);
-  },
-  /** Sets head = tail = `total` (as if `total` elements had been pushed and popped). Ring must be empty and idle. */
-  setPosition(seg: Segment, r: RingBuffer<unknown>, total: number): void {
-    const m = seg.memory;
-    const M = _ringTesting.modulus(r);
-    const pos = total % M;
-    const control = r.offset + 64;
-    const e = 2 * Math.floor(total / M) + (pos >= Math.floor(M / 2) ? 1 : 0);
-    Atomics.store(m.i32, (control + EPOCH) >> 2, e | 0);
-    Atomics.store(m.i32, (control + HEAD) >> 2, pos);
-    Atomics.store(m.i32, (control + TAIL) >> 2, pos);
-  },
-};

@@ -10,15 +10,25 @@
  * empty (consumer), so in steady state an operation touches no line the other side
  * writes except the slot itself.
  *
- * It is NOT safe with two producers or two consumers at the same time (elements are
- * lost or duplicated); use Queue for that. Indices stay in [0, capacity], so there is
- * no wrap-around limit and any capacity works.
+ * One producer and one consumer *at a time* (docs/RELIABILITY.md): the first push of a
+ * handle claims the producer role, its first pop or peek the consumer role, each with a
+ * CAS on a claim word holding the process's pid and start time (writer_claim.ts, as
+ * RingBuffer's producer). A second live holder of a role gets EXISTS; the role of a
+ * process that died (or closed its handle) is taken over, and the new holder starts
+ * from the indices in shared memory, so a handover is exact: no element is delivered
+ * twice, skipped or overwritten. A producer killed inside push loses that element (it
+ * was never published); a consumer killed inside pop loses it only if it died after
+ * storing the read index (its pop never returned either way). After the first
+ * operation a handle checks only a private boolean. Indices stay in [0, capacity], so
+ * there is no wrap-around limit and any capacity works.
  *
  * Block layout (after the 64-byte structure header):
  *   control +0    u32 write index (producer)   own 64-byte line
  *   control +8    eventcount "not empty" (seq i32, waiters i32): popWait/popAsync park here
+ *   control +16   u64 producer claim (writer_claim.ts; 0 = none)
  *   control +64   u32 read index (consumer)    own 64-byte line
  *   control +72   eventcount "not full" (seq i32, waiters i32): pushWait/pushAsync park here
+ *   control +80   u64 consumer claim
  *   data          capacity + 1 elements
  */
 import { assertElementType, type ElementType } from "../segment/elements.ts";
@@ -29,6 +39,7 @@ import { Staging } from "./staging.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest SpscQueue capacity. */
 export const MAX_SPSC_CAPACITY = 2 ** 30;
@@ -38,6 +49,9 @@ const READ = 64;
 // Blocking forms (src/wait/wait.ts eventcounts), each on the line of the side that notifies it.
 const NOT_EMPTY = WRITE + 8;
 const NOT_FULL = READ + 8;
+// Role claims (u64, writer_claim.ts), each on its side's line after the eventcount.
+const PRODUCER_CLAIM = WRITE + 16;
+const CONSUMER_CLAIM = READ + 16;
 
 function spec(type: ElementType<unknown>): StructureSpec {
   assertElementType(type);
@@ -73,10 +87,15 @@ export class SpscQueue<T> extends Handle {
   readonly #slots: number;
   readonly #write: number;
   readonly #read: number;
-  /** Producer's last view of the read index. */
+  /** Producer's last view of the read index (loaded from shared memory when the role is claimed). */
   #cachedRead = 0;
-  /** Consumer's last view of the write index. */
+  /** Consumer's last view of the write index (loaded when the role is claimed). */
   #cachedWrite = 0;
+  readonly #producerClaim: WriterClaim;
+  readonly #consumerClaim: WriterClaim;
+  /** True while this handle holds the role: the only check a push (pop) makes. */
+  #producing = false;
+  #consuming = false;
   readonly #staging: Staging<T>;
   /**
    * Numeric kinds (typed-array element and `accepts`): a typed array over the
@@ -101,6 +120,56 @@ export class SpscQueue<T> extends Handle {
       this.#view = new type.typedArray(this.m.buffer, p.data, this.#slots) as unknown as { [i: number]: T };
       this.#accepts = type.accepts as (v: unknown) => boolean;
     }
+    const what = `queue "${p.name}"`;
+    const closed = () => this.m.closed;
+    this.#producerClaim = new WriterClaim(seg.name, p.offset, p.control + PRODUCER_CLAIM, { what, role: "producer", cls: "SpscQueue" }, closed);
+    // A second key in the per-process claim map: the consumer claim is another word of the same block.
+    this.#consumerClaim = new WriterClaim(seg.name, p.offset + 1, p.control + CONSUMER_CLAIM, { what, role: "consumer", cls: "SpscQueue" }, closed);
+  }
+
+  /** True while this handle holds the producer role. */
+  get isProducer(): boolean {
+    return this.#producing && !this.m.closed;
+  }
+
+  /** True while this handle holds the consumer role. */
+  get isConsumer(): boolean {
+    return this.#consuming && !this.m.closed;
+  }
+
+  /**
+   * Makes this handle the producer (the first push does it). EXISTS if another live
+   * process or another open handle here is the producer; a dead producer's role is taken
+   * over, continuing from the write index in shared memory.
+   */
+  claimProducer(): void {
+    const m = this.mem();
+    if (this.#producing) return;
+    this.#producerClaim.acquire(m);
+    this.#cachedRead = this.#index(m.i32, this.#read, true);
+    this.#producing = true;
+  }
+
+  /** Makes this handle the consumer (the first pop or peek does it); as claimProducer. */
+  claimConsumer(): void {
+    const m = this.mem();
+    if (this.#consuming) return;
+    this.#consumerClaim.acquire(m);
+    this.#cachedWrite = this.#index(m.i32, this.#write, true);
+    this.#consuming = true;
+  }
+
+  /** Gives up the producer and consumer roles this handle holds (idempotent). */
+  releaseRoles(): void {
+    if (this.#producing) this.#producerClaim.release(this.m);
+    if (this.#consuming) this.#consumerClaim.release(this.m);
+    this.#producing = this.#consuming = false;
+  }
+
+  /** Releases the roles (if held), then closes the handle. */
+  override close(): void {
+    this.releaseRoles();
+    super.close();
   }
 
   /** Creates a queue of `capacity` elements (any integer from 1 to 2^30). EXISTS if the name is taken. */
@@ -131,6 +200,7 @@ export class SpscQueue<T> extends Handle {
   /** Appends `value` (producer only); false if full. A value that does not fit the type throws INVALID_ARGUMENT and nothing is queued. */
   tryPush(value: T): boolean {
     const m = this.mem();
+    if (!this.#producing) this.claimProducer();
     const i32 = m.i32;
     const w = this.#index(i32, this.#write, false); // only this producer writes it
     let next = w + 1;
@@ -160,6 +230,7 @@ export class SpscQueue<T> extends Handle {
   /** Returns the oldest element without removing it (consumer only), or undefined if empty. */
   peek(): T | undefined {
     const m = this.mem();
+    if (!this.#consuming) this.claimConsumer();
     const i32 = m.i32;
     const r = this.#index(i32, this.#read, false);
     if (r === this.#cachedWrite) {
@@ -173,6 +244,7 @@ export class SpscQueue<T> extends Handle {
   /** Removes and returns the oldest element (consumer only), or undefined if empty. */
   tryPop(): T | undefined {
     const m = this.mem();
+    if (!this.#consuming) this.claimConsumer();
     const i32 = m.i32;
     const r = this.#index(i32, this.#read, false); // only this consumer writes it
     if (r === this.#cachedWrite) {
@@ -210,6 +282,7 @@ export class SpscQueue<T> extends Handle {
    */
   pushBulk(values: ArrayLike<T>): number {
     const m = this.mem();
+    if (!this.#producing) this.claimProducer();
     const i32 = m.i32;
     const slots = this.#slots;
     const w = this.#index(i32, this.#write, false);
@@ -238,6 +311,7 @@ export class SpscQueue<T> extends Handle {
   popBulk(max: number, out: T[] = []): T[] {
     const m = this.mem();
     if (!(Number.isInteger(max) && max >= 0)) throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    if (!this.#consuming) this.claimConsumer();
     const i32 = m.i32;
     const slots = this.#slots;
     const r = this.#index(i32, this.#read, false);
@@ -263,24 +337,32 @@ export class SpscQueue<T> extends Handle {
    * src/wait/wait.ts). Throws ShmError TIMEOUT after `timeout` ms (default: no limit).
    */
   popWait(timeout?: number | WaitOptions): T {
+    if (!this.#consuming) this.claimConsumer(); // EXISTS at once, not after a wait
     const at = (this.#write << 2) - WRITE + NOT_EMPTY;
     return waitOrThrow(this.mem(), at, () => this.tryPop(), timeout, `popping from queue "${this.name}"`);
   }
 
   /** Async `popWait` (consumer only): rejects with TIMEOUT, or ABORTED on `signal` (nothing popped then). */
   popAsync(options?: AsyncWaitOptions): Promise<T> {
+    try {
+      if (!this.#consuming) this.claimConsumer();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const at = (this.#write << 2) - WRITE + NOT_EMPTY;
     return waitOrThrowAsync(this.mem(), at, () => this.tryPop(), options, `popping from queue "${this.name}"`);
   }
 
   /** Appends `value` (producer only), blocking while the queue is full. TIMEOUT after `timeout` ms (nothing pushed). */
   pushWait(value: T, timeout?: number | WaitOptions): void {
+    if (!this.#producing) this.claimProducer();
     const at = (this.#read << 2) - READ + NOT_FULL;
     waitOrThrow(this.mem(), at, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to queue "${this.name}"`);
   }
 
   /** Async `pushWait` (producer only): rejects with TIMEOUT or ABORTED (nothing pushed then). */
   async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
+    if (!this.#producing) this.claimProducer();
     const at = (this.#read << 2) - READ + NOT_FULL;
     await waitOrThrowAsync(this.mem(), at, () => (this.tryPush(value) ? true : undefined), options, `pushing to queue "${this.name}"`);
   }

@@ -13,6 +13,17 @@
  * A push racing a pop that has taken the last element but not yet returned its node
  * may report the stack full for that instant (as Vyukov's queue does).
  *
+ * Crashes (docs/RELIABILITY.md): a process killed inside push or pop loses at most
+ * that element (never one a push acknowledged and no pop returned; nothing is
+ * delivered twice). Killed inside the free ring, it costs no node: the ring is
+ * repaired (`stats.recovered`). Killed in the few instructions a node spends between
+ * the ring and the list (push: after the ring take, before the head CAS; pop: after
+ * the head CAS, before the ring put claims its position), that node is lost: not yet
+ * covered. pop reads the element before the CAS that removes it, so a read that
+ * throws removes nothing. `size` is a separate counter updated after the head CAS: a
+ * process killed between the two leaves it off by one for good (`isEmpty` reads the
+ * head itself).
+ *
  * Block layout (after the 64-byte structure header):
  *   control +0     8-byte tagged head of the stack (u32 tag, u32 top index + 1)
  *   control +8     eventcount "not empty" (seq i32, waiters i32): popWait/popAsync park here
@@ -32,8 +43,10 @@ import { align, type Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
-import { initRingFull, ringBytes, ringRebase, ringSlots, ringPut, ringTake } from "./index_ring.ts";
-import { type Cas64, cas64For, MAX_NODES, popNode, pushNode, setTag } from "./treiber.ts";
+import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
+import { IndexRing, initRingFull, ringBytes } from "./index_ring.ts";
+import { PAUSE_POINT, pauseHere } from "./pause.ts";
+import { type Cas64, cas64For, MAX_NODES, popNodeRead, pushNode, setTag } from "./treiber.ts";
 
 /** Largest stack capacity (the 64-bit tagged head addresses at most 2^21 - 1 nodes). */
 export const MAX_STACK_CAPACITY = MAX_NODES;
@@ -42,6 +55,8 @@ const TOP = 0;
 const FREE_ENQ = 64;
 const FREE_DEQ = 128;
 const COUNT = 192;
+/** u32: free nodes recovered from processes killed inside the free ring (docs/RELIABILITY.md). */
+const RECOVERED = 196;
 // Blocking forms (src/wait/wait.ts eventcounts), on the head's line that both sides write anyway.
 const NOT_EMPTY = 8;
 const NOT_FULL = 16;
@@ -54,13 +69,13 @@ function ringAt(data: number, size: number, capacity: number): number {
   return linksAt(data, size, capacity) + align(capacity * 4, 64);
 }
 
-function spec(type: ElementType<unknown>): StructureSpec {
+function spec(type: ElementType<unknown>, maxProcesses: number): StructureSpec {
   assertElementType(type);
   return {
     kind: Kind.STACK,
     type,
     controlBytes: 256,
-    dataBytes: (n) => align(n * type.size, 64) + align(n * 4, 64) + ringBytes(n),
+    dataBytes: (n) => align(n * type.size, 64) + align(n * 4, 64) + ringBytes(n, maxProcesses),
     init(m, block, data, capacity) {
       const control = block + 64;
       initRingFull(m, (control + FREE_ENQ) >> 2, (control + FREE_DEQ) >> 2, ringAt(data, type.size, capacity), capacity);
@@ -98,19 +113,18 @@ export class Stack<T> extends Handle {
   readonly #size: number;
   readonly #links: number;
   readonly #top: number;
-  readonly #enq: number;
-  readonly #deq: number;
-  readonly #ring: number;
-  readonly #mask: number;
+  readonly #free: IndexRing;
   readonly #count: number;
   readonly #cas: Cas64;
+  readonly #box: { value: T | undefined } = { value: undefined };
+  readonly #read: (node: number) => T;
   readonly #staging: Staging<T>;
 
   static {
     retag = (s, tag, ringPos) => {
       const m = s.mem();
       setTag(m, s.#top, tag);
-      ringRebase(m, s.#enq, s.#deq, s.#ring, s.#mask, ringPos);
+      s.#free.rebase(m, ringPos);
     };
   }
 
@@ -123,30 +137,29 @@ export class Stack<T> extends Handle {
     this.#size = type.size;
     this.#links = linksAt(p.data, type.size, p.capacity);
     this.#top = p.control + TOP;
-    this.#enq = (p.control + FREE_ENQ) >> 2;
-    this.#deq = (p.control + FREE_DEQ) >> 2;
-    this.#ring = ringAt(p.data, type.size, p.capacity);
-    this.#mask = ringSlots(p.capacity) - 1;
+    const ring = ringAt(p.data, type.size, p.capacity);
+    this.#free = new IndexRing(this.m, (p.control + FREE_ENQ) >> 2, (p.control + FREE_DEQ) >> 2, ring, p.capacity, seg.maxProcesses, (p.control + RECOVERED) >> 2, p.name);
     this.#count = (p.control + COUNT) >> 2;
     this.#cas = cas64For();
+    this.#read = (node) => this.type.read(this.m, this.#data + node * this.#size);
     this.#staging = new Staging(type);
   }
 
   /** Creates a stack of `capacity` elements (1 to 2^21 - 1). EXISTS if the name is taken. */
   static create<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): Stack<T> {
-    const s = spec(type as ElementType<unknown>);
+    const s = spec(type as ElementType<unknown>, seg.maxProcesses);
     checkCapacity(capacity, "stack capacity", MAX_STACK_CAPACITY);
     return new Stack(seg, seg.createEntry(name, s, capacity), type);
   }
 
   /** Opens an existing stack; TYPE_MISMATCH if it is not a Stack of `type`, NOT_FOUND if absent. */
   static open<T>(seg: Segment, name: string, type: ElementType<T>): Stack<T> {
-    return new Stack(seg, seg.openEntry(name, spec(type as ElementType<unknown>)), type);
+    return new Stack(seg, seg.openEntry(name, spec(type as ElementType<unknown>, seg.maxProcesses)), type);
   }
 
   /** Opens the stack, or creates it with `capacity` if it does not exist (atomic across processes). */
   static openOrCreate<T>(seg: Segment, name: string, type: ElementType<T>, capacity: number): Stack<T> {
-    const s = spec(type as ElementType<unknown>);
+    const s = spec(type as ElementType<unknown>, seg.maxProcesses);
     checkCapacity(capacity, "stack capacity", MAX_STACK_CAPACITY);
     return new Stack(seg, seg.openOrCreateEntry(name, s, capacity), type);
   }
@@ -162,13 +175,26 @@ export class Stack<T> extends Handle {
     try {
       this.type.write(m, this.#data + node * this.#size, value); // the node is private until pushed
     } catch (e) {
-      ringPut(m, this.#enq, this.#ring, this.#mask, node, this.name);
+      this.#free.put(m, node);
       throw e;
     }
+    if (PAUSE_POINT !== undefined) pauseHere("stack.push.taken");
     pushNode(m, this.#cas, this.name, this.#top, this.#links, 4, this.capacity, node);
     Atomics.add(m.i32, this.#count, 1);
     notify(m, this.#top + NOT_EMPTY, 1); // one load unless a popper is parked
     return true;
+  }
+
+  /** Gives the free ring's claim record back when the last handle in this Segment closes. */
+  override close(): void {
+    if (!this.closed) this.#free.release(this.m);
+    super.close();
+  }
+
+  /** Elements, and free nodes recovered from processes killed inside the free ring (docs/RELIABILITY.md). */
+  get stats(): { readonly size: number; readonly recovered: number } {
+    const i32 = this.mem().i32;
+    return { size: this.size, recovered: Atomics.load(i32, this.#count + ((RECOVERED - COUNT) >> 2)) >>> 0 };
   }
 
   /** Pushes `value`; throws FULL if the stack is full. */
@@ -179,15 +205,17 @@ export class Stack<T> extends Handle {
   /** Removes and returns the top element, or undefined if the stack is empty. */
   tryPop(): T | undefined {
     const m = this.mem();
-    const node = popNode(m, this.#cas, this.name, this.#top, this.#links, 4, this.capacity);
+    // The element is read before the CAS that removes it: a read that throws removes nothing.
+    const box = this.#box;
+    const node = popNodeRead(m, this.#cas, this.name, this.#top, this.#links, 4, this.capacity, this.#read, box);
     if (node < 0) return undefined;
+    const v = box.value as T;
+    box.value = undefined;
     Atomics.sub(m.i32, this.#count, 1);
-    try {
-      return this.type.read(m, this.#data + node * this.#size);
-    } finally {
-      ringPut(m, this.#enq, this.#ring, this.#mask, node, this.name);
-      notify(m, this.#top + NOT_FULL, 1);
-    }
+    if (PAUSE_POINT !== undefined) pauseHere("stack.pop.unlinked");
+    this.#free.put(m, node);
+    notify(m, this.#top + NOT_FULL, 1);
+    return v;
   }
 
   /** Removes and returns the top element; throws EMPTY if the stack is empty. */
@@ -238,13 +266,14 @@ export class Stack<T> extends Handle {
 
   /** Pushes `value`, blocking while the stack is full. TIMEOUT after `timeout` ms (nothing pushed). */
   pushWait(value: T, timeout?: number | WaitOptions): void {
-    waitOrThrow(this.mem(), this.#top + NOT_FULL, () => (this.tryPush(value) ? true : undefined), timeout, `pushing to stack "${this.name}"`);
+    const poll = () => (this.tryPush(value) ? true : undefined);
+    waitStalled(this.mem(), this.#top + NOT_FULL, poll, this.#free.stall, timeout, `pushing to stack "${this.name}"`);
   }
 
   /** Async `pushWait`: rejects with TIMEOUT or ABORTED (nothing pushed then). */
   async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
     const poll = () => (this.tryPush(value) ? true : undefined);
-    await waitOrThrowAsync(this.mem(), this.#top + NOT_FULL, poll, options, `pushing to stack "${this.name}"`);
+    await waitStalledAsync(this.mem(), this.#top + NOT_FULL, poll, this.#free.stall, options, `pushing to stack "${this.name}"`);
   }
 
   /** Elements on the stack (a snapshot: others may change it at once). */
@@ -265,7 +294,7 @@ export class Stack<T> extends Handle {
 
   /** A free node's index, or -1 when none is free. */
   #take(m: Memory): number {
-    const node = ringTake(m, this.#deq, this.#ring, this.#mask, this.name);
+    const node = this.#free.take(m);
     if (node >= this.capacity) throw new ShmError("CORRUPT", `stack "${this.name}": free ring holds node ${node} of ${this.capacity}`);
     return node;
   }

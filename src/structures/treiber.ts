@@ -80,6 +80,50 @@ export function popNode(
   }
 }
 
+/**
+ * popNode, but reads the top node's element with `read(node)` BEFORE the CAS that
+ * removes it (a node on the list is never written, so the value is the node's if the
+ * CAS succeeds): a read that throws removes nothing. The value goes to `box.value`.
+ */
+export function popNodeRead<T>(
+  m: Memory,
+  cas: Cas64,
+  name: string,
+  head: number,
+  links: number,
+  stride: number,
+  count: number,
+  read: (node: number) => T,
+  box: { value: T | undefined },
+): number {
+  const i32 = m.i32;
+  const h = head >> 2;
+  for (;;) {
+    const tag = Atomics.load(i32, h) >>> 0;
+    const top = Atomics.load(i32, h + 1);
+    if (top === 0) return -1;
+    if (!(top > 0 && top <= count)) throw corrupt(name, `list head points at node ${top - 1} of ${count}`);
+    const next = Atomics.load(i32, (links + (top - 1) * stride) >> 2);
+    const still = () => (Atomics.load(i32, h) >>> 0) === tag && Atomics.load(i32, h + 1) === top;
+    if (!(next >= 0 && next <= count)) {
+      if (still()) throw corrupt(name, `node ${top - 1} links to ${next - 1}`);
+      continue;
+    }
+    let v: T;
+    try {
+      v = read(top - 1);
+    } catch (e) {
+      if (still()) throw e; // the element itself cannot be read: nothing removed
+      continue; // torn by a concurrent reuse of the node: retry
+    }
+    const expected = top * TWO_32 + tag;
+    if (cas(m, head, expected, next * TWO_32 + ((tag + 1) >>> 0)) === expected) {
+      box.value = v;
+      return top - 1;
+    }
+  }
+}
+
 /** Puts node `node` (owned by the caller) on top of the list at `head`. */
 export function pushNode(
   m: Memory,

@@ -90,7 +90,7 @@ export class Vector<T> extends Handle implements Iterable<T> {
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
-    if (p.capacity > VECTOR_MAX_CAPACITY) throw new ShmError("CORRUPT", `vector "${p.name}" claims capacity ${p.capacity} > ${VECTOR_MAX_CAPACITY}`);
+    if (!(p.capacity >= 1 && p.capacity <= VECTOR_MAX_CAPACITY)) throw new ShmError("CORRUPT", `vector "${p.name}" claims capacity ${p.capacity} > ${VECTOR_MAX_CAPACITY}`);
     this.capacity = p.capacity;
     this.type = type;
     this.#size = type.size;
@@ -132,6 +132,7 @@ export class Vector<T> extends Handle implements Iterable<T> {
     if (Atomics.load(i32, this.#reserved) >= this.capacity) return -1;
     const i = Atomics.add(i32, this.#reserved, 1);
     if (i >= this.capacity) return -1;
+    if (i < 0) throw this.#damaged("reserved", i); // a write at a negative index would land in the previous structure
     this.type.write(m, this.#data + i * this.#size, value);
     Atomics.store(i32, this.#flags + i, 1); // publish only after the element is written
     this.#advance(i32);
@@ -145,12 +146,25 @@ export class Vector<T> extends Handle implements Iterable<T> {
     return i;
   }
 
+  /** The control words are untrusted: a counter outside [0, capacity] is damage, never an index. */
+  #damaged(what: string, v: number): ShmError {
+    return new ShmError("CORRUPT", `vector "${this.name}": ${what} counter ${v} outside [0, ${this.capacity}]; its memory is damaged`);
+  }
+
+  /** The committed length, range-checked. */
+  #committedNow(i32: Int32Array): number {
+    const c = Atomics.load(i32, this.#committed);
+    if (!(c >= 0 && c <= this.capacity)) throw this.#damaged("committed", c);
+    return c;
+  }
+
   /** Moves `committed` over every consecutive published slot (helping other appenders). */
   #advance(i32: Int32Array): void {
-    let c = Atomics.load(i32, this.#committed);
+    let c = this.#committedNow(i32);
     while (c < this.capacity && Atomics.load(i32, this.#flags + c) === 1) {
       const found = Atomics.compareExchange(i32, this.#committed, c, c + 1);
       c = found === c ? c + 1 : found;
+      if (!(c >= 0 && c <= this.capacity)) throw this.#damaged("committed", c);
     }
     this.#known = c;
   }
@@ -165,7 +179,7 @@ export class Vector<T> extends Handle implements Iterable<T> {
       throw new ShmError("OUT_OF_RANGE", `index ${index} is outside "${this.name}" [0, ${this.capacity})`);
     }
     if (index >= this.#known) {
-      this.#known = Atomics.load(m.i32, this.#committed);
+      this.#known = this.#committedNow(m.i32);
       if (index >= this.#known && Atomics.load(m.i32, this.#flags + index) !== 1) return undefined;
     }
     return this.type.read(m, this.#data + index * this.#size);
@@ -180,7 +194,7 @@ export class Vector<T> extends Handle implements Iterable<T> {
 
   /** Number of elements in the contiguous published prefix: indexes 0..length-1 are all readable. */
   get length(): number {
-    const c = Atomics.load(this.mem().i32, this.#committed);
+    const c = this.#committedNow(this.mem().i32);
     this.#known = c;
     return c;
   }
@@ -188,6 +202,7 @@ export class Vector<T> extends Handle implements Iterable<T> {
   /** Indexes handed out so far, published or still being written (at most capacity). */
   get reserved(): number {
     const r = Atomics.load(this.mem().i32, this.#reserved);
+    if (r < 0) throw this.#damaged("reserved", r);
     return r > this.capacity ? this.capacity : r;
   }
 

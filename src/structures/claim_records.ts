@@ -1,0 +1,190 @@
+/**
+ * Claim records: who holds which position of a Vyukov ring (Queue and the free-index
+ * ring under Stack and ObjectPool), so that a survivor can tell a claim whose holder
+ * died from one that is merely slow, and repair the ring (docs/RELIABILITY.md).
+ *
+ * Every such structure has `recordCount(maxProcesses)` records of 64 bytes (one cache
+ * line each: they are written on every operation, so two processes never share one):
+ *
+ *   +0  i32 pos    first position of the claim
+ *   +4  i32 n      0 = idle; n > 0: producing (putting) positions [pos, pos + n);
+ *                  n < 0: consuming (taking) positions [pos, pos − n)
+ *   +8  i32 pid    owner process, 0 = free record
+ *   +12 i32 start  owner's start time (field 22 of /proc/<pid>/stat) mod 2^32
+ *   +16 i32 value  index ring only: the index a put is placing
+ *
+ * A handle takes a record when it is made (64-bit-free: CAS on `pid` from 0, or from a
+ * dead owner's pid when the record may be reused, see `claim`) and shares it with the
+ * other handles of the same structure in its Segment; the last one to close frees it.
+ * The owner writes `pos` (and `value`) and then `n` with plain stores BEFORE its CAS on
+ * the ring's position counter (the CAS publishes them to anyone who reads the counter
+ * after it), and clears `n` with an atomic store AFTER the slot's sequence store that
+ * ends the claim. So: while a claimed, unfinished position exists, its holder's record
+ * names it. A survivor that reads the counter past q, then finds no record of a live
+ * process naming q, knows the holder is dead (or finished: it re-checks the sequence).
+ */
+import { native } from "../../ffi/mod.ts";
+import { ShmError } from "../errors.ts";
+import type { Memory } from "../segment/memory.ts";
+import { me } from "../segment/process.ts";
+
+export const RECORD_BYTES = 64;
+const W = RECORD_BYTES >> 2;
+export const R_POS = 0;
+export const R_N = 1;
+export const R_PID = 2;
+export const R_START = 3;
+export const R_VALUE = 4;
+
+/** Records per structure: one per process the segment admits, plus room for dead claims awaiting repair. */
+export function recordCount(maxProcesses: number): number {
+  return maxProcesses + 16;
+}
+
+/** Bytes of the record area (a multiple of 64). */
+export function recordBytes(maxProcesses: number): number {
+  return recordCount(maxProcesses) * RECORD_BYTES;
+}
+
+/** How long a claim must stay unfinished before a survivor checks its holder's liveness (ms). */
+export const STALL_MS = 2;
+
+const TWO_32 = 0x1_0000_0000;
+
+function startLow(start: number): number {
+  return (start % TWO_32) | 0;
+}
+
+/** True while `pid` is a live, non-zombie process whose start time mod 2^32 is `start`. */
+export function ownerAlive(pid: number, start: number): boolean {
+  if (!(pid > 0 && pid <= 0x7fffffff)) return false;
+  const t = native().processStartTime(pid);
+  return t >= 0 && startLow(t) === start;
+}
+
+interface Shared {
+  recs: ClaimRecords;
+  refs: number;
+}
+/** This process's records, per mapping and record area: handles of one structure share one. */
+const byMemory = new WeakMap<Memory, Map<number, Shared>>();
+
+/** One structure's record area, seen from the handle(s) of one Segment. */
+export class ClaimRecords {
+  /** i32 index of record 0. */
+  readonly base: number;
+  readonly count: number;
+  /** i32 index of this process's record. */
+  readonly own: number;
+  readonly #at: number;
+
+  private constructor(at: number, count: number, own: number) {
+    this.#at = at;
+    this.base = at >> 2;
+    this.count = count;
+    this.own = own;
+  }
+
+  /**
+   * This Segment's record in the area at byte `at` (`count` records), taken on first
+   * use. `putPending(pos)`: for the index ring, whether a dead owner's put at `pos` may
+   * still need the record's value (its position claimed and unpublished); such a
+   * record is not reused. FULL if every record is held.
+   */
+  static claim(m: Memory, at: number, count: number, name: string, putPending?: (pos: number) => boolean): ClaimRecords {
+    let map = byMemory.get(m);
+    if (map === undefined) byMemory.set(m, map = new Map());
+    const shared = map.get(at);
+    if (shared !== undefined) {
+      shared.refs++;
+      return shared.recs;
+    }
+    const i32 = m.i32;
+    const self = me();
+    const start = startLow(self.start);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < count; i++) {
+        const b = (at >> 2) + i * W;
+        const pid = Atomics.load(i32, b + R_PID);
+        if (pid !== 0) {
+          if (pass === 0) continue; // free records first: liveness checks cost a system call
+          if (putPending !== undefined && Atomics.load(i32, b + R_N) > 0 && putPending(Atomics.load(i32, b + R_POS))) continue;
+          if (ownerAlive(pid, Atomics.load(i32, b + R_START))) continue;
+        }
+        if (Atomics.compareExchange(i32, b + R_PID, pid, self.pid) !== pid) continue;
+        // n first: until start is ours, the record reads as a dead owner's, never as a live claim.
+        Atomics.store(i32, b + R_N, 0);
+        Atomics.store(i32, b + R_START, start);
+        const recs = new ClaimRecords(at, count, b);
+        map.set(at, { recs, refs: 1 });
+        return recs;
+      }
+    }
+    throw new ShmError("FULL", `"${name}": all ${count} claim records are held by live processes or by unrepaired dead claims`);
+  }
+
+  /** Drops one handle's use; the last one frees the record (if the memory is still mapped). */
+  release(m: Memory): void {
+    const map = byMemory.get(m);
+    const shared = map?.get(this.#at);
+    if (shared === undefined || shared.recs !== this || --shared.refs > 0) return;
+    map!.delete(this.#at);
+    if (m.closed) return;
+    const i32 = m.i32;
+    if (Atomics.load(i32, this.own + R_N) === 0) Atomics.compareExchange(i32, this.own + R_PID, me().pid, 0);
+  }
+
+  /**
+   * True if a record of a live process claims position `q` in `role` (1 producing, −1
+   * consuming). Our own record counts as live.
+   */
+  liveClaim(i32: Int32Array, q: number, role: 1 | -1): boolean {
+    for (let i = 0; i < this.count; i++) {
+      const b = this.base + i * W;
+      const n = Atomics.load(i32, b + R_N);
+      if (n === 0 || (n > 0 ? role < 0 : role > 0)) continue;
+      const p = Atomics.load(i32, b + R_POS);
+      if (((q - p) >>> 0) >= (n > 0 ? n : -n)) continue;
+      if (b === this.own) return true;
+      if (ownerAlive(Atomics.load(i32, b + R_PID), Atomics.load(i32, b + R_START))) return true;
+    }
+    return false;
+  }
+
+  /** i32 index of a dead owner's record that names a put (n = 1) at `q`, or −1. */
+  deadPut(i32: Int32Array, q: number): number {
+    for (let i = 0; i < this.count; i++) {
+      const b = this.base + i * W;
+      if (b === this.own || Atomics.load(i32, b + R_N) !== 1 || Atomics.load(i32, b + R_POS) !== q) continue;
+      if (!ownerAlive(Atomics.load(i32, b + R_PID), Atomics.load(i32, b + R_START))) return b;
+    }
+    return -1;
+  }
+}
+
+/**
+ * Per-handle stall clock: how long this handle has seen the same unfinished claim, so
+ * the liveness scan runs only on the slow path and at most once per STALL_MS.
+ */
+export class Stall {
+  #kind = 0;
+  #pos = 0;
+  #since = 0;
+  /** Set whenever the last operation met an unfinished claim (the wait loops read and reset it). */
+  seen = false;
+
+  /** True when (kind, pos) has been stalled for STALL_MS since the last check. */
+  due(kind: number, pos: number): boolean {
+    this.seen = true;
+    const now = performance.now();
+    if (kind !== this.#kind || pos !== this.#pos) {
+      this.#kind = kind;
+      this.#pos = pos;
+      this.#since = now;
+      return false;
+    }
+    if (now - this.#since < STALL_MS) return false;
+    this.#since = now;
+    return true;
+  }
+}

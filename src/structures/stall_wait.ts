@@ -1,0 +1,76 @@
+/**
+ * Blocking waits that notice a dead peer. A process killed inside its claim never
+ * sends the notify a parked waiter expects, so while the last poll met an unfinished
+ * claim (`Stall.seen`), the waiter parks at most STALL_MS at a time and polls again:
+ * the poll's slow path then checks the holder's liveness and repairs the structure
+ * (vyukov_repair.ts). Without such a claim, waits park exactly as before.
+ */
+import type { Memory } from "../segment/memory.ts";
+import {
+  asyncDeadline,
+  type AsyncWaitOptions,
+  checkAborted,
+  deadlineOf,
+  spinOf,
+  timeoutError,
+  timeoutOf,
+  waitFor,
+  waitForAsync,
+  type WaitOptions,
+} from "../wait/wait.ts";
+import { type Stall, STALL_MS } from "./claim_records.ts";
+
+const STALLED = Symbol("stalled");
+
+function stalledPoll<T>(poll: () => T | undefined, stall: Stall): () => T | typeof STALLED | undefined {
+  return () => {
+    const r = poll();
+    return r !== undefined ? r : stall.seen ? STALLED : undefined;
+  };
+}
+
+/** waitOrThrow (src/wait/wait.ts) with bounded parks while a claim is unfinished. */
+export function waitStalled<T>(
+  m: Memory,
+  at: number,
+  poll: () => T | undefined,
+  stall: Stall,
+  arg: number | WaitOptions | undefined,
+  what: string,
+): T {
+  const timeout = timeoutOf(arg);
+  const deadline = deadlineOf(timeout);
+  const spin = spinOf(arg);
+  const sp = stalledPoll(poll, stall);
+  for (;;) {
+    stall.seen = false;
+    const r = waitFor(m, at, sp, deadline, spin);
+    if (r === undefined) throw timeoutError(what, timeout);
+    if (r !== STALLED) return r as T;
+    // The claim is usually a live peer a few instructions from publishing: spin as usual.
+    const v = waitFor(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), spin);
+    if (v !== undefined) return v;
+  }
+}
+
+/** waitOrThrowAsync with bounded parks while a claim is unfinished. */
+export async function waitStalledAsync<T>(
+  m: Memory,
+  at: number,
+  poll: () => T | undefined,
+  stall: Stall,
+  options: AsyncWaitOptions | undefined,
+  what: string,
+): Promise<T> {
+  const deadline = asyncDeadline(options);
+  checkAborted(what, options?.signal);
+  const sp = stalledPoll(poll, stall);
+  for (;;) {
+    stall.seen = false;
+    const r = await waitForAsync(m, at, sp, deadline, options?.signal, what, options?.spin);
+    if (r === undefined) throw timeoutError(what, options?.timeout);
+    if (r !== STALLED) return r as T;
+    const v = await waitForAsync(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), options?.signal, what, options?.spin);
+    if (v !== undefined) return v;
+  }
+}
