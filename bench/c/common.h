@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -97,12 +99,18 @@ static inline void futex_wake(_Atomic uint32_t *addr, int n) {
 
 /* ------------------------------------------------------------ two processes */
 
-/* Forks a child that runs fn(arg) and exits 0 (die() in it exits 1). */
+/*
+ * Forks a child that runs fn(arg) and exits 0 (die() in it exits 1). The child is
+ * killed when this process exits, so a failed run never leaves it parked or spinning
+ * (and holding the output pipes the caller waits on).
+ */
 static inline pid_t start_child(void (*fn)(void *), void *arg) {
   fflush(stdout);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) die("fork: %s", strerror(errno));
   if (pid == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
     fn(arg);
     _exit(0);
   }
