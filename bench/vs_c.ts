@@ -347,7 +347,7 @@ export interface Machine {
   date: string;
   mode: string;
   rounds: number;
-  /** 1-minute load average at the start of every round and at the end. */
+  /** 1-minute load average at the start of every round and at the end (it counts the benchmark's own processes: ~1-2 while it runs). */
   load: number[];
 }
 
@@ -442,9 +442,10 @@ const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x
 export async function runAll(experiments: Experiment[], s: Sizes, machine: Machine, log = console.log): Promise<Row[]> {
   const ts = new Map<string, Result[]>();
   const c = new Map<string, Record<string, Result[]>>();
+  const t0 = performance.now();
   for (let round = 0; round < s.rounds; round++) {
     machine.load.push(sig(loadavg()[0]));
-    log(`-- round ${round + 1}/${s.rounds} (load ${loadavg()[0].toFixed(2)})`);
+    log(`-- round ${round + 1}/${s.rounds} at ${((performance.now() - t0) / 1000).toFixed(0)} s (load average ${loadavg()[0].toFixed(2)})`);
     for (const exp of experiments) {
       for (const pair of exp.pairs) {
         const key = `${exp.id}/${pair}`;
