@@ -25,7 +25,12 @@ const TYPES: Record<CType, string> = {
 };
 
 /** Bun.file, for reading a descriptor from the event loop (not part of bun:ffi). */
-const bunGlobal = (globalThis as unknown as { Bun: { file(fd: number): { stream(): ReadableStream } } }).Bun;
+/** The part of a stream reader used here (typed locally: Bun's and the DOM's reader types differ). */
+interface ChunkReader {
+  read(): Promise<{ done: boolean; value?: Uint8Array }>;
+  cancel(): Promise<void>;
+}
+const bunGlobal = (globalThis as unknown as { Bun: { file(fd: number): { stream(): { getReader(): ChunkReader } } } }).Bun;
 
 /** Loads the library with bun:ffi. */
 export function loadBun(ffi: BunFfi, path: string): Native {
@@ -72,7 +77,7 @@ export function loadBun(ffi: BunFfi, path: string): Native {
   // the original descriptors stay open for good, so their numbers are never reused).
   const ECANCELED = -125;
   let channel: { read: number; write: number } | undefined;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let reader: ChunkReader | undefined;
   function stopReader(): void {
     const r = reader;
     reader = undefined;
@@ -82,7 +87,7 @@ export function loadBun(ffi: BunFfi, path: string): Native {
     if (reader || !channel) return;
     const fd = s.shmkit_dup(channel.read);
     if (fd < 0) return;
-    const r = (bunGlobal.file(fd).stream() as ReadableStream<Uint8Array>).getReader();
+    const r = bunGlobal.file(fd).stream().getReader();
     reader = r;
     (async () => {
       for (;;) {
