@@ -72,7 +72,7 @@ export { SharedArray, type View } from "./src/structures/array.ts";
 export { SharedAtomic } from "./src/structures/atomic.ts";
 export { type HashTableOptions, SharedMap, type TableStats } from "./src/structures/map.ts";
 export { SharedSet } from "./src/structures/set.ts";
-export { Queue } from "./src/structures/queue.ts";
+export { Queue, type QueueStats } from "./src/structures/queue.ts";
 export { select, type Selected, type SelectSource } from "./src/wait/select.ts";
 export { SpscQueue } from "./src/structures/spsc_queue.ts";
 export { Stack } from "./src/structures/stack.ts";

@@ -10,7 +10,7 @@ import { test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { start } from "./helpers/procs.ts";
 import { startWorker } from "./helpers/crash.ts";
-import { BroadcastRing, f64, i32, RingBuffer, SharedArray, SharedAtomic, struct, u32, Vector } from "../mod.ts";
+import { BroadcastRing, f64, i32, Queue, RingBuffer, SharedArray, SharedAtomic, struct, u32, Vector } from "../mod.ts";
 import type { Segment } from "../mod.ts";
 
 const isCorrupt = (e: unknown) => (e as { code?: string }).code === "CORRUPT";
@@ -172,4 +172,23 @@ test(
     assert.throws(() => reader.tryRead(), isCorrupt);
     assert.throws(() => b.published, isCorrupt);
   }),
+);
+
+test(
+  "Queue: a corrupt enqueue position makes popWait/popAsync time out on time, not loop (fuzz cases queue.control+0)",
+  segmentTest("cw-qenq", 1 << 20, async (seg) => {
+    for (const value of [0x80000000, 0xffffffff, 0, 1]) {
+      const name = `q${value}`;
+      const q = Queue.create(seg, name, u32, 5);
+      q.push(1), q.push(2), q.pop(), q.pop(); // empty, positions at 2
+      seg.memory.u32[(q.offset + 64) >> 2] = value; // the enqueue position (docs/FORMAT.md)
+      const t0 = performance.now();
+      assert.throws(() => q.popWait(5), (e: { code?: string }) => e.code === "TIMEOUT" || e.code === "CORRUPT");
+      await assert.rejects(q.popAsync({ timeout: 5 }), (e: { code?: string }) => e.code === "TIMEOUT" || e.code === "CORRUPT");
+      assert.ok(performance.now() - t0 < 2_000, `value ${value}: the waits took ${performance.now() - t0} ms`);
+      q.close();
+      seg.remove(name);
+    }
+  }),
+  { timeout: 20_000 },
 );

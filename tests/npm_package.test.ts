@@ -53,7 +53,7 @@ test(
     assert.equal(pkg.type, "module");
     assert.equal(pkg.private, undefined);
     assert.deepEqual(pkg.exports["."], { types: "./mod.d.ts", bun: "./bun.js", import: "./mod.js", default: "./mod.js" });
-    assert.deepEqual(pkg.files, ["mod.js", "mod.d.ts", "bun.js", "bun.d.ts", "src/", "ffi/", "native/"]);
+    assert.deepEqual(pkg.files, ["mod.js", "mod.d.ts", "cli.js", "cli.d.ts", "bun.js", "bun.d.ts", "src/", "ffi/", "native/"]);
     assert.match(readFileSync(`${root}/LICENSE`, "utf8"), /MIT License[\s\S]*Copyright \(c\) 2026 the shmkit authors/);
   },
   { timeout: 180_000 },

@@ -21,7 +21,20 @@ export const NOT_FULL = 64 + 8;
 export const SKIPPED = 16;
 export const HANDED_BACK = 20;
 
-/** What a Queue repaired after processes died inside a push or pop. */
+/**
+ * What a Queue repaired after processes died inside a push or pop.
+ *
+ * @example
+ * ```ts
+ * import { Queue, type QueueStats, Segment, u32 } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-qstats-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const q = Queue.create(seg, "jobs", u32, 8);
+ * q.push(1);
+ * const stats: QueueStats = q.stats;
+ * assert.deepEqual(stats, { size: 1, recoveredPushes: 0, recoveredPops: 0 });
+ * ```
+ */
 export interface QueueStats {
   /** Elements in the queue (as `size`). */
   readonly size: number;

@@ -50,6 +50,9 @@ export function waitStalled<T>(
     // The claim is usually a live peer a few instructions from publishing: spin as usual.
     const v = waitFor(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), spin);
     if (v !== undefined) return v;
+    // A stall that never resolves (a hostile position, or a live peer that stopped) must
+    // not outlast the caller's timeout: the poll above returns STALLED at once, not undefined.
+    if (performance.now() >= deadline) throw timeoutError(what, timeout);
   }
 }
 
@@ -72,5 +75,6 @@ export async function waitStalledAsync<T>(
     if (r !== STALLED) return r as T;
     const v = await waitForAsync(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), options?.signal, what, options?.spin);
     if (v !== undefined) return v;
+    if (performance.now() >= deadline) throw timeoutError(what, options?.timeout);
   }
 }
