@@ -12,8 +12,7 @@
  * Outcomes: ok, typed (a ShmError), raw (any other exception), canary (a byte outside
  * the exercised blocks changed), hang (no report within HANG_MS: the child is killed
  * and restarted after that case), signal (the child died of one). Every case must be
- * ok or typed, except cases targeting a kind in PENDING_CRASH_BRANCH, which are
- * reported but not asserted until the `crash` branch (which owns those files) lands.
+ * ok or typed.
  *
  * SHMKIT_SOAK=1: every value for every field, and many more bit flips.
  */
@@ -32,12 +31,6 @@ import type { Case } from "./workers/fuzz_worker.ts";
 /** Kinds in the template (and fuzzed). Remove one here to leave it out entirely. */
 const FUZZ_KINDS: KindLabel[] = [...ALL_KINDS];
 
-/**
- * Kinds whose failures live in files owned by the `crash` branch (the lock-free
- * structures): fuzzed and reported, not asserted. The lead empties this list after
- * merging that branch. docs/RELIABILITY.md "Fuzzing" lists the open cases.
- */
-export const PENDING_CRASH_BRANCH: string[] = ["stack", "pool", "ring", "vector"];
 
 const SOAK = flag("SHMKIT_SOAK");
 const HANG_MS = 2_000;
@@ -47,8 +40,6 @@ const WORKER = new URL("./workers/fuzz_worker.ts", import.meta.url);
 const g = globalThis as any;
 const env = (k: string): string | undefined => (g.Deno ? g.Deno.env.get(k) : g.process.env[k]);
 const SEED = Number(env("SHMKIT_FUZZ_SEED") ?? (Date.now() % 0x7fffffff));
-/** Outside soak, this share of the cases that target a PENDING_CRASH_BRANCH kind is run (their hangs cost HANG_MS each). */
-const PENDING_SHARE = Number(env("SHMKIT_FUZZ_PENDING_SHARE") ?? 0.2);
 
 /** mulberry32: a small seeded PRNG. */
 function prng(seed: number): () => number {
@@ -107,10 +98,8 @@ function plan(): Plan {
       { id: 1, target: "selftest-raw", at: TEMPLATE_OPTIONS.size - 4, width: 4, v: 0xa5a5a5a5, field: "selftest", fcls: "selftest" },
     ];
     let id = 2;
-    const keep = (target: string) => SOAK || !PENDING_CRASH_BRANCH.includes(target) || rnd() < PENDING_SHARE;
     for (const f of fields) {
       for (const v of valuesFor(f, read(t.bytes, f), rnd)) {
-        if (!keep(f.target)) continue;
         cases.push({ id: id++, target: f.target, at: f.at, width: f.width, v, field: f.name, fcls: f.cls });
       }
     }
@@ -241,10 +230,7 @@ for (const rt of (SOAK ? ["deno", "bun"] : [runtime]) as Runtime[]) {
       assert.equal(results.get(0)?.cls, "canary", "the stray-write self-test was not caught");
       assert.equal(results.get(1)?.cls, "raw", "the raw-error self-test was not caught");
       const failures = summarise(rt, p, results).filter((f) => !f.startsWith("selftest"));
-      const pending = failures.filter((f) => PENDING_CRASH_BRANCH.includes(f.split("\t")[0]));
-      const mine = failures.filter((f) => !PENDING_CRASH_BRANCH.includes(f.split("\t")[0]));
-      if (pending.length) console.log(`  pending (crash branch): ${pending.length}\n    ${pending.slice(0, 40).join("\n    ")}`);
-      assert.deepEqual(mine, [], `seed ${SEED}: ${mine.length} failing cases`);
+      assert.deepEqual(failures, [], `seed ${SEED}: ${failures.length} failing cases`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

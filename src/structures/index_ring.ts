@@ -205,6 +205,16 @@ export class IndexRing {
         }
         pos = found;
       } else if (dif < 0) {
+        // Behind a putter a slot can only be in its previous lap: claimed by that lap's
+        // putter (dif = -ring) or published and not yet handed back by its taker
+        // (dif = -ring + 1). Any other value at an unchanged position is a damaged
+        // counter or slot: report it now instead of backing off for seconds.
+        if (dif !== -this.#ring && dif !== -this.#ring + 1) {
+          const now = Atomics.load(i32, this.#enq);
+          if (now === pos) throw damaged(this.#name);
+          pos = now;
+          continue;
+        }
         // The taker of this slot's previous lap claimed it but has not handed it back
         // yet (it is between its CAS and its store): wait for it, or repair if it died.
         const r = this.#handBackDeadTake(i32, pos, s, seq);
