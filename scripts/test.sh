@@ -2,35 +2,56 @@
 # Runs every test under Deno and then under Bun, and prints one line
 # "N passed, N failed" summing both. Installs the toolchain and builds first.
 # Usage: bash scripts/test.sh [test files...]   (default: all of tests/)
+#
+# Each test file runs in a runner process of its own, under a time limit
+# (SHMKIT_FILE_TIMEOUT seconds, default 900): a runtime that cannot exit (a Deno
+# Worker that keeps running after terminate(), see docs/WAITING.md) then fails that
+# file instead of hanging the whole run, and nothing one file leaves behind can
+# disturb the next.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
 set +e # setup.sh runs with -e; here a failing runner must not stop the other or the summary
 cd "$ROOT"
 files=("$@")
 [ ${#files[@]} -gt 0 ] || mapfile -t files < <(ls tests/*.test.ts)
-log_deno="$(mktemp)"; log_bun="$(mktemp)"
-trap 'rm -f "$log_deno" "$log_bun"' EXIT
+limit="${SHMKIT_FILE_TIMEOUT:-900}"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+strip() { sed -E 's/\x1b\[[0-9;]*m//g' "$1"; }
 
-echo "== deno test (${#files[@]} files)"
-deno test -A --no-check=remote "${files[@]}" 2>&1 | tee "$log_deno"
-deno_rc=${PIPESTATUS[0]}
-echo "== bun test (${#files[@]} files)"
-bun_files=(); for f in "${files[@]}"; do case "$f" in /*|./*) bun_files+=("$f");; *) bun_files+=("./$f");; esac; done
-bun test --timeout 120000 "${bun_files[@]}" 2>&1 | tee "$log_bun"
-bun_rc=${PIPESTATUS[0]}
+# run RUNTIME FILE: runs one file, prints its output, and sets `pass` and `fail`.
+run() {
+  local rt="$1" f="$2" rc
+  case "$f" in /*|./*) ;; *) f="./$f";; esac
+  if [ "$rt" = deno ]; then
+    timeout --kill-after=10 "$limit" deno test -A --no-check=remote "$f" > "$log" 2>&1; rc=$?
+    pass=$(strip "$log" | grep -oE '\| [0-9]+ passed' | tail -1 | grep -oE '[0-9]+')
+    fail=$(strip "$log" | grep -oE '\| [0-9]+ failed' | tail -1 | grep -oE '[0-9]+')
+  else
+    timeout --kill-after=10 "$limit" bun test --timeout 120000 "$f" > "$log" 2>&1; rc=$?
+    pass=$(strip "$log" | grep -E '^ *[0-9]+ pass$' | tail -1 | grep -oE '[0-9]+')
+    fail=$(strip "$log" | grep -E '^ *[0-9]+ fail$' | tail -1 | grep -oE '[0-9]+')
+  fi
+  cat "$log"
+  pass=${pass:-0}; fail=${fail:-0}
+  # A runner that timed out, crashed, or failed without saying so counts as one failure.
+  if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+    fail=1
+    [ "$rc" -ge 124 ] && echo "!! $rt: $f did not finish within ${limit} s (exit $rc)"
+  fi
+}
 
-# deno: "ok | 12 passed | 0 failed (3s)"   bun: " 12 pass" / " 0 fail"
-deno_pass=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log_deno" | grep -oE '\| [0-9]+ passed' | tail -1 | grep -oE '[0-9]+')
-deno_fail=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log_deno" | grep -oE '\| [0-9]+ failed' | tail -1 | grep -oE '[0-9]+')
-bun_pass=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log_bun" | grep -E '^ *[0-9]+ pass$' | tail -1 | grep -oE '[0-9]+')
-bun_fail=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log_bun" | grep -E '^ *[0-9]+ fail$' | tail -1 | grep -oE '[0-9]+')
-# A runner that crashed before its summary counts as one failure.
-[ -n "$deno_pass" ] || { deno_pass=0; deno_fail=$(( ${deno_fail:-0} > 0 ? deno_fail : 1 )); }
-[ -n "$bun_pass" ] || { bun_pass=0; bun_fail=$(( ${bun_fail:-0} > 0 ? bun_fail : 1 )); }
-deno_fail=${deno_fail:-0}; bun_fail=${bun_fail:-0}
-if [ "$deno_rc" -ne 0 ] && [ "$deno_fail" -eq 0 ]; then deno_fail=1; fi
-if [ "$bun_rc" -ne 0 ] && [ "$bun_fail" -eq 0 ]; then bun_fail=1; fi
-echo "deno: $deno_pass passed, $deno_fail failed; bun: $bun_pass passed, $bun_fail failed"
-passed=$((deno_pass + bun_pass)); failed=$((deno_fail + bun_fail))
+declare -A total_pass=([deno]=0 [bun]=0) total_fail=([deno]=0 [bun]=0)
+for rt in deno bun; do
+  echo "== $rt test (${#files[@]} files)"
+  for f in "${files[@]}"; do
+    run "$rt" "$f"
+    total_pass[$rt]=$(( total_pass[$rt] + pass ))
+    total_fail[$rt]=$(( total_fail[$rt] + fail ))
+    [ "$fail" -eq 0 ] || echo "!! $rt: $f: $fail failed"
+  done
+done
+echo "deno: ${total_pass[deno]} passed, ${total_fail[deno]} failed; bun: ${total_pass[bun]} passed, ${total_fail[bun]} failed"
+passed=$(( total_pass[deno] + total_pass[bun] )); failed=$(( total_fail[deno] + total_fail[bun] ))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
