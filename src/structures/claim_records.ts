@@ -11,7 +11,12 @@
  *                  n < 0: consuming (taking) positions [pos, pos − n)
  *   +8  i32 pid    owner process, 0 = free record
  *   +12 i32 start  owner's start time (field 22 of /proc/<pid>/stat) mod 2^32
- *   +16 i32 value  index ring only: the index a put is placing
+ *   +16 i32 value  index ring only: the index a put is placing, or the index held in transit
+ *   +20 i32 hold   index ring only: 0 = owns no index; > 0 = owns `value` in transit, the
+ *                  number being the caller's phase (index_ring.ts: TAKEN, PUTTING, and the
+ *                  phases of Stack and ObjectPool); −1 = a survivor resolved a dead owner's hold
+ *   +24 i32 aux    index ring only: the phase's datum (a generation)
+ *   +28 i32 won    index ring only: 1 once the put's CAS won its position
  *
  * A handle takes a record when it is made (64-bit-free: CAS on `pid` from 0, or from a
  * dead owner's pid when the record may be reused, see `claim`) and shares it with the
@@ -30,11 +35,18 @@ import { me } from "../segment/process.ts";
 
 export const RECORD_BYTES = 64;
 const W = RECORD_BYTES >> 2;
+/** i32 words per record. */
+export const RECORD_WORDS = W;
 export const R_POS = 0;
 export const R_N = 1;
 export const R_PID = 2;
 export const R_START = 3;
 export const R_VALUE = 4;
+export const R_HOLD = 5;
+export const R_AUX = 6;
+export const R_WON = 7;
+/** `hold` of a dead owner's record whose index a survivor took over (docs/RELIABILITY.md). */
+export const HOLD_DONE = -1;
 
 /** Records per structure: one per process the segment admits, plus room for dead claims awaiting repair. */
 export function recordCount(maxProcesses: number): number {
@@ -109,11 +121,15 @@ export class ClaimRecords {
         if (pid !== 0) {
           if (pass === 0) continue; // free records first: liveness checks cost a system call
           if (putPending !== undefined && Atomics.load(i32, b + R_N) > 0 && putPending(Atomics.load(i32, b + R_POS))) continue;
+          // A dead owner's index in transit is evidence until a survivor resolves it.
+          if (Atomics.load(i32, b + R_HOLD) > 0) continue;
           if (ownerAlive(pid, Atomics.load(i32, b + R_START))) continue;
         }
         if (Atomics.compareExchange(i32, b + R_PID, pid, self.pid) !== pid) continue;
         // n first: until start is ours, the record reads as a dead owner's, never as a live claim.
         Atomics.store(i32, b + R_N, 0);
+        Atomics.store(i32, b + R_HOLD, 0);
+        Atomics.store(i32, b + R_WON, 0);
         Atomics.store(i32, b + R_START, start);
         const recs = new ClaimRecords(at, count, b);
         map.set(at, { recs, refs: 1 });
@@ -131,7 +147,7 @@ export class ClaimRecords {
     map!.delete(this.#at);
     if (m.closed) return;
     const i32 = m.i32;
-    if (Atomics.load(i32, this.own + R_N) === 0) Atomics.compareExchange(i32, this.own + R_PID, me().pid, 0);
+    if (Atomics.load(i32, this.own + R_N) === 0 && Atomics.load(i32, this.own + R_HOLD) <= 0) Atomics.compareExchange(i32, this.own + R_PID, me().pid, 0);
   }
 
   /**
@@ -151,14 +167,24 @@ export class ClaimRecords {
     return false;
   }
 
-  /** i32 index of a dead owner's record that names a put (n = 1) at `q`, or −1. */
-  deadPut(i32: Int32Array, q: number): number {
+  /**
+   * i32 indices of the records of dead owners whose `n` has `role`'s sign and names
+   * position `q` (index ring repairs). Never our own.
+   */
+  deadAt(i32: Int32Array, q: number, role: 1 | -1): number[] {
+    const out: number[] = [];
     for (let i = 0; i < this.count; i++) {
       const b = this.base + i * W;
-      if (b === this.own || Atomics.load(i32, b + R_N) !== 1 || Atomics.load(i32, b + R_POS) !== q) continue;
-      if (!ownerAlive(Atomics.load(i32, b + R_PID), Atomics.load(i32, b + R_START))) return b;
+      const n = Atomics.load(i32, b + R_N);
+      if (b === this.own || n === 0 || (n > 0 ? role < 0 : role > 0) || Atomics.load(i32, b + R_POS) !== q) continue;
+      if (!ownerAlive(Atomics.load(i32, b + R_PID), Atomics.load(i32, b + R_START))) out.push(b);
     }
-    return -1;
+    return out;
+  }
+
+  /** True if the owner of the record at i32 index `b` is alive (our own record counts as alive). */
+  alive(i32: Int32Array, b: number): boolean {
+    return b === this.own || ownerAlive(Atomics.load(i32, b + R_PID), Atomics.load(i32, b + R_START));
   }
 }
 
