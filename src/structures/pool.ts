@@ -19,12 +19,13 @@
  *
  * The holder's pid and start time are recorded per slot, so `reclaimDead()` can give
  * back slots held by processes that died. Crashes (docs/RELIABILITY.md): a process
- * killed inside the free ring (between its CAS and its publish or hand-back) costs
- * nothing — the next acquire or release that reaches that ring position repairs it and
- * recovers the index (`stats.recovered`); a process killed in the few instructions
- * between the ring and the slot's state word (in acquire after the ring take and before
- * the IN_USE store, in release after the state CAS and before the ring put claims its
- * position) still leaks that one slot: not yet covered.
+ * (or Worker thread) killed inside acquire or release costs no slot. Inside the free
+ * ring (between its CAS and its publish or hand-back), the next acquire or release that
+ * reaches that ring position repairs it; between the ring and the slot's state word (in
+ * acquire after the ring take and before the IN_USE store, in release after the state
+ * CAS and before its ring put wins a position), its claim record holds the slot with the
+ * state it expects, and the next acquire that finds no free slot, `reclaimDead()`, or a
+ * new handle puts it back. Both are counted in `stats.recovered`.
  * An acquire racing a release may report the pool exhausted for that instant.
  *
  * Block layout (after the 64-byte structure header):
@@ -350,8 +351,9 @@ export class ObjectPool<T> extends Handle {
 
   /**
    * Releases every slot whose holder process has exited (checked by pid and start
-   * time, so a reused pid is not mistaken for the holder); returns how many. Safe to
-   * run while others use the pool. Costs a system call per held slot.
+   * time, so a reused pid is not mistaken for the holder), and puts back the slots dead
+   * processes held in transit; returns how many. Safe to run while others use the pool.
+   * Costs a system call per held slot.
    */
   reclaimDead(): number {
     const m = this.mem();

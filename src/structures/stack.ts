@@ -13,16 +13,17 @@
  * A push racing a pop that has taken the last element but not yet returned its node
  * may report the stack full for that instant (as Vyukov's queue does).
  *
- * Crashes (docs/RELIABILITY.md): a process killed inside push or pop loses at most
- * that element (never one a push acknowledged and no pop returned; nothing is
- * delivered twice). Killed inside the free ring, it costs no node: the ring is
- * repaired (`stats.recovered`). Killed in the few instructions a node spends between
- * the ring and the list (push: after the ring take, before the head CAS; pop: after
- * the head CAS, before the ring put claims its position), that node is lost: not yet
- * covered. pop reads the element before the CAS that removes it, so a read that
- * throws removes nothing. `size` is a separate counter updated after the head CAS: a
- * process killed between the two leaves it off by one for good (`isEmpty` reads the
- * head itself).
+ * Crashes (docs/RELIABILITY.md): a process (or Worker thread) killed inside push or
+ * pop loses at most that element (never one a push acknowledged and no pop returned;
+ * nothing is delivered twice) and never its node. Killed inside the free ring, the ring
+ * is repaired; killed while its node is between the ring and the list (push: after the
+ * ring take, before the head CAS; pop: after the head CAS, before the ring put), its
+ * claim record holds the node (stack_list.ts: a hold plus a per-node state word tell
+ * whether it is on the list) and the next push that finds no free node, or a new
+ * handle, puts it back. Both are counted in `stats.recovered`. pop reads the element
+ * before the CAS that removes it, so a read that throws removes nothing. `size` is a
+ * separate counter updated after the head CAS: a process killed between the two leaves
+ * it off by one for good (`isEmpty` reads the head itself).
  *
  * Block layout (after the 64-byte structure header):
  *   control +0     8-byte tagged head of the stack (u32 tag, u32 top index + 1)
@@ -32,7 +33,8 @@
  *   control +128   i32 free ring dequeue position
  *   control +192   i32 element count (for `size`; updated after each push/pop)
  *   data           capacity elements, then (64-aligned) capacity u32 links, then
- *                  (64-aligned) the free ring's slots
+ *                  (64-aligned) capacity i32 node states (generation << 1 | LISTED),
+ *                  then (64-aligned) the free ring's slots and claim records
  */
 import { assertElementType, type ElementType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
