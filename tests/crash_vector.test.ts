@@ -55,7 +55,9 @@ test(
     const slot = (first: Runtime): ChaosSlot => ({
       start: (n) => {
         if (nextId >= MAX_IDS) throw new Error("too many appender incarnations");
-        return startWorker((n & 1) === 0 ? first : first === "deno" ? "bun" : "deno", WORKER, [name, "append", String(nextId++)]);
+        // Every third incarnation stops inside an append (a random pass) and is killed there.
+        const env: Record<string, string> = n % 3 === 2 ? { SHMKIT_TEST_PAUSE_AT: `vector.push.reserved:${1 + Math.floor(Math.random() * 500)}` } : {};
+        return startWorker((n & 1) === 0 ? first : first === "deno" ? "bun" : "deno", WORKER, [name, "append", String(nextId++)], env);
       },
     });
     const r = await chaos([slot("deno"), slot("bun"), slot("bun")], 4_000, 150);
@@ -86,6 +88,7 @@ test(
     assert.equal(missing, 0);
     assert.equal(published + holes, reserved);
     assert.ok(holes <= r.kills, `${holes} holes after ${r.kills} kills`);
+    assert.ok(holes > 0, "no kill landed in an append: the hole path was not exercised");
   }),
   { timeout: 120_000 * SOAK },
 );
