@@ -225,7 +225,13 @@ export class Stack<T> extends Handle {
     const m = this.mem();
     // The element is read before the CAS that removes it: a read that throws removes nothing.
     const box = this.#box;
-    const node = this.#list.pop(m, this.#read, box);
+    let node: number;
+    try {
+      node = this.#list.pop(m, this.#read, box);
+    } catch (e) {
+      this.#free.placed(m); // a candidate's hold: nothing was removed
+      throw e;
+    }
     if (node < 0) {
       this.#free.placed(m); // the last candidate's hold
       return undefined;

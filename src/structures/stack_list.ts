@@ -21,6 +21,7 @@ import { ShmError } from "../errors.ts";
 import type { Memory } from "../segment/memory.ts";
 import type { Cas64 } from "./treiber.ts";
 import { type IndexRing, KEEP, PUT, PUT_MINE, WAIT } from "./index_ring.ts";
+import { R_AUX, R_HOLD, R_VALUE } from "./claim_records.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
 
 export const LISTED = 1;
@@ -47,6 +48,8 @@ function help(i32: Int32Array, h: number, states: number, tag: number, top: numb
 
 /** The stack's list: head at byte `head`, u32 links at i32 index `links`, node states at i32 index `states`. */
 export class StackList {
+  /** i32 index of this process's claim record in the free ring (its hold is written inline on the hot path). */
+  readonly #own: number;
   constructor(
     readonly m: Memory,
     readonly cas: Cas64,
@@ -56,13 +59,17 @@ export class StackList {
     readonly states: number,
     readonly count: number,
     readonly ring: IndexRing,
-  ) {}
+  ) {
+    this.#own = ring.record;
+  }
 
   /** Starts the push of owned node `node`: a new generation, recorded as this process's hold. */
   begin(m: Memory, node: number): void {
     const i32 = m.i32;
     const g = ((Atomics.load(i32, this.states + node) >>> 1) + 1) & GEN;
-    this.ring.hold(m, S_PUSH, g);
+    const own = this.#own;
+    i32[own + R_AUX] = g;
+    i32[own + R_HOLD] = S_PUSH;
     Atomics.store(i32, this.states + node, (g << 1) | 0);
   }
 
@@ -75,7 +82,7 @@ export class StackList {
       const tag = Atomics.load(i32, h) >>> 0;
       const top = Atomics.load(i32, h + 1);
       if (!(top >= 0 && top <= this.count)) throw corrupt(this.name, `list head points at node ${top - 1} of ${this.count}`);
-      if (top !== 0 && help(i32, h, this.states, tag, top) < 0) continue;
+      if (top !== 0 && (Atomics.load(i32, this.states + top - 1) & LISTED) === 0 && help(i32, h, this.states, tag, top) < 0) continue;
       Atomics.store(i32, this.links + node, top); // link first: the CAS publishes it with the node
       const expected = top * TWO_32 + tag;
       if (this.cas(m, this.head, expected, desiredTop + ((tag + 1) >>> 0)) === expected) return;
@@ -96,28 +103,34 @@ export class StackList {
       const top = Atomics.load(i32, h + 1);
       if (top === 0) return -1;
       if (!(top > 0 && top <= count)) throw corrupt(this.name, `list head points at node ${top - 1} of ${count}`);
-      const s = help(i32, h, this.states, tag, top);
-      if (s < 0) continue;
+      let s = Atomics.load(i32, this.states + top - 1);
+      if ((s & LISTED) === 0 && (s = help(i32, h, this.states, tag, top)) < 0) continue;
       const next = Atomics.load(i32, this.links + top - 1);
-      const still = () => (Atomics.load(i32, h) >>> 0) === tag && Atomics.load(i32, h + 1) === top;
       if (!(next >= 0 && next <= count)) {
-        if (still()) throw corrupt(this.name, `node ${top - 1} links to ${next - 1}`);
+        if ((Atomics.load(i32, h) >>> 0) === tag && Atomics.load(i32, h + 1) === top) {
+          throw corrupt(this.name, `node ${top - 1} links to ${next - 1}`);
+        }
         continue;
       }
       let v: T;
       try {
         v = read(top - 1);
       } catch (e) {
-        if (still()) throw e; // the element itself cannot be read: nothing removed
-        continue; // torn by a concurrent reuse of the node: retry
+        // the element itself cannot be read: nothing removed; else torn by a concurrent reuse: retry
+        if ((Atomics.load(i32, h) >>> 0) === tag && Atomics.load(i32, h + 1) === top) throw e;
+        continue;
       }
       const g = s >>> 1;
-      this.ring.holdIndex(m, top - 1, S_POP, g);
+      const own = this.#own;
+      i32[own + R_VALUE] = top - 1;
+      i32[own + R_AUX] = g;
+      i32[own + R_HOLD] = S_POP;
       const expected = top * TWO_32 + tag;
       if (this.cas(m, this.head, expected, next * TWO_32 + ((tag + 1) >>> 0)) === expected) {
         if (PAUSE_POINT !== undefined) pauseHere("stack.pop.cas");
         const g1 = (g + 1) & GEN;
-        this.ring.hold(m, S_POPPED, g1);
+        i32[own + R_AUX] = g1;
+        i32[own + R_HOLD] = S_POPPED;
         if (PAUSE_POINT !== undefined) pauseHere("stack.pop.won");
         Atomics.compareExchange(i32, this.states + top - 1, s, (g1 << 1) | 0);
         box.value = v;

@@ -110,6 +110,11 @@ export class Vector<T> extends Handle implements Iterable<T> {
   readonly #scratch: Memory;
   readonly #recs: ClaimRecords;
   readonly #stall = new Stall();
+  // Committed length last seen, and whether any hole existed then: below it, with no
+  // hole, `get` needs no flag check. (A hole is counted before its flag is set, so a
+  // hole below a committed length read first is always seen by the holes read after.)
+  #known = 0;
+  #anyHole = true;
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
@@ -202,8 +207,10 @@ export class Vector<T> extends Handle implements Iterable<T> {
         if (!(c >= 0 && c <= this.capacity)) throw this.#damaged("committed", c);
       }
       // Stalled at c with c reserved: its appender is slow, or dead (then c becomes a hole).
-      if (c >= this.capacity || Atomics.load(i32, this.#reserved) <= c) return c;
-      if (!this.#stall.due(1, c) || !this.#holeAt(i32, c)) return c;
+      if (c >= this.capacity || Atomics.load(i32, this.#reserved) <= c || !this.#stall.due(1, c) || !this.#holeAt(i32, c)) {
+        this.#see(i32, c);
+        return c;
+      }
     }
   }
 
@@ -220,9 +227,15 @@ export class Vector<T> extends Handle implements Iterable<T> {
       const pos = Atomics.load(i32, b + R_POS);
       if ((pos === c || pos === -1) && recs.alive(i32, b)) return false;
     }
-    if (Atomics.compareExchange(i32, this.#flags + c, 0, HOLE) !== 0) return true; // published (or marked) meanwhile
-    Atomics.add(i32, this.#holes, 1);
+    Atomics.add(i32, this.#holes, 1); // counted first: see #known
+    if (Atomics.compareExchange(i32, this.#flags + c, 0, HOLE) !== 0) Atomics.sub(i32, this.#holes, 1); // published (or marked) meanwhile
     return true;
+  }
+
+  /** Records a committed length `c` just read, and whether holes exist (read after it). */
+  #see(i32: Int32Array, c: number): void {
+    this.#known = c;
+    this.#anyHole = Atomics.load(i32, this.#holes) !== 0;
   }
 
   /** Length, indexes handed out, and indexes skipped as holes after their appender died (docs/RELIABILITY.md). */
@@ -253,7 +266,10 @@ export class Vector<T> extends Handle implements Iterable<T> {
     if (!(index >= 0 && index < this.capacity && Number.isInteger(index))) {
       throw new ShmError("OUT_OF_RANGE", `index ${index} is outside "${this.name}" [0, ${this.capacity})`);
     }
-    if (Atomics.load(m.i32, this.#flags + index) !== PUBLISHED) return undefined;
+    if (index >= this.#known || this.#anyHole) {
+      if (index >= this.#known) this.#see(m.i32, this.#committedNow(m.i32));
+      if ((index >= this.#known || this.#anyHole) && Atomics.load(m.i32, this.#flags + index) !== PUBLISHED) return undefined;
+    }
     return this.type.read(m, this.#data + index * this.#size);
   }
 
@@ -272,6 +288,7 @@ export class Vector<T> extends Handle implements Iterable<T> {
     const i32 = this.mem().i32;
     const c = this.#committedNow(i32);
     if (c < this.capacity && Atomics.load(i32, this.#reserved) > c) return this.#advance(i32);
+    this.#see(i32, c);
     return c;
   }
 
