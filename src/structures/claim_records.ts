@@ -11,7 +11,14 @@
  *                  n < 0: consuming (taking) positions [pos, pos − n)
  *   +8  i32 pid    owner process, 0 = free record
  *   +12 i32 start  owner's start time (field 22 of /proc/<pid>/stat) mod 2^32
- *   +16 i32 value  index ring only: the index a put is placing
+ *   +16 i32 value  index ring only: the index a put is placing, or the index held in transit
+ *   +20 i32 hold   index ring only: 0 = owns no index; > 0 = owns `value` in transit, the
+ *                  number being the caller's phase (index_ring.ts: TAKEN, PUTTING, and the
+ *                  phases of Stack and ObjectPool); −1 = a survivor resolved a dead owner's hold
+ *   +24 i32 aux    index ring only: the phase's datum (a generation)
+ *   +28 i32 won    index ring only: 1 once the put's CAS won its position
+ *   +32 i32 tid    owner thread (a Worker's kernel tid), 0 = the process's main thread
+ *   +36 i32 tstart that thread's start time mod 2^32
  *
  * A handle takes a record when it is made (64-bit-free: CAS on `pid` from 0, or from a
  * dead owner's pid when the record may be reused, see `claim`) and shares it with the
@@ -27,14 +34,24 @@ import { native } from "../../ffi/mod.ts";
 import { ShmError } from "../errors.ts";
 import type { Memory } from "../segment/memory.ts";
 import { me } from "../segment/process.ts";
+import { myTid } from "../segment/registry.ts";
 
 export const RECORD_BYTES = 64;
 const W = RECORD_BYTES >> 2;
+/** i32 words per record. */
+export const RECORD_WORDS = W;
 export const R_POS = 0;
 export const R_N = 1;
 export const R_PID = 2;
 export const R_START = 3;
 export const R_VALUE = 4;
+export const R_HOLD = 5;
+export const R_AUX = 6;
+export const R_WON = 7;
+export const R_TID = 8;
+export const R_TSTART = 9;
+/** `hold` of a dead owner's record whose index a survivor took over (docs/RELIABILITY.md). */
+export const HOLD_DONE = -1;
 
 /** Records per structure: one per process the segment admits, plus room for dead claims awaiting repair. */
 export function recordCount(maxProcesses: number): number {
@@ -60,6 +77,28 @@ export function ownerAlive(pid: number, start: number): boolean {
   if (!(pid > 0 && pid <= 0x7fffffff)) return false;
   const t = native().processStartTime(pid);
   return t >= 0 && startLow(t) === start;
+}
+
+/**
+ * True while the owner of the record at i32 index `b` lives: its process, and for a
+ * record taken in a Worker, its thread (/proc/<pid>/task/<tid>, same start time). A
+ * Worker terminated inside an operation leaves a claim of a dead owner.
+ */
+function recordAlive(i32: Int32Array, b: number): boolean {
+  const pid = Atomics.load(i32, b + R_PID);
+  if (!ownerAlive(pid, Atomics.load(i32, b + R_START))) return false;
+  const tid = Atomics.load(i32, b + R_TID);
+  if (tid === 0) return true;
+  if (!(tid > 0 && tid <= 0x7fffffff)) return false;
+  const t = native().threadStartTime(pid, tid);
+  return t >= 0 && startLow(t) === Atomics.load(i32, b + R_TSTART);
+}
+
+/** This thread's (tid, start time mod 2^32) for a record; (0, 0) on the main thread. */
+function threadId(pid: number): [number, number] {
+  const tid = myTid();
+  if (tid === pid) return [0, 0];
+  return [tid, startLow(native().threadStartTime(pid, tid))];
 }
 
 interface Shared {
@@ -102,6 +141,7 @@ export class ClaimRecords {
     const i32 = m.i32;
     const self = me();
     const start = startLow(self.start);
+    const [tid, tstart] = threadId(self.pid);
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < count; i++) {
         const b = (at >> 2) + i * W;
@@ -109,11 +149,17 @@ export class ClaimRecords {
         if (pid !== 0) {
           if (pass === 0) continue; // free records first: liveness checks cost a system call
           if (putPending !== undefined && Atomics.load(i32, b + R_N) > 0 && putPending(Atomics.load(i32, b + R_POS))) continue;
-          if (ownerAlive(pid, Atomics.load(i32, b + R_START))) continue;
+          // A dead owner's index in transit is evidence until a survivor resolves it.
+          if (Atomics.load(i32, b + R_HOLD) > 0) continue;
+          if (recordAlive(i32, b)) continue;
         }
         if (Atomics.compareExchange(i32, b + R_PID, pid, self.pid) !== pid) continue;
         // n first: until start is ours, the record reads as a dead owner's, never as a live claim.
         Atomics.store(i32, b + R_N, 0);
+        Atomics.store(i32, b + R_HOLD, 0);
+        Atomics.store(i32, b + R_WON, 0);
+        Atomics.store(i32, b + R_TID, tid);
+        Atomics.store(i32, b + R_TSTART, tstart);
         Atomics.store(i32, b + R_START, start);
         const recs = new ClaimRecords(at, count, b);
         map.set(at, { recs, refs: 1 });
@@ -131,7 +177,7 @@ export class ClaimRecords {
     map!.delete(this.#at);
     if (m.closed) return;
     const i32 = m.i32;
-    if (Atomics.load(i32, this.own + R_N) === 0) Atomics.compareExchange(i32, this.own + R_PID, me().pid, 0);
+    if (Atomics.load(i32, this.own + R_N) === 0 && Atomics.load(i32, this.own + R_HOLD) <= 0) Atomics.compareExchange(i32, this.own + R_PID, me().pid, 0);
   }
 
   /**
@@ -146,19 +192,29 @@ export class ClaimRecords {
       const p = Atomics.load(i32, b + R_POS);
       if (((q - p) >>> 0) >= (n > 0 ? n : -n)) continue;
       if (b === this.own) return true;
-      if (ownerAlive(Atomics.load(i32, b + R_PID), Atomics.load(i32, b + R_START))) return true;
+      if (recordAlive(i32, b)) return true;
     }
     return false;
   }
 
-  /** i32 index of a dead owner's record that names a put (n = 1) at `q`, or −1. */
-  deadPut(i32: Int32Array, q: number): number {
+  /**
+   * i32 indices of the records of dead owners whose `n` has `role`'s sign and names
+   * position `q` (index ring repairs). Never our own.
+   */
+  deadAt(i32: Int32Array, q: number, role: 1 | -1): number[] {
+    const out: number[] = [];
     for (let i = 0; i < this.count; i++) {
       const b = this.base + i * W;
-      if (b === this.own || Atomics.load(i32, b + R_N) !== 1 || Atomics.load(i32, b + R_POS) !== q) continue;
-      if (!ownerAlive(Atomics.load(i32, b + R_PID), Atomics.load(i32, b + R_START))) return b;
+      const n = Atomics.load(i32, b + R_N);
+      if (b === this.own || n === 0 || (n > 0 ? role < 0 : role > 0) || Atomics.load(i32, b + R_POS) !== q) continue;
+      if (!recordAlive(i32, b)) out.push(b);
     }
-    return -1;
+    return out;
+  }
+
+  /** True if the owner of the record at i32 index `b` is alive (our own record counts as alive). */
+  alive(i32: Int32Array, b: number): boolean {
+    return b === this.own || recordAlive(i32, b);
   }
 }
 

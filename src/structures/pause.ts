@@ -9,9 +9,13 @@
  * the variable the hot path pays one always-false comparison.
  *
  * Points: `queue.push.claimed`, `queue.pop.claimed` (after the counter CAS, before the
- * slot's sequence store), `ring.put.claimed`, `ring.take.claimed` (the free-index ring under
- * Stack and ObjectPool), `stack.push.taken`, `stack.pop.unlinked` (a node between the ring and the list),
- * `ring.read.window` (RingBuffer.read between its tail and head loads).
+ * slot's sequence store), `ring.put.recorded` (claim record written, before the CAS),
+ * `ring.put.claimed`, `ring.take.claimed` (the free-index ring under Stack and
+ * ObjectPool), `stack.push.taken`, `stack.push.linked`, `stack.pop.cas`, `stack.pop.won`,
+ * `stack.pop.unlinked` (a node between the ring and the list), `pool.acquire.taken`,
+ * `pool.release.freed` (a slot between the ring and its state), `vector.push.reserved`
+ * (an index reserved, not published), `ring.read.window` (RingBuffer.read between its
+ * tail and head loads).
  */
 import { optionalEnv as env } from "../../ffi/mod.ts";
 

@@ -19,12 +19,13 @@
  *
  * The holder's pid and start time are recorded per slot, so `reclaimDead()` can give
  * back slots held by processes that died. Crashes (docs/RELIABILITY.md): a process
- * killed inside the free ring (between its CAS and its publish or hand-back) costs
- * nothing — the next acquire or release that reaches that ring position repairs it and
- * recovers the index (`stats.recovered`); a process killed in the few instructions
- * between the ring and the slot's state word (in acquire after the ring take and before
- * the IN_USE store, in release after the state CAS and before the ring put claims its
- * position) still leaks that one slot: not yet covered.
+ * (or Worker thread) killed inside acquire or release costs no slot. Inside the free
+ * ring (between its CAS and its publish or hand-back), the next acquire or release that
+ * reaches that ring position repairs it; between the ring and the slot's state word (in
+ * acquire after the ring take and before the IN_USE store, in release after the state
+ * CAS and before its ring put wins a position), its claim record holds the slot with the
+ * state it expects, and the next acquire that finds no free slot, `reclaimDead()`, or a
+ * new handle puts it back. Both are counted in `stats.recovered`.
  * An acquire racing a release may report the pool exhausted for that instant.
  *
  * Block layout (after the 64-byte structure header):
@@ -36,7 +37,8 @@
  *                 reserved), then (64-aligned) the free ring's slots
  */
 import { native, type Native } from "../../ffi/mod.ts";
-import { IndexRing, initRingFull, ringBytes } from "./index_ring.ts";
+import { type Decide, IndexRing, initRingFull, KEEP, PUT, ringBytes } from "./index_ring.ts";
+import { PAUSE_POINT, pauseHere } from "./pause.ts";
 import { assertElementType, type ElementType, type StructType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
@@ -77,6 +79,11 @@ const RECORD = 16;
 const IN_USE = 1 << 31;
 const GEN_MASK = 0x7fff_ffff;
 const SLOT_BITS = 2 ** 21;
+/** Hold phases (index_ring.ts): acquire about to mark the slot held (aux: its free state); release or reclaim that freed it (aux: generation). */
+const P_MARK = 10;
+const P_FREED = 11;
+/** Dead holds are resolved at most this often per handle on the exhausted path (ms). */
+const RESOLVE_MS = 2;
 
 function recordsAt(data: number, size: number, capacity: number): number {
   return data + align(capacity * size, 64);
@@ -134,6 +141,9 @@ export class ObjectPool<T> extends Handle {
   readonly #n: Native;
   readonly #pid: number;
   readonly #start: number;
+  readonly #decide: Decide;
+  #resolvedAt = -Infinity;
+  #transit = false;
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
@@ -150,6 +160,32 @@ export class ObjectPool<T> extends Handle {
     const self = me();
     this.#pid = self.pid;
     this.#start = self.start % 0x1_0000_0000 | 0;
+    const records = this.#records;
+    this.#decide = (phase, slot, aux) => {
+      const state = Atomics.load(this.m.i32, (records + slot * RECORD) >> 2);
+      // P_MARK: the dead acquirer had not stored IN_USE yet iff the state is the free one it read.
+      if (phase === P_MARK) return state === aux ? PUT : KEEP;
+      // P_FREED: its state CAS freed the slot (generation aux) and its put never began.
+      if (phase === P_FREED) return state === aux ? PUT : KEEP;
+      return KEEP;
+    };
+    this.#free.resolveDead(this.m, this.#decide);
+  }
+
+  /** Puts back the slots dead processes held in transit (acquire/release windows); rate-limited. */
+  #resolve(force: boolean): number {
+    const now = performance.now();
+    if (!force && now - this.#resolvedAt < RESOLVE_MS) {
+      if (this.#transit) this.#free.stall.seen = true; // a waiter must poll again: a dead holder never notifies
+      return 0;
+    }
+    this.#resolvedAt = now;
+    const m = this.mem();
+    const r = this.#free.resolveDead(m, this.#decide);
+    this.#transit = r.held > 0;
+    if (this.#transit) this.#free.stall.seen = true; // a waiter must poll again: a dead holder never notifies
+    if (r.put > 0) notify(m, (this.#enq << 2) + SLOT_FREE, r.put);
+    return r.put;
   }
 
   /** Gives the free ring's claim record back when the last handle in this Segment closes. */
@@ -189,16 +225,24 @@ export class ObjectPool<T> extends Handle {
    */
   acquire(): PoolHandle | undefined {
     const m = this.mem();
-    const slot = this.#free.take(m);
-    if (slot < 0) return undefined;
+    let slot = this.#free.take(m);
+    if (slot < 0) {
+      if (this.#resolve(false) === 0) return undefined;
+      slot = this.#free.take(m);
+      if (slot < 0) return undefined;
+    }
     if (slot >= this.capacity) throw new ShmError("CORRUPT", `pool "${this.name}": free ring holds slot ${slot} of ${this.capacity}`);
     const i32 = m.i32;
     const r = (this.#records + slot * RECORD) >> 2;
-    const gen = ((i32[r] & GEN_MASK) + 1) & GEN_MASK || 1; // generation 0 never names a held slot
+    const free = Atomics.load(i32, r);
+    this.#free.hold(m, P_MARK, free); // the slot is ours in transit until IN_USE is stored
+    if (PAUSE_POINT !== undefined) pauseHere("pool.acquire.taken");
+    const gen = ((free & GEN_MASK) + 1) & GEN_MASK || 1; // generation 0 never names a held slot
     // Holder first: a reclaimer that sees the slot held must not see the previous holder's pid.
     i32[r + 1] = this.#pid;
     i32[r + 2] = this.#start;
     Atomics.store(i32, r, IN_USE | gen);
+    this.#free.placed(m);
     return gen * SLOT_BITS + slot;
   }
 
@@ -213,8 +257,10 @@ export class ObjectPool<T> extends Handle {
     const gen = (handle - slot) / SLOT_BITS;
     const r = (this.#records + slot * RECORD) >> 2;
     const held = IN_USE | gen;
+    this.#free.holdIndex(m, slot, P_FREED, gen); // before the CAS: the freed slot is never in no record
     const found = Atomics.compareExchange(m.i32, r, held, gen);
     if (found !== held) {
+      this.#free.placed(m);
       throw new ShmError(
         "INVALID_ARGUMENT",
         (found & IN_USE) === 0 && (found & GEN_MASK) === gen
@@ -222,6 +268,7 @@ export class ObjectPool<T> extends Handle {
           : `pool "${this.name}": handle ${handle} is stale (slot ${slot} was released and acquired again)`,
       );
     }
+    if (PAUSE_POINT !== undefined) pauseHere("pool.release.freed");
     this.#free.put(m, slot);
     notify(m, (this.#enq << 2) + SLOT_FREE, 1); // one load unless an acquirer is parked
   }
@@ -304,14 +351,15 @@ export class ObjectPool<T> extends Handle {
 
   /**
    * Releases every slot whose holder process has exited (checked by pid and start
-   * time, so a reused pid is not mistaken for the holder); returns how many. Safe to
-   * run while others use the pool. Costs a system call per held slot.
+   * time, so a reused pid is not mistaken for the holder), and puts back the slots dead
+   * processes held in transit; returns how many. Safe to run while others use the pool.
+   * Costs a system call per held slot.
    */
   reclaimDead(): number {
     const m = this.mem();
     const i32 = m.i32;
     const alive = new Map<number, boolean>();
-    let reclaimed = 0;
+    let reclaimed = this.#resolve(true);
     for (let s = 0; s < this.capacity; s++) {
       const r = (this.#records + s * RECORD) >> 2;
       const state = Atomics.load(i32, r);
@@ -328,10 +376,11 @@ export class ObjectPool<T> extends Handle {
       }
       if (live) continue;
       // The generation in `state` makes this fail if the slot changed hands meanwhile.
+      this.#free.holdIndex(m, s, P_FREED, state & GEN_MASK);
       if (Atomics.compareExchange(i32, r, state, state & GEN_MASK) === state) {
         this.#free.put(m, s);
         reclaimed++;
-      }
+      } else this.#free.placed(m);
     }
     if (reclaimed > 0) notify(m, (this.#enq << 2) + SLOT_FREE, reclaimed);
     return reclaimed;

@@ -13,16 +13,17 @@
  * A push racing a pop that has taken the last element but not yet returned its node
  * may report the stack full for that instant (as Vyukov's queue does).
  *
- * Crashes (docs/RELIABILITY.md): a process killed inside push or pop loses at most
- * that element (never one a push acknowledged and no pop returned; nothing is
- * delivered twice). Killed inside the free ring, it costs no node: the ring is
- * repaired (`stats.recovered`). Killed in the few instructions a node spends between
- * the ring and the list (push: after the ring take, before the head CAS; pop: after
- * the head CAS, before the ring put claims its position), that node is lost: not yet
- * covered. pop reads the element before the CAS that removes it, so a read that
- * throws removes nothing. `size` is a separate counter updated after the head CAS: a
- * process killed between the two leaves it off by one for good (`isEmpty` reads the
- * head itself).
+ * Crashes (docs/RELIABILITY.md): a process (or Worker thread) killed inside push or
+ * pop loses at most that element (never one a push acknowledged and no pop returned;
+ * nothing is delivered twice) and never its node. Killed inside the free ring, the ring
+ * is repaired; killed while its node is between the ring and the list (push: after the
+ * ring take, before the head CAS; pop: after the head CAS, before the ring put), its
+ * claim record holds the node (stack_list.ts: a hold plus a per-node state word tell
+ * whether it is on the list) and the next push that finds no free node, or a new
+ * handle, puts it back. Both are counted in `stats.recovered`. pop reads the element
+ * before the CAS that removes it, so a read that throws removes nothing. `size` is a
+ * separate counter updated after the head CAS: a process killed between the two leaves
+ * it off by one for good (`isEmpty` reads the head itself).
  *
  * Block layout (after the 64-byte structure header):
  *   control +0     8-byte tagged head of the stack (u32 tag, u32 top index + 1)
@@ -32,7 +33,8 @@
  *   control +128   i32 free ring dequeue position
  *   control +192   i32 element count (for `size`; updated after each push/pop)
  *   data           capacity elements, then (64-aligned) capacity u32 links, then
- *                  (64-aligned) the free ring's slots
+ *                  (64-aligned) capacity i32 node states (generation << 1 | LISTED),
+ *                  then (64-aligned) the free ring's slots and claim records
  */
 import { assertElementType, type ElementType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
@@ -46,7 +48,8 @@ import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type Wait
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 import { IndexRing, initRingFull, ringBytes } from "./index_ring.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
-import { type Cas64, cas64For, MAX_NODES, popNodeRead, pushNode, setTag } from "./treiber.ts";
+import { cas64For, MAX_NODES, setTag } from "./treiber.ts";
+import { StackList } from "./stack_list.ts";
 
 /** Largest stack capacity (the 64-bit tagged head addresses at most 2^21 - 1 nodes). */
 export const MAX_STACK_CAPACITY = MAX_NODES;
@@ -65,9 +68,16 @@ function linksAt(data: number, size: number, capacity: number): number {
   return data + align(capacity * size, 64);
 }
 
-function ringAt(data: number, size: number, capacity: number): number {
+function statesAt(data: number, size: number, capacity: number): number {
   return linksAt(data, size, capacity) + align(capacity * 4, 64);
 }
+
+function ringAt(data: number, size: number, capacity: number): number {
+  return statesAt(data, size, capacity) + align(capacity * 4, 64);
+}
+
+/** Dead holds are resolved at most this often per handle on the full path (ms). */
+const RESOLVE_MS = 2;
 
 function spec(type: ElementType<unknown>, maxProcesses: number): StructureSpec {
   assertElementType(type);
@@ -75,7 +85,7 @@ function spec(type: ElementType<unknown>, maxProcesses: number): StructureSpec {
     kind: Kind.STACK,
     type,
     controlBytes: 256,
-    dataBytes: (n) => align(n * type.size, 64) + align(n * 4, 64) + ringBytes(n, maxProcesses),
+    dataBytes: (n) => align(n * type.size, 64) + 2 * align(n * 4, 64) + ringBytes(n, maxProcesses),
     init(m, block, data, capacity) {
       const control = block + 64;
       initRingFull(m, (control + FREE_ENQ) >> 2, (control + FREE_DEQ) >> 2, ringAt(data, type.size, capacity), capacity);
@@ -111,11 +121,12 @@ export class Stack<T> extends Handle {
   readonly capacity: number;
   readonly #data: number;
   readonly #size: number;
-  readonly #links: number;
   readonly #top: number;
   readonly #free: IndexRing;
+  readonly #list: StackList;
   readonly #count: number;
-  readonly #cas: Cas64;
+  #resolvedAt = -Infinity;
+  #transit = false;
   readonly #box: { value: T | undefined } = { value: undefined };
   readonly #read: (node: number) => T;
   readonly #staging: Staging<T>;
@@ -135,12 +146,14 @@ export class Stack<T> extends Handle {
     this.capacity = p.capacity;
     this.#data = p.data;
     this.#size = type.size;
-    this.#links = linksAt(p.data, type.size, p.capacity);
     this.#top = p.control + TOP;
     const ring = ringAt(p.data, type.size, p.capacity);
     this.#free = new IndexRing(this.m, (p.control + FREE_ENQ) >> 2, (p.control + FREE_DEQ) >> 2, ring, p.capacity, seg.maxProcesses, (p.control + RECOVERED) >> 2, p.name);
     this.#count = (p.control + COUNT) >> 2;
-    this.#cas = cas64For();
+    const links = linksAt(p.data, type.size, p.capacity) >> 2;
+    const states = statesAt(p.data, type.size, p.capacity) >> 2;
+    this.#list = new StackList(this.m, cas64For(), p.name, this.#top, links, states, p.capacity, this.#free);
+    this.#free.resolveDead(this.m, (ph, node, aux) => this.#list.decide(ph, node, aux));
     this.#read = (node) => this.type.read(this.m, this.#data + node * this.#size);
     this.#staging = new Staging(type);
   }
@@ -167,7 +180,8 @@ export class Stack<T> extends Handle {
   /** Pushes `value`; false if the stack is full. A value that does not fit the type throws INVALID_ARGUMENT and nothing changes. */
   tryPush(value: T): boolean {
     const m = this.mem();
-    const node = this.#take(m);
+    let node = this.#take(m);
+    if (node < 0 && this.#resolve() > 0) node = this.#take(m);
     if (node < 0) {
       this.#staging.stage(value); // a bad value is INVALID_ARGUMENT even when full
       return false;
@@ -178,8 +192,12 @@ export class Stack<T> extends Handle {
       this.#free.put(m, node);
       throw e;
     }
+    const list = this.#list;
+    list.begin(m, node);
     if (PAUSE_POINT !== undefined) pauseHere("stack.push.taken");
-    pushNode(m, this.#cas, this.name, this.#top, this.#links, 4, this.capacity, node);
+    list.push(m, node);
+    if (PAUSE_POINT !== undefined) pauseHere("stack.push.linked");
+    this.#free.placed(m);
     Atomics.add(m.i32, this.#count, 1);
     notify(m, this.#top + NOT_EMPTY, 1); // one load unless a popper is parked
     return true;
@@ -207,8 +225,17 @@ export class Stack<T> extends Handle {
     const m = this.mem();
     // The element is read before the CAS that removes it: a read that throws removes nothing.
     const box = this.#box;
-    const node = popNodeRead(m, this.#cas, this.name, this.#top, this.#links, 4, this.capacity, this.#read, box);
-    if (node < 0) return undefined;
+    let node: number;
+    try {
+      node = this.#list.pop(m, this.#read, box);
+    } catch (e) {
+      this.#free.placed(m); // a candidate's hold: nothing was removed
+      throw e;
+    }
+    if (node < 0) {
+      this.#free.placed(m); // the last candidate's hold
+      return undefined;
+    }
     const v = box.value as T;
     box.value = undefined;
     Atomics.sub(m.i32, this.#count, 1);
@@ -290,6 +317,21 @@ export class Stack<T> extends Handle {
   /** True if the stack was full at the moment of the check. */
   get isFull(): boolean {
     return this.size >= this.capacity;
+  }
+
+  /** Puts back the nodes dead processes held in transit (push/pop windows); rate-limited. */
+  #resolve(): number {
+    const now = performance.now();
+    if (now - this.#resolvedAt < RESOLVE_MS) {
+      if (this.#transit) this.#free.stall.seen = true; // a waiter must poll again: a dead holder never notifies
+      return 0;
+    }
+    this.#resolvedAt = now;
+    const m = this.mem();
+    const r = this.#free.resolveDead(m, (ph, node, aux) => this.#list.decide(ph, node, aux));
+    this.#transit = r.held > 0;
+    if (this.#transit) this.#free.stall.seen = true; // a waiter must poll again: a dead holder never notifies
+    return r.put;
   }
 
   /** A free node's index, or -1 when none is free. */
