@@ -22,6 +22,7 @@ export function nulTerminated(s: string): Uint8Array {
 /** Builds the runtime-neutral Native from raw FFI symbols (i64 results may be bigint). */
 export function bind(s: RawSymbols, parts: RuntimeParts): Native {
   const addresses = new WeakMap<BigUint64Array, number>();
+  let fastModeChosen = false;
   return {
     runtime: parts.runtime,
     path: parts.path,
@@ -54,6 +55,22 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
       let at = addresses.get(args);
       if (at === undefined) addresses.set(args, at = parts.addressOf(args));
       return s.shmkit_cas128(b, o, at);
+    },
+    // The raw symbols themselves, not wrappers: one JS frame less on the hottest calls.
+    spscPush: s.shmkit_spsc_push,
+    spscPop: s.shmkit_spsc_pop,
+    mpmcPush: s.shmkit_mpmc_push,
+    mpmcPop: s.shmkit_mpmc_pop,
+    noop: s.shmkit_noop,
+    fastMode: (want) => s.shmkit_fast_mode(want),
+    fastState() {
+      if (!fastModeChosen) {
+        fastModeChosen = true;
+        s.shmkit_fast_mode(1);
+      }
+      // Its own ArrayBuffer: backing stores of ArrayBuffers do not move in V8 or JSC.
+      const cells = new BigUint64Array(new ArrayBuffer(64));
+      return { words: new Int32Array(cells.buffer), address: parts.addressOf(cells) };
     },
   };
 }

@@ -676,3 +676,17 @@ export function assertElementType(t: unknown, what = "element type"): asserts t 
     throw new ShmError("INVALID_ARGUMENT", `${what} must be an element descriptor such as f64, string(16) or struct({...})`);
   }
 }
+
+/**
+ * Numbers of the element kinds the native fast paths move (zig/fastpath.zig `Kind`):
+ * every kind whose values are JS numbers that an f64 carries exactly. The native code
+ * validates a value with the same rules as the kind's `accepts` / `write` here.
+ */
+const FAST_KINDS = new Map<ElementType<unknown>, number>([
+  [i8, 0], [u8, 1], [i16, 2], [u16, 3], [i32, 4], [u32, 5], [f32, 6], [f64, 7], [i64AsNumber, 8], [u64AsNumber, 9],
+] as [ElementType<unknown>, number][]);
+
+/** The native fast-path kind number of `t`, or undefined when it has none (bigint, bool, string, array, struct). */
+export function fastKind(t: ElementType<unknown>): number | undefined {
+  return FAST_KINDS.get(t);
+}
