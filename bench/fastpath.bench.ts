@@ -8,7 +8,10 @@
  *   js-atomics   the library's current algorithm, inlined on raw memory: seq_cst
  *                Atomics for the index / sequence, the eventcount waiter load, the
  *                index range checks (what SpscQueue / Queue do today, minus the handle)
- *   native       one FFI call per push and one per pop (zig/fastpath.zig), same memory
+ *   native       one FFI call per push and one per pop (zig/fastpath.zig), same memory,
+ *                with the asymmetric handshake (release publish) and with seq_cst publish
+ *   native loop  the same native code called in a native loop (no FFI crossing per
+ *                operation): what a C program pays for this code, the floor
  *   library      the public SpscQueue / Queue handle (tryPush / tryPop)
  * plus the floors: two empty FFI calls per pair, and two Atomics.store per pair.
  *
@@ -143,6 +146,7 @@ function nativeSpsc(h: { offset: number }, kind: number) {
   const state = n.fastState(), st = state.address; // per queue: it holds the cached indices
   const push = n.spscPush, pop = n.spscPop, words = state.words;
   return {
+    loop: () => n.benchSpscPairs(base, c, d, slots, kind, st, PAIRS),
     push: (v: number) => push(base, c, d, slots, kind, st, v) === FAST_OK,
     pop(): number | undefined {
       const v = pop(base, c, d, slots, kind, st);
@@ -157,6 +161,7 @@ function nativeMpmc(h: { offset: number }, kind: number, stride: number, elemOff
   const state = n.fastState(), st = state.address;
   const push = n.mpmcPush, pop = n.mpmcPop, words = state.words;
   return {
+    loop: () => n.benchMpmcPairs(base, c, d, CAP, layout, st, PAIRS),
     push: (v: number) => push(base, c, d, CAP, CAP, layout, v) === FAST_OK,
     pop(): number | undefined {
       const v = pop(base, c, d, CAP, layout, st);
@@ -166,7 +171,7 @@ function nativeMpmc(h: { offset: number }, kind: number, stride: number, elemOff
   };
 }
 
-type Ops = { push(v: number): boolean; pop(): number | undefined };
+type Ops = { push(v: number): boolean; pop(): number | undefined; loop?: () => number };
 function pairs(o: Ops): number {
   let sum = 0;
   for (let i = 0; i < PAIRS; i++) {
@@ -198,13 +203,26 @@ for (const [label, , nat, libOps] of rows) {
   }
 }
 
-console.log(`${runtime}: ${PAIRS} push+pop pairs per iteration, capacity ${CAP}, one thread`);
+const ASYM = n.fastMode(1);
+console.log(`${runtime}: ${PAIRS} push+pop pairs per iteration, capacity ${CAP}, one thread; asymmetric handshake ${ASYM ? "on" : "unavailable"}`);
 for (const [label, js, nat, libOps] of rows) {
   group(`${label}: ${PAIRS} push+pop pairs`, () => {
     summary(() => {
       bench("js-atomics (the library's algorithm, raw memory)", () => do_not_optimize(pairs(js)));
-      bench("native (one FFI call per operation)", () => do_not_optimize(pairs(nat)));
+      bench("native, asymmetric handshake (release publish)", function* () {
+        yield {
+          bench: () => do_not_optimize(pairs(nat)),
+        };
+      });
+      bench("native, seq_cst publish (xchg)", function* () {
+        n.fastMode(0);
+        yield {
+          bench: () => do_not_optimize(pairs(nat)),
+        };
+        n.fastMode(ASYM);
+      });
       bench("library handle (tryPush/tryPop)", () => do_not_optimize(pairs(libOps)));
+      bench("floor: native loop, no FFI per op (asymmetric)", () => do_not_optimize(check(nat.loop!())));
     });
   });
 }
@@ -226,8 +244,24 @@ group(`floors: ${PAIRS} x`, () => {
   });
 });
 
+// mitata's own report for the full distribution, then one table of medians per pair
+// (means on this shared 2-core VM are dominated by preemptions).
+const quiet = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.FASTPATH_TABLE_ONLY;
 try {
-  await run();
+  const { benchmarks } = await run(quiet ? { format: "quiet" } : {});
+  // Benchmarks come back in registration order: 5 per row group, then the 2 floors.
+  const per = (x: (typeof benchmarks)[number]) => (x.runs[0]?.stats?.p50 ?? NaN) / PAIRS;
+  const out: string[] = [];
+  rows.forEach(([label], g) => {
+    const five = benchmarks.slice(g * 5, g * 5 + 5);
+    out.push(`${label}`);
+    for (const x of five) {
+      const ns = per(x);
+      out.push(`  ${x.alias.padEnd(50)} ${ns.toFixed(2).padStart(7)} ns/pair   x${(ns / per(five[0])).toFixed(2)} js-atomics   x${(ns / per(five[4])).toFixed(2)} native loop`);
+    }
+  });
+  for (const x of benchmarks.slice(rows.length * 5)) out.push(`floor: ${x.alias.padEnd(43)} ${per(x).toFixed(2).padStart(7)} ns per 2 ops`);
+  console.log(`\nmedians (p50 / ${PAIRS} pairs), ${runtime}:\n${out.join("\n")}`);
 } finally {
   seg.close();
   Segment.unlink(name);

@@ -63,6 +63,8 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
     mpmcPop: s.shmkit_mpmc_pop,
     noop: s.shmkit_noop,
     fastMode: (want) => s.shmkit_fast_mode(want),
+    benchSpscPairs: s.shmkit_bench_spsc_pairs,
+    benchMpmcPairs: s.shmkit_bench_mpmc_pairs,
     fastState() {
       if (!fastModeChosen) {
         fastModeChosen = true;

@@ -85,6 +85,10 @@ export interface Native {
    * waiter pays a membarrier) or 0 (seq_cst stores); returns the mode in effect.
    */
   fastMode(want: number): number;
+  /** Benchmarks: `pairs` SPSC push+pop pairs in a native loop (no FFI crossing per operation); the sum popped. */
+  benchSpscPairs(base: number, control: number, data: number, slots: number, kind: number, state: number, pairs: number): number;
+  /** Benchmarks: the same on the MPMC fast path (capacity = ring). */
+  benchMpmcPairs(base: number, control: number, data: number, ring: number, layout: number, state: number, pairs: number): number;
 }
 
 /** A pending cancellable wait. */

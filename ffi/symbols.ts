@@ -57,6 +57,8 @@ export const SYMBOLS = {
   shmkit_noop: { args: [], returns: "void" },
   shmkit_fast_mode: { args: ["i32"], returns: "i32" },
   shmkit_waiter_fence: { args: [], returns: "i32" },
+  shmkit_bench_spsc_pairs: { args: [...AT, "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
+  shmkit_bench_mpmc_pairs: { args: [...AT, "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
 } as const satisfies Record<string, Signature>;
 
 export type SymbolName = keyof typeof SYMBOLS;

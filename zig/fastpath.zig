@@ -212,13 +212,20 @@ const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: usize = 1 << 2;
 /// effect: ASYMMETRIC only if this process could register for global expedited
 /// membarriers. Safe to call at any time (either mode is correct against waiters that
 /// follow the protocol above); TypeScript calls it once at load.
+var registered = false; // this process's membarrier registration succeeded (it lasts for the process)
+
 pub export fn shmkit_fast_mode(want: i32) i32 {
+    if (want == ASYMMETRIC and @atomicLoad(bool, &registered, .seq_cst)) {
+        @atomicStore(i32, &mode, ASYMMETRIC, .seq_cst);
+        return ASYMMETRIC;
+    }
     if (want == ASYMMETRIC) {
         const q = sys.result(linux.syscall3(.membarrier, MEMBARRIER_CMD_QUERY, 0, 0));
         const needed: i64 = @intCast(MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
         if (q >= 0 and q & needed == needed and
             sys.result(linux.syscall3(.membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0)) == 0)
         {
+            @atomicStore(bool, &registered, true, .seq_cst);
             @atomicStore(i32, &mode, ASYMMETRIC, .seq_cst);
             return ASYMMETRIC;
         }
@@ -488,6 +495,30 @@ pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout
 
 /// An empty call, for benchmarks: the FFI overhead alone, measured in the same run.
 pub export fn shmkit_noop() void {}
+
+/// For benchmarks: `pairs` push+pop pairs of the SPSC fast path in a native loop (the
+/// same code with no FFI crossing: what a C program calling it would pay). Returns the
+/// sum popped, or NaN on any failure.
+pub export fn shmkit_bench_spsc_pairs(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64, pairs: u32) f64 {
+    var sum: f64 = 0;
+    var i: u32 = 0;
+    while (i < pairs) : (i += 1) {
+        if (@call(.never_inline, shmkit_spsc_push, .{ base, ctrl, data, slots, kind, state, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
+        sum += @call(.never_inline, shmkit_spsc_pop, .{ base, ctrl, data, slots, kind, state });
+    }
+    return sum;
+}
+
+/// For benchmarks: as shmkit_bench_spsc_pairs, on the MPMC fast path.
+pub export fn shmkit_bench_mpmc_pairs(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, state: f64, pairs: u32) f64 {
+    var sum: f64 = 0;
+    var i: u32 = 0;
+    while (i < pairs) : (i += 1) {
+        if (@call(.never_inline, shmkit_mpmc_push, .{ base, ctrl, data, ring, ring, layout, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
+        sum += @call(.never_inline, shmkit_mpmc_pop, .{ base, ctrl, data, ring, layout, state });
+    }
+    return sum;
+}
 
 // ---------------------------------------------------------------------------------
 
