@@ -22,12 +22,15 @@ import {
   Segment,
   SharedAtomic,
   SpscQueue,
+  string,
+  struct,
+  bool,
   u16,
   u32,
   u64AsNumber,
   u8,
 } from "../mod.ts";
-import { fastKind } from "../src/segment/elements.ts";
+import { fastKind, structReadInto } from "../src/segment/elements.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { test } from "./harness.ts";
@@ -205,7 +208,7 @@ for (const [a, b, modeA, modeB] of PAIRS) {
   test(`fastpath multiprocess: ${a} (mode ${modeA}) <-> ${b} (mode ${modeB}) SPSC ping-pong, every wait parks, no lost wake-up`, segmentTest("fpp", 1 << 20, async (seg, name) => {
     SpscQueue.create(seg, "ping", f64, 4);
     SpscQueue.create(seg, "pong", f64, 4);
-    const rounds = 1500;
+    const rounds = 3000;
     const [ra, rb] = await Promise.all([
       run(a, WORKER, ["spsc-pingpong", name, "ping", "pong", "a", String(rounds), String(modeA), "0"], 60_000),
       run(b, WORKER, ["spsc-pingpong", name, "ping", "pong", "b", String(rounds), String(modeB), "0"], 60_000),
@@ -247,4 +250,48 @@ test("fastpath: fastMode reports the mode in effect; both modes are correct on o
     assert.equal(ns.push(mode + 0.5), FAST_OK);
     assert.deepEqual(ns.pop(), [mode + 0.5, FAST_OK]);
   }
+}));
+
+// ---------------------------------------------------------------- element fast paths
+
+test("fastpath: struct fields of i64AsNumber / u64AsNumber are inlined with the same values and errors", segmentTest("fp", 1 << 20, (seg) => {
+  const S = struct({ a: u64AsNumber, b: i64AsNumber, c: u32 });
+  const m = seg.memory;
+  for (const [a, b] of [[0, 0], [Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER], [2 ** 32 + 5, -(2 ** 32) - 7], [1, -1]]) {
+    S.write(m, 4096, { a, b, c: 3 });
+    assert.deepEqual(S.read(m, 4096), { a, b, c: 3 });
+    assert.equal(u64AsNumber.read(m, 4096), a); // the same bytes as the scalar types
+    assert.equal(i64AsNumber.read(m, 4104), b);
+  }
+  for (const bad of [{ a: -1, b: 0, c: 0 }, { a: 2 ** 53, b: 0, c: 0 }, { a: 0, b: 0.5, c: 0 }, { a: 0, b: 2 ** 53, c: 0 }]) {
+    const scalarError = (() => {
+      try {
+        (bad.a !== 0 ? u64AsNumber : i64AsNumber).write(m, 8192, bad.a !== 0 ? bad.a : bad.b);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    assert.throws(() => S.write(m, 4096, bad), (e: Error & { code?: string }) => e.code === "INVALID_ARGUMENT" && e.message === scalarError);
+  }
+  m.u32[(4096 >> 2) + 1] = 0x0020_0000; // a = 2^53 + lo
+  assert.throws(() => S.read(m, 4096), { code: "OUT_OF_RANGE" });
+}));
+
+test("fastpath: structReadInto fills and returns the same object, fields as read() gives them", segmentTest("fp", 1 << 20, (seg) => {
+  const S = struct({ x: f64, id: u32, big: u64AsNumber, ok: bool, name: string(8) });
+  const into = structReadInto(S)!;
+  const m = seg.memory;
+  const target = { x: 0, id: 0, big: 0, ok: false, name: "" };
+  for (let i = 0; i < 5; i++) {
+    const v = { x: i + 0.5, id: i, big: 2 ** 40 + i, ok: i % 2 === 0, name: `n${i}` };
+    S.write(m, 4096, v);
+    assert.equal(into(m, 4096, target), target);
+    assert.deepEqual(target, S.read(m, 4096));
+  }
+  assert.equal(structReadInto(f64), undefined);
+  const P = struct({ ["__proto__"]: u32, y: u32 } as Record<string, ElementType<number>>);
+  P.write(m, 4096, JSON.parse('{"__proto__": 7, "y": 8}'));
+  const t = structReadInto(P)!(m, 4096, {} as Record<string, number>);
+  assert.equal(Object.getPrototypeOf(t), Object.prototype);
+  assert.equal(Object.getOwnPropertyDescriptor(t, "__proto__")?.value, 7);
 }));
