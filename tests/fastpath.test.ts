@@ -19,7 +19,7 @@ import {
   i64AsNumber,
   i8,
   Queue,
-  Segment,
+  type Segment,
   SharedAtomic,
   SpscQueue,
   string,
