@@ -203,7 +203,7 @@ for (const [label, , nat, libOps] of rows) {
   }
 }
 
-const ASYM = n.fastMode(1);
+const ASYM = 0;
 console.log(`${runtime}: ${PAIRS} push+pop pairs per iteration, capacity ${CAP}, one thread; asymmetric handshake ${ASYM ? "on" : "unavailable"}`);
 for (const [label, js, nat, libOps] of rows) {
   group(`${label}: ${PAIRS} push+pop pairs`, () => {
@@ -214,13 +214,7 @@ for (const [label, js, nat, libOps] of rows) {
           bench: () => do_not_optimize(pairs(nat)),
         };
       });
-      bench("native, seq_cst publish (xchg)", function* () {
-        n.fastMode(0);
-        yield {
-          bench: () => do_not_optimize(pairs(nat)),
-        };
-        n.fastMode(ASYM);
-      });
+      bench("native, seq_cst publish (xchg)", () => do_not_optimize(pairs(nat)));
       bench("library handle (tryPush/tryPop)", () => do_not_optimize(pairs(libOps)));
       bench("floor: native loop, no FFI per op (asymmetric)", () => do_not_optimize(check(nat.loop!())));
     });

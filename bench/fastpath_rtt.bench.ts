@@ -60,7 +60,6 @@ async function futex(): Promise<Row> {
 const runtimes = (["deno", "bun"] as Runtime[]).filter((rt) => executable(rt) !== undefined);
 const rows: [string, () => Promise<Row>][] = [["native futex ping-pong (baseline)", futex]];
 for (const rt of runtimes) {
-  rows.push([`${rt}: fast path, asymmetric handshake`, () => shm(rt, "native", "1")]);
   rows.push([`${rt}: fast path, seq_cst publish`, () => shm(rt, "native", "0")]);
   rows.push([`${rt}: SpscQueue push + popWait`, () => shm(rt, "lib", "-")]);
 }

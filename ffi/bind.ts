@@ -22,7 +22,6 @@ export function nulTerminated(s: string): Uint8Array {
 /** Builds the runtime-neutral Native from raw FFI symbols (i64 results may be bigint). */
 export function bind(s: RawSymbols, parts: RuntimeParts): Native {
   const addresses = new WeakMap<BigUint64Array, number>();
-  let fastModeChosen = false;
   return {
     runtime: parts.runtime,
     path: parts.path,
@@ -62,14 +61,9 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
     mpmcPush: s.shmkit_mpmc_push,
     mpmcPop: s.shmkit_mpmc_pop,
     noop: s.shmkit_noop,
-    fastMode: (want) => s.shmkit_fast_mode(want),
     benchSpscPairs: s.shmkit_bench_spsc_pairs,
     benchMpmcPairs: s.shmkit_bench_mpmc_pairs,
     fastState() {
-      if (!fastModeChosen) {
-        fastModeChosen = true;
-        s.shmkit_fast_mode(1);
-      }
       // Its own ArrayBuffer: backing stores of ArrayBuffers do not move in V8 or JSC.
       const cells = new BigUint64Array(new ArrayBuffer(64));
       return { words: new Int32Array(cells.buffer), address: parts.addressOf(cells) };

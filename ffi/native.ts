@@ -74,17 +74,8 @@ export interface Native {
   mpmcPop(base: number, control: number, data: number, ring: number, layout: number, state: number): number;
   /** An empty native call (benchmarks: the FFI overhead alone). */
   noop(): void;
-  /**
-   * A new private state block for the fast paths (cached indices and a status word).
-   * The first one also switches this process to the asymmetric wake handshake when
-   * the kernel allows it (zig/fastpath.zig; see fastMode).
-   */
+  /** A new private state block for the fast paths (cached indices and a status word). */
   fastState(): FastState;
-  /**
-   * How this process's fast paths publish: asks for 1 (asymmetric: release stores, the
-   * waiter pays a membarrier) or 0 (seq_cst stores); returns the mode in effect.
-   */
-  fastMode(want: number): number;
   /** Benchmarks: `pairs` SPSC push+pop pairs in a native loop (no FFI crossing per operation); the sum popped. */
   benchSpscPairs(base: number, control: number, data: number, slots: number, kind: number, state: number, pairs: number): number;
   /** Benchmarks: the same on the MPMC fast path (capacity = ring). */

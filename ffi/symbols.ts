@@ -55,8 +55,6 @@ export const SYMBOLS = {
   shmkit_mpmc_push: { args: [...AT, "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
   shmkit_mpmc_pop: { args: [...AT, "u32", "u32", "u32", "f64"], returns: "f64" },
   shmkit_noop: { args: [], returns: "void" },
-  shmkit_fast_mode: { args: ["i32"], returns: "i32" },
-  shmkit_waiter_fence: { args: [], returns: "i32" },
   shmkit_bench_spsc_pairs: { args: [...AT, "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
   shmkit_bench_mpmc_pairs: { args: [...AT, "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
 } as const satisfies Record<string, Signature>;

@@ -241,17 +241,6 @@ test("fastpath multiprocess: Queue with 2 Deno + 2 Bun producers and 2 + 2 consu
   assert.equal(pushed.reduce((s, j) => s + j.stalls!, 0), 0, "a producer's wait ran into its deadline");
 }), { timeout: 120_000 });
 
-test("fastpath: fastMode reports the mode in effect; both modes are correct on one thread", segmentTest("fp", 1 << 20, (seg) => {
-  const sq = SpscQueue.create(seg, "s", f64, 4);
-  const ns = spsc(seg, sq, f64);
-  for (const mode of [0, 1]) {
-    const got = n.fastMode(mode);
-    assert.ok(got === 0 || got === mode);
-    assert.equal(ns.push(mode + 0.5), FAST_OK);
-    assert.deepEqual(ns.pop(), [mode + 0.5, FAST_OK]);
-  }
-}));
-
 // ---------------------------------------------------------------- element fast paths
 
 test("fastpath: struct fields of i64AsNumber / u64AsNumber are inlined with the same values and errors", segmentTest("fp", 1 << 20, (seg) => {

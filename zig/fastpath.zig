@@ -32,7 +32,8 @@
 //! `mov`); a side's own index is read relaxed (only this side writes it). The publishing
 //! store is seq_cst (on x86 an `xchg`), followed by a seq_cst load of the eventcount's
 //! `waiters` (a plain `mov`): that store→load pair is the Dekker handshake with a
-//! parked consumer and the only full fence an operation pays. See `publish`.
+//! parked consumer and the only full fence an operation pays. See `publish`, and there
+//! why moving the fence to the waiter (membarrier) was measured and rejected.
 const std = @import("std");
 const linux = std.os.linux;
 const sys = @import("sys.zig");
@@ -166,106 +167,38 @@ inline fn stateOf(state: f64) ?[*]i32 {
 // A consumer that parks on an eventcount does (src/wait/wait.ts, all seq_cst JS Atomics):
 //   (1) waiters += 1; (2) s = seq; (3) re-check: poll the queue (for numeric elements
 //   that is the native pop below); (4) futex_wait(seq, s); waiters -= 1.
-// A producer does: (a) publish (store the index / sequence); (b) load waiters; if it is
-// non-zero, (c) seq += 1 and FUTEX_WAKE. A lost wake-up needs (b) to miss (1) while (3)
-// misses (a): a store→load reordering on each side, which x86 does (store buffer).
+// A producer does (publish below): (a) store the index / sequence, seq_cst (x86: `xchg`,
+// a full fence); (b) load waiters, seq_cst (x86: a plain `mov`); if it is non-zero,
+// (c) seq += 1 and FUTEX_WAKE.
 //
-// Mode SEQ_CST (Dekker with fences on both sides): (a) is a seq_cst store (x86: `xchg`,
-// a full fence) and (b) a seq_cst load. (1)(2)(3)(a)(b) are then in one total order:
-// if (a) precedes (3), the re-check sees the element and nobody parks; otherwise (1)
-// precedes (a) precedes (b), so the producer sees the waiter, and (2) precedes (c), so
-// the waiter's futex_wait(seq, s) fails with EAGAIN or is woken. Nothing is lost.
+// Dekker argument: (1)(2)(3)(a)(b) are all seq_cst, so they lie in one total order. If
+// (a) precedes (3), the consumer's re-check sees the element and it does not park.
+// Otherwise (3) precedes (a), hence (1) precedes (a) precedes (b): the producer sees
+// waiters >= 1 and does (c); and (2) precedes (a) precedes (c), so the consumer's `s` is
+// older than the increment and its futex_wait returns EAGAIN or is woken. No wake-up is
+// lost. With a release store in (a), x86's store buffer lets (b) complete before (a) is
+// visible while (3) misses (a): a lost wake-up. So the publishing store is the one full
+// fence an operation pays; everything else is plain or acquire/release. The read-modify-
+// write and the syscall (c) are paid only when someone is parked.
 //
-// Mode ASYMMETRIC (the default when the kernel offers it): the full fence moves to the
-// side that is about to sleep anyway (as folly's asymmetric barrier, or liburcu).
-// The producer's (a) is a release store and (b) a plain load, with only a compiler
-// barrier between them: no fence on the hot path. Its process has registered with
-// membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED). The waiter's re-check (3),
-// when it finds nothing and sees waiters != 0 (its own increment (1), or another
-// waiter's), calls membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) and then re-checks once
-// more, (3'). That syscall makes every running thread of every registered process
-// execute a full barrier at some point X during the call (a thread not running is
-// already in that state: a context switch is a full barrier). For the producer:
-//   - if X precedes its (a) in program order, then its (b) executes after X, which is
-//     after (1) completed (before the syscall): (b) sees waiters >= 1 and it wakes;
-//     (c) follows (2) for the same reason, so the futex_wait cannot sleep through it;
-//   - if X follows (a), the barrier drained (a) from the store buffer before the
-//     syscall returned: the second re-check (3') sees the element and nobody parks.
-// So a parking waiter pays one membarrier (~0.2 µs alone, some µs with IPIs; a futex
-// wake-up costs 20-50 µs here) and producers pay nothing. A process that cannot
-// register (no membarrier, seccomp) stays in mode SEQ_CST, which needs no help from
-// waiters; the waiter-side membarrier is issued regardless of this process's mode,
-// because the producer may be another process in mode ASYMMETRIC.
-//
-// C programs that park on a shmkit eventcount follow docs/WAITING.md, which says to do
-// the same (membarrier between registering and the re-check).
-
-const SEQ_CST: i32 = 0;
-const ASYMMETRIC: i32 = 1;
-var mode: i32 = SEQ_CST;
-
-const MEMBARRIER_CMD_QUERY: usize = 0;
-const MEMBARRIER_CMD_GLOBAL_EXPEDITED: usize = 1 << 1;
-const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: usize = 1 << 2;
-
-/// Chooses how this process publishes (0 SEQ_CST, 1 ASYMMETRIC) and returns the mode in
-/// effect: ASYMMETRIC only if this process could register for global expedited
-/// membarriers. Safe to call at any time (either mode is correct against waiters that
-/// follow the protocol above); TypeScript calls it once at load.
-var registered = false; // this process's membarrier registration succeeded (it lasts for the process)
-
-pub export fn shmkit_fast_mode(want: i32) i32 {
-    if (want == ASYMMETRIC and @atomicLoad(bool, &registered, .seq_cst)) {
-        @atomicStore(i32, &mode, ASYMMETRIC, .seq_cst);
-        return ASYMMETRIC;
-    }
-    if (want == ASYMMETRIC) {
-        const q = sys.result(linux.syscall3(.membarrier, MEMBARRIER_CMD_QUERY, 0, 0));
-        const needed: i64 = @intCast(MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
-        if (q >= 0 and q & needed == needed and
-            sys.result(linux.syscall3(.membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0)) == 0)
-        {
-            @atomicStore(bool, &registered, true, .seq_cst);
-            @atomicStore(i32, &mode, ASYMMETRIC, .seq_cst);
-            return ASYMMETRIC;
-        }
-    }
-    @atomicStore(i32, &mode, SEQ_CST, .seq_cst);
-    return SEQ_CST;
-}
-
-/// The waiter side of the asymmetric handshake (see above); 0 or -errno.
-pub export fn shmkit_waiter_fence() i32 {
-    return sys.result32(linux.syscall3(.membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0));
-}
+// Moving that fence to the waiter (release store here, membarrier(GLOBAL_EXPEDITED) in
+// the waiter between (1) and a second re-check: folly's asymmetric barrier) was built and
+// measured: it saves the `xchg` (push+pop pair in a native loop, this VM under load:
+// 9-13 ns instead of 24-34 ns) but one membarrier costs 17.6 µs p50 when the producer's
+// process is running on the other vCPU (the IPI and its VM exit; 0.35 µs when nobody else
+// is registered) — more than a whole futex round trip here (2.3 µs p50). The park-only
+// round trip then went from ~4 µs to ~52 µs in some runs. Rejected (docs/DECISIONS.md).
+// C programs keep the protocol they already follow (docs/WAITING.md).
 
 /// Publishes `value` at the index / sequence word `at`, then wakes one waiter of the
 /// eventcount at `ec` (seq i32 at +0, waiters i32 at +4) if there may be one: steps
-/// (a) (b) (c) of the handshake above.
+/// (a) (b) (c) above.
 inline fn publish(at: usize, value: u32, ec: usize) void {
-    var waiters: u32 = undefined;
-    if (@atomicLoad(i32, &mode, .monotonic) == ASYMMETRIC) {
-        @atomicStore(u32, word(at), value, .release);
-        asm volatile ("" ::: "memory"); // keep (b) after (a) in the compiled code; the CPU may still reorder them
-        waiters = @atomicLoad(u32, word(ec + 4), .monotonic);
-    } else {
-        @atomicStore(u32, word(at), value, .seq_cst); // x86: xchg
-        waiters = @atomicLoad(u32, word(ec + 4), .seq_cst); // x86: mov
-    }
-    if (waiters != 0) {
+    @atomicStore(u32, word(at), value, .seq_cst); // x86: xchg
+    if (@atomicLoad(u32, word(ec + 4), .seq_cst) != 0) { // x86: mov
         _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
         _ = linux.syscall3(.futex, ec, 1, 1); // FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG), one waiter
     }
-}
-
-/// Step (3) of the handshake: a pop that found the queue empty (or a push that found it
-/// full) checks the eventcount it would park on; if anyone is registered there, it
-/// issues the waiter-side fence and tells the caller to re-check once. False when
-/// nobody waits (the common case: a poll in a spin loop costs one load more).
-inline fn fenceIfWaiting(ec: usize) bool {
-    if (@atomicLoad(u32, word(ec + 4), .seq_cst) == 0) return false;
-    _ = shmkit_waiter_fence();
-    return true;
 }
 
 // ---------------------------------------------------------------------------------
@@ -294,12 +227,8 @@ pub export fn shmkit_spsc_push(base: f64, ctrl: u32, data: u32, slots: u32, kind
     if (next == @as(u32, @bitCast(st[CACHED_READ]))) {
         // Acquire: pairs with the consumer's publishing store of the read index, which
         // follows its read of the slot; so our write below cannot overtake that read.
-        var r = @atomicLoad(u32, word(c + R), .acquire);
+        const r = @atomicLoad(u32, word(c + R), .acquire);
         if (r >= slots) return CORRUPT;
-        if (next == r and fenceIfWaiting(c + NOT_FULL)) { // handshake step (3'): re-check after the fence
-            r = @atomicLoad(u32, word(c + R), .acquire);
-            if (r >= slots) return CORRUPT;
-        }
         st[CACHED_READ] = @bitCast(r);
         if (next == r) {
             var scratch: u64 = 0;
@@ -336,17 +265,10 @@ pub export fn shmkit_spsc_pop(base: f64, ctrl: u32, data: u32, slots: u32, kind:
     if (r == @as(u32, @bitCast(st[CACHED_WRITE]))) {
         // Acquire: pairs with the producer's publishing store of the write index, which
         // follows its write of the element; so the read below sees the element.
-        var w = @atomicLoad(u32, word(c + W), .acquire);
+        const w = @atomicLoad(u32, word(c + W), .acquire);
         if (w >= slots) {
             st[STATUS] = CORRUPT;
             return nan;
-        }
-        if (r == w and fenceIfWaiting(c + NOT_EMPTY)) { // handshake step (3'): re-check after the fence
-            w = @atomicLoad(u32, word(c + W), .acquire);
-            if (w >= slots) {
-                st[STATUS] = CORRUPT;
-                return nan;
-            }
         }
         st[CACHED_WRITE] = @bitCast(w);
         if (r == w) {
@@ -398,7 +320,6 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
     const mask = ring - 1;
     // Relaxed, as in Vyukov's code: the sequence test and the CAS decide.
     var pos = @atomicLoad(u32, word(c + ENQ), .monotonic);
-    var fenced = false;
     while (true) {
         const slot = b + data + @as(usize, pos & mask) * stride; // in range: pos & mask < ring
         // Acquire: pairs with the consumer's release of this slot (its sequence store
@@ -406,11 +327,7 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
         const seq = @atomicLoad(u32, word(slot), .acquire);
         const dif = diff(seq, pos);
         if (dif == 0) {
-            if (capacity != ring and diff(pos, @atomicLoad(u32, word(c + DEQ), .acquire)) >= @as(i32, @intCast(capacity))) {
-                if (fenced or !fenceIfWaiting(c + NOT_FULL)) return NONE;
-                fenced = true; // handshake step (3'): re-check once after the fence
-                continue;
-            }
+            if (capacity != ring and diff(pos, @atomicLoad(u32, word(c + DEQ), .acquire)) >= @as(i32, @intCast(capacity))) return NONE;
             // The CAS claims position `pos`; the element and sequence writes that follow
             // are ordered after it (a locked instruction on x86; acq_rel in the model).
             if (@cmpxchgWeak(u32, word(c + ENQ), pos, pos +% 1, .acq_rel, .monotonic)) |found| {
@@ -421,11 +338,7 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
             publish(slot, pos +% 1, c + NOT_EMPTY);
             return OK;
         } else if (dif < 0) {
-            // The slot still holds last lap's element: full, unless the re-check after
-            // the handshake fence (step 3') finds otherwise.
-            if (fenced or !fenceIfWaiting(c + NOT_FULL)) return NONE;
-            fenced = true;
-            pos = @atomicLoad(u32, word(c + ENQ), .monotonic);
+            return NONE; // the slot still holds last lap's element: full
         } else {
             const now = @atomicLoad(u32, word(c + ENQ), .monotonic);
             if (now == pos) return CORRUPT; // a sequence ahead of a position that did not move
@@ -453,7 +366,6 @@ pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout
     const c = b + ctrl;
     const mask = ring - 1;
     var pos = @atomicLoad(u32, word(c + DEQ), .monotonic);
-    var fenced = false;
     while (true) {
         const slot = b + data + @as(usize, pos & mask) * stride;
         // Acquire: pairs with the producer's publishing store of this sequence, which
@@ -475,11 +387,6 @@ pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout
             if (v != v) st[STATUS] = OK;
             return v;
         } else if (dif < 0) {
-            if (!fenced and fenceIfWaiting(c + NOT_EMPTY)) { // not published yet: re-check once after the fence
-                fenced = true;
-                pos = @atomicLoad(u32, word(c + DEQ), .monotonic);
-                continue;
-            }
             st[STATUS] = NONE;
             return nan;
         } else {

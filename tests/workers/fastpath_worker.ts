@@ -90,7 +90,7 @@ function until<T>(seg: Segment, at: number, poll: () => T | undefined, spin: num
 
 const [cmd, segName] = args;
 const seg = Segment.open(segName);
-const mode = n.fastMode(Number(args[cmd === "spsc-pingpong" ? 6 : 5]));
+const mode = Number(args[cmd === "spsc-pingpong" ? 6 : 5]); // kept in the command line; one (seq_cst) mode now
 const stalls = { n: 0 };
 if (cmd === "spsc-pingpong") {
   const [, , pingName, pongName, role, roundsArg, , spinArg] = args;
