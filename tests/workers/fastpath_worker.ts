@@ -1,0 +1,144 @@
+/**
+ * Child process for tests/fastpath.test.ts: drives the native fast paths
+ * (zig/fastpath.zig) on real SpscQueue / Queue memory from another process.
+ *
+ *   spsc-pingpong <seg> <ping> <pong> <role a|b> <rounds> <mode 0|1> <spin>
+ *       a pushes i on ping and waits for i back on pong; b echoes. Every wait goes
+ *       through the library's eventcount wait (src/wait/wait.ts) with the native pop
+ *       as its poll, so with spin 0 every round parks: a lost wake-up of the
+ *       handshake stalls the pair until the wait's deadline (counted as `stalls`).
+ *   mpmc-produce <seg> <queue> <id> <count> <mode> <spin>      pushes id*count + i
+ *   mpmc-consume <seg> <queue> <total> <done-atomic> <mode> <spin>
+ *       pops until `done-atomic` reaches `total`; prints its count and sum
+ *
+ * mode: 1 asymmetric handshake (release publish, membarrier on the waiter side),
+ * 0 seq_cst publish. Prints one JSON line.
+ */
+import { native } from "../../ffi/mod.ts";
+import { FAST_OK, FAST_STATUS } from "../../ffi/native.ts";
+import { f64, Queue, Segment, SharedAtomic, SpscQueue, u32 } from "../../mod.ts";
+import { fastKind } from "../../src/segment/elements.ts";
+import { waitFor } from "../../src/wait/wait.ts";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const runtime = g.Deno ? "deno" : "bun";
+const n = native();
+const STALL_MS = 3000;
+
+function layoutOf(seg: Segment, h: { offset: number }) {
+  const m = seg.memory;
+  return { control: h.offset + 64, data: h.offset + m.u32[(h.offset + 12) >> 2] };
+}
+
+function spscOps(seg: Segment, q: SpscQueue<number>) {
+  const { control, data } = layoutOf(seg, q);
+  const state = n.fastState(); // one per queue: it holds this queue's cached indices
+  const base = seg.memory.base, slots = q.capacity + 1, kind = fastKind(f64)!, st = state.address;
+  return {
+    push(v: number): true | undefined {
+      const rc = n.spscPush(base, control, data, slots, kind, st, v);
+      if (rc < 0) throw new Error(`spsc push: ${rc}`);
+      return rc === FAST_OK ? true : undefined;
+    },
+    pop(): number | undefined {
+      const v = n.spscPop(base, control, data, slots, kind, st);
+      if (v === v) return v;
+      const s = state.words[FAST_STATUS];
+      if (s < 0) throw new Error(`spsc pop: ${s}`);
+      return s === FAST_OK ? v : undefined;
+    },
+    notEmpty: control + 8,
+    notFull: control + 72,
+  };
+}
+
+function mpmcOps(seg: Segment, q: Queue<number>) {
+  const { control, data } = layoutOf(seg, q);
+  let ring = 2;
+  while (ring < q.capacity) ring *= 2;
+  const state = n.fastState();
+  const base = seg.memory.base, layout = fastKind(u32)! | (4 << 8) | (8 << 16), st = state.address;
+  return {
+    push(v: number): true | undefined {
+      const rc = n.mpmcPush(base, control, data, ring, q.capacity, layout, v);
+      if (rc < 0) throw new Error(`mpmc push: ${rc}`);
+      return rc === FAST_OK ? true : undefined;
+    },
+    pop(): number | undefined {
+      const v = n.mpmcPop(base, control, data, ring, layout, st);
+      if (v === v) return v;
+      const s = state.words[FAST_STATUS];
+      if (s < 0) throw new Error(`mpmc pop: ${s}`);
+      return undefined;
+    },
+    notEmpty: control + 8,
+    notFull: control + 72,
+  };
+}
+
+/** Waits until `poll` gives a value; a wait that reaches STALL_MS counts a stall and goes on. */
+function until<T>(seg: Segment, at: number, poll: () => T | undefined, spin: number, stalls: { n: number }): T {
+  for (;;) {
+    const v = waitFor(seg.memory, at, poll, performance.now() + STALL_MS, spin);
+    if (v !== undefined) return v;
+    stalls.n++;
+    if (stalls.n > 3) throw new Error("stalled: more than 3 waits ran into their deadline");
+  }
+}
+
+const [cmd, segName] = args;
+const seg = Segment.open(segName);
+const mode = Number(args[cmd === "spsc-pingpong" ? 6 : 5]); // kept in the command line; one (seq_cst) mode now
+const stalls = { n: 0 };
+if (cmd === "spsc-pingpong") {
+  const [, , pingName, pongName, role, roundsArg, , spinArg] = args;
+  const rounds = Number(roundsArg), spin = Number(spinArg);
+  const ping = spscOps(seg, SpscQueue.open(seg, pingName, f64));
+  const pong = spscOps(seg, SpscQueue.open(seg, pongName, f64));
+  let sum = 0;
+  for (let i = 0; i < rounds; i++) {
+    if (role === "a") {
+      until(seg, ping.notFull, () => ping.push(i), spin, stalls);
+      const back = until(seg, pong.notEmpty, () => pong.pop(), spin, stalls);
+      if (back !== i) throw new Error(`round ${i}: got ${back} back`);
+      sum += back;
+    } else {
+      const v = until(seg, ping.notEmpty, () => ping.pop(), spin, stalls);
+      if (v !== i) throw new Error(`round ${i}: got ${v}`);
+      sum += v;
+      until(seg, pong.notFull, () => pong.push(v), spin, stalls);
+    }
+  }
+  console.log(JSON.stringify({ runtime, mode, rounds, sum, stalls: stalls.n }));
+} else if (cmd === "mpmc-produce") {
+  const [, , qName, idArg, countArg, , spinArg] = args;
+  const id = Number(idArg), count = Number(countArg), spin = Number(spinArg);
+  const q = mpmcOps(seg, Queue.open(seg, qName, u32));
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const v = id * count + i;
+    until(seg, q.notFull, () => q.push(v), spin, stalls);
+    sum += v;
+  }
+  console.log(JSON.stringify({ runtime, mode, pushed: count, sum, stalls: stalls.n }));
+} else if (cmd === "mpmc-consume") {
+  const [, , qName, totalArg, doneName, , spinArg] = args;
+  const total = Number(totalArg), spin = Number(spinArg);
+  const q = mpmcOps(seg, Queue.open(seg, qName, u32));
+  const done = SharedAtomic.open(seg, doneName, u32);
+  let count = 0, sum = 0;
+  // Short waits: when the others take the last elements this consumer must notice the end.
+  while (done.load() < total) {
+    const v = waitFor(seg.memory, q.notEmpty, () => q.pop(), performance.now() + 20, spin);
+    if (v === undefined) continue;
+    count++;
+    sum += v;
+    done.add(1);
+  }
+  console.log(JSON.stringify({ runtime, mode, count, sum }));
+} else {
+  throw new Error(`unknown command ${cmd}`);
+}
+seg.close();
