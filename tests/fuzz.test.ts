@@ -107,7 +107,7 @@ function plan(): Plan {
     for (const b of t.blocks) {
       const target = b.label === "condvar.m" ? "condvar" : b.label;
       for (const v of [0, 1, b.capacity - 1, b.capacity + 1, 2 * b.capacity, 2 ** 31, 2 ** 32 - 1]) {
-        if (v < 0 || v === b.capacity || !keep(target)) continue;
+        if (v < 0 || v === b.capacity) continue;
         cases.push({
           id: id++,
           target,
@@ -124,7 +124,6 @@ function plan(): Plan {
     for (let i = 0; i < flips; i++) {
       const f = fields[Math.floor(rnd() * fields.length)];
       const at = f.at + Math.floor(rnd() * f.width);
-      if (!keep(f.target)) continue;
       cases.push({ id: id++, target: f.target, at, x: 1 << Math.floor(rnd() * 8), field: f.name, fcls: "bit-flip" });
     }
     return { cases, hash: t.hash };
