@@ -77,10 +77,15 @@ export interface Native {
   spscPush(base: number, control: number, data: number, slots: number, kind: number, state: number, value: number): number;
   /** SpscQueue pop: the element; NaN with the outcome in `FastState.words[FAST_STATUS]` otherwise. */
   spscPop(base: number, control: number, data: number, slots: number, kind: number, state: number): number;
-  /** Queue (Vyukov) push; `layout` = kind | elemOffset << 8 | stride << 16. Codes as spscPush. */
-  mpmcPush(base: number, control: number, data: number, ring: number, capacity: number, layout: number, value: number): number;
-  /** Queue (Vyukov) pop; as spscPop. */
-  mpmcPop(base: number, control: number, data: number, ring: number, layout: number, state: number): number;
+  /**
+   * Queue (Vyukov) push; `layout` = kind | elemOffset << 8 | stride << 16; `record` =
+   * byte offset of this process's claim record (claim_records.ts), written exactly as
+   * Queue.tryPush writes it. Codes as spscPush, and FAST_SLOW: a claim may be
+   * unfinished, run the TypeScript path (nothing was claimed).
+   */
+  mpmcPush(base: number, control: number, data: number, ring: number, capacity: number, layout: number, record: number, value: number): number;
+  /** Queue (Vyukov) pop; as spscPop (the status may be FAST_SLOW), the record as mpmcPush. */
+  mpmcPop(base: number, control: number, data: number, ring: number, layout: number, record: number, state: number): number;
   /** An empty native call (benchmarks: the FFI overhead alone). */
   noop(): void;
   /** A new private state block for the fast paths (cached indices and a status word). */
@@ -88,7 +93,7 @@ export interface Native {
   /** Benchmarks: `pairs` SPSC push+pop pairs in a native loop (no FFI crossing per operation); the sum popped. */
   benchSpscPairs(base: number, control: number, data: number, slots: number, kind: number, state: number, pairs: number): number;
   /** Benchmarks: the same on the MPMC fast path (capacity = ring). */
-  benchMpmcPairs(base: number, control: number, data: number, ring: number, layout: number, state: number, pairs: number): number;
+  benchMpmcPairs(base: number, control: number, data: number, ring: number, layout: number, record: number, state: number, pairs: number): number;
 }
 
 /** A pending cancellable wait. */
@@ -112,6 +117,7 @@ export const FAST_INVALID = -22; // -EINVAL: the value does not fit the element 
 export const FAST_RANGE = -34; // -ERANGE: a stored 64-bit value is not a safe JS integer
 export const FAST_CORRUPT = -117; // -EUCLEAN: an index or sequence in the segment is out of range
 export const FAST_BADARG = -14; // -EFAULT: a bad address, kind or layout (a bug in shmkit)
+export const FAST_SLOW = -11; // -EAGAIN (Queue): a claim may be unfinished; take the TypeScript path
 /** Index of the status word in FastState.words. */
 export const FAST_STATUS = 2;
 

@@ -31,6 +31,8 @@ import {
   u8,
 } from "../mod.ts";
 import { fastKind, structReadInto } from "../src/segment/elements.ts";
+import { recordCount } from "../src/structures/claim_records.ts";
+import { recordsAt } from "../src/structures/queue_layout.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { test } from "./harness.ts";
@@ -66,14 +68,17 @@ function mpmc<T>(seg: Segment, q: Queue<T>, type: ElementType<unknown>) {
   const elemOff = a, stride = Math.ceil((elemOff + type.size) / a) * a;
   const layout = fastKind(type)! | (elemOff << 8) | (stride << 16);
   const state = n.fastState();
+  // A claim record of its own: the last of the area (the handles take the first ones).
+  const rec = recordsAt(data, ring, stride) + (recordCount(seg.maxProcesses) - 1) * 64;
   return {
     control,
     data,
     ring,
-    push: (v: number) => n.mpmcPush(seg.memory.base, control, data, ring, q.capacity, layout, v),
+    rec,
+    push: (v: number) => n.mpmcPush(seg.memory.base, control, data, ring, q.capacity, layout, rec, v),
     pop(): [number, number] {
       state.words[FAST_STATUS] = 99;
-      const v = n.mpmcPop(seg.memory.base, control, data, ring, layout, state.address);
+      const v = n.mpmcPop(seg.memory.base, control, data, ring, layout, rec, state.address);
       return [v, v === v ? FAST_OK : state.words[FAST_STATUS]];
     },
   };

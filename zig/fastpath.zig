@@ -46,6 +46,9 @@ pub const INVALID: i32 = -@as(i32, @intFromEnum(linux.E.INVAL)); // value does n
 pub const RANGE: i32 = -@as(i32, @intFromEnum(linux.E.RANGE)); // stored 64-bit value is not a safe JS integer
 pub const CORRUPT: i32 = -@as(i32, @intFromEnum(linux.E.UCLEAN)); // an index from the segment is out of range
 pub const BADARG: i32 = -@as(i32, @intFromEnum(linux.E.FAULT)); // bad address, kind or layout from TypeScript
+/// Queue only: a claim may be unfinished (its holder may have died): run the TypeScript
+/// path, which owns the stall clock and the repairs (vyukov_repair.ts). Nothing was claimed.
+pub const SLOW: i32 = -@as(i32, @intFromEnum(linux.E.AGAIN));
 
 /// Element kinds, as `fastKind` numbers them in src/segment/elements.ts.
 const Kind = enum(u32) { i8 = 0, u8 = 1, i16 = 2, u16 = 3, i32 = 4, u32 = 5, f32 = 6, f64 = 7, i64n = 8, u64n = 9 };
@@ -195,6 +198,12 @@ inline fn stateOf(state: f64) ?[*]i32 {
 /// (a) (b) (c) above.
 inline fn publish(at: usize, value: u32, ec: usize) void {
     @atomicStore(u32, word(at), value, .seq_cst); // x86: xchg
+    wake(ec);
+}
+
+/// Step (b) and (c): wakes one waiter of the eventcount at `ec` if there may be one.
+/// Callers do a seq_cst store (the publish) before it.
+inline fn wake(ec: usize) void {
     if (@atomicLoad(u32, word(ec + 4), .seq_cst) != 0) { // x86: mov
         _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
         _ = linux.syscall3(.futex, ec, 1, 1); // FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG), one waiter
@@ -296,19 +305,43 @@ pub export fn shmkit_spsc_pop(base: f64, ctrl: u32, data: u32, slots: u32, kind:
 // +64 u32 dequeue position, +72 eventcount not-full. `ring` slots of `stride` bytes
 // at `data`: u32 sequence at +0, the element at `elem_off`. `layout` packs
 // kind | elem_off << 8 | stride << 16 (numeric kinds: elem_off 4 or 8, stride ≤ 16).
+//
+// Claim records (docs/RELIABILITY.md "Claim records", src/structures/claim_records.ts):
+// `rec` is the byte offset (from the mapping's base, 8-aligned, chosen by TypeScript
+// from the handle's own record) of this process's record: i32 `pos` at +0, i32 `n` at
+// +4. The protocol is word for word the one of Queue.tryPush / tryPop in queue.ts:
+//   1. plain stores pos = p, then n = +1 (push) / -1 (pop);
+//   2. the claiming CAS on the counter (seq_cst: the lemma needs the stores of 1 to be
+//      visible to whoever reads the counter past p; on x86 `lock cmpxchg`);
+//   3. the slot work, ending with the slot's sequence store (seq_cst);
+//   4. the seq_cst store n = 0; then the waiters load of the wake handshake.
+// A push that reports full, or a pop that reports empty, stores n = 0 (plain), as the
+// TypeScript does. Where the TypeScript path would call a repair (vyukov_repair.ts: a
+// last-lap slot whose consumer has claimed it, or an unpublished slot whose producer
+// has claimed it), this returns SLOW before claiming anything, and Queue runs its
+// TypeScript path, which owns the per-handle stall clock and the repairs.
 
 const ENQ = 0;
 const DEQ = 64;
+const PRODUCE: i32 = 1;
+const CONSUME: i32 = -1;
 
 inline fn diff(a: u32, b: u32) i32 {
     return @bitCast(a -% b);
 }
 
+inline fn recordOf(b: usize, rec: u32) ?[*]i32 {
+    if (rec % 8 != 0) return null;
+    return @ptrFromInt(b + rec);
+}
+
 /// Pushes `value`. `capacity` < `ring` means the capacity is not a power of two and
 /// the element count is checked too (FORMAT.md). Returns OK, NONE (full), INVALID,
-/// CORRUPT (a sequence ahead of a position that does not move) or BADARG.
-pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, value: f64) i32 {
+/// SLOW (run the TypeScript path), CORRUPT (a sequence ahead of a position that does
+/// not move) or BADARG.
+pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, value: f64) i32 {
     const b = baseOf(base) orelse return BADARG;
+    const r = recordOf(b, rec) orelse return BADARG;
     const kind = layout & 0xff;
     const elem_off = (layout >> 8) & 0xff;
     const stride = layout >> 16;
@@ -318,7 +351,8 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
     if (!store(kind, @intFromPtr(&staged), value)) return INVALID;
     const c = b + ctrl;
     const mask = ring - 1;
-    // Relaxed, as in Vyukov's code: the sequence test and the CAS decide.
+    // Relaxed, as in Vyukov's code (the TypeScript reads it plainly): the sequence test
+    // and the CAS decide.
     var pos = @atomicLoad(u32, word(c + ENQ), .monotonic);
     while (true) {
         const slot = b + data + @as(usize, pos & mask) * stride; // in range: pos & mask < ring
@@ -327,20 +361,36 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
         const seq = @atomicLoad(u32, word(slot), .acquire);
         const dif = diff(seq, pos);
         if (dif == 0) {
-            if (capacity != ring and diff(pos, @atomicLoad(u32, word(c + DEQ), .acquire)) >= @as(i32, @intCast(capacity))) return NONE;
-            // The CAS claims position `pos`; the element and sequence writes that follow
-            // are ordered after it (a locked instruction on x86; acq_rel in the model).
-            if (@cmpxchgWeak(u32, word(c + ENQ), pos, pos +% 1, .acq_rel, .monotonic)) |found| {
+            if (capacity != ring and diff(pos, @atomicLoad(u32, word(c + DEQ), .seq_cst)) >= @as(i32, @intCast(capacity))) {
+                @atomicStore(i32, &r[1], 0, .monotonic);
+                return NONE;
+            }
+            // Step 1: the record. Relaxed stores (x86: plain `mov`, what the TypeScript's
+            // plain Int32Array stores are); the seq_cst CAS after them orders them first.
+            @atomicStore(i32, &r[0], @bitCast(pos), .monotonic);
+            @atomicStore(i32, &r[1], PRODUCE, .monotonic);
+            // Step 2: the claim.
+            if (@cmpxchgStrong(u32, word(c + ENQ), pos, pos +% 1, .seq_cst, .seq_cst)) |found| {
                 pos = found;
                 continue;
             }
             _ = store(kind, slot + elem_off, value); // validated above
-            publish(slot, pos +% 1, c + NOT_EMPTY);
+            @atomicStore(u32, word(slot), pos +% 1, .seq_cst); // step 3: publish
+            @atomicStore(i32, &r[1], 0, .seq_cst); // step 4: the claim is over
+            wake(c + NOT_EMPTY);
             return OK;
         } else if (dif < 0) {
-            return NONE; // the slot still holds last lap's element: full
+            // Last lap's element (dif = 1 - ring) or a repairer's skip (dif = -ring): full,
+            // unless the consumer of pos - ring has claimed it (TypeScript path: it may
+            // be dead; handBackDeadConsumer). Its first test, the same seq_cst load:
+            if (dif == -@as(i32, @intCast(ring)) or dif == 1 - @as(i32, @intCast(ring))) {
+                const q = pos -% ring;
+                if (diff(@atomicLoad(u32, word(c + DEQ), .seq_cst), q) > 0) return SLOW;
+            }
+            @atomicStore(i32, &r[1], 0, .monotonic);
+            return NONE;
         } else {
-            const now = @atomicLoad(u32, word(c + ENQ), .monotonic);
+            const now = @atomicLoad(u32, word(c + ENQ), .seq_cst);
             if (now == pos) return CORRUPT; // a sequence ahead of a position that did not move
             pos = now;
         }
@@ -348,11 +398,16 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
 }
 
 /// Pops one element. Returns it; NaN with the STATUS word of `state` set otherwise
-/// (as shmkit_spsc_pop: OK for a NaN element, NONE empty, RANGE, CORRUPT, BADARG).
-pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, state: f64) f64 {
+/// (as shmkit_spsc_pop: OK for a NaN element, NONE empty, RANGE, CORRUPT, BADARG; and
+/// SLOW: run the TypeScript path, nothing was taken).
+pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64) f64 {
     const nan = std.math.nan(f64);
     const st = stateOf(state) orelse return nan;
     const b = baseOf(base) orelse {
+        st[STATUS] = BADARG;
+        return nan;
+    };
+    const r = recordOf(b, rec) orelse {
         st[STATUS] = BADARG;
         return nan;
     };
@@ -373,13 +428,17 @@ pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout
         const seq = @atomicLoad(u32, word(slot), .acquire);
         const dif = diff(seq, pos +% 1);
         if (dif == 0) {
-            if (@cmpxchgWeak(u32, word(c + DEQ), pos, pos +% 1, .acq_rel, .monotonic)) |found| {
+            @atomicStore(i32, &r[0], @bitCast(pos), .monotonic); // step 1
+            @atomicStore(i32, &r[1], CONSUME, .monotonic);
+            if (@cmpxchgStrong(u32, word(c + DEQ), pos, pos +% 1, .seq_cst, .seq_cst)) |found| { // step 2
                 pos = found;
                 continue;
             }
             var range = false;
             const v = load(kind, slot + elem_off, &range);
-            publish(slot, pos +% ring, c + NOT_FULL); // hand the slot to the next lap, after the read
+            @atomicStore(u32, word(slot), pos +% ring, .seq_cst); // step 3: hand the slot to the next lap, after the read
+            @atomicStore(i32, &r[1], 0, .seq_cst); // step 4
+            wake(c + NOT_FULL);
             if (range) {
                 st[STATUS] = RANGE;
                 return nan;
@@ -387,10 +446,18 @@ pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout
             if (v != v) st[STATUS] = OK;
             return v;
         } else if (dif < 0) {
+            // Unpublished: empty, unless a producer has claimed pos (the enqueue counter
+            // is past it): it may be dead, TypeScript path (skipDeadProducer, whose first
+            // test is this same seq_cst load).
+            if (dif == -1 and @atomicLoad(u32, word(c + ENQ), .seq_cst) != pos) {
+                st[STATUS] = SLOW;
+                return nan;
+            }
+            @atomicStore(i32, &r[1], 0, .monotonic);
             st[STATUS] = NONE;
             return nan;
         } else {
-            const now = @atomicLoad(u32, word(c + DEQ), .monotonic);
+            const now = @atomicLoad(u32, word(c + DEQ), .seq_cst);
             if (now == pos) {
                 st[STATUS] = CORRUPT;
                 return nan;
@@ -417,12 +484,12 @@ pub export fn shmkit_bench_spsc_pairs(base: f64, ctrl: u32, data: u32, slots: u3
 }
 
 /// For benchmarks: as shmkit_bench_spsc_pairs, on the MPMC fast path.
-pub export fn shmkit_bench_mpmc_pairs(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, state: f64, pairs: u32) f64 {
+pub export fn shmkit_bench_mpmc_pairs(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64, pairs: u32) f64 {
     var sum: f64 = 0;
     var i: u32 = 0;
     while (i < pairs) : (i += 1) {
-        if (@call(.never_inline, shmkit_mpmc_push, .{ base, ctrl, data, ring, ring, layout, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
-        sum += @call(.never_inline, shmkit_mpmc_pop, .{ base, ctrl, data, ring, layout, state });
+        if (@call(.never_inline, shmkit_mpmc_push, .{ base, ctrl, data, ring, ring, layout, rec, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
+        sum += @call(.never_inline, shmkit_mpmc_pop, .{ base, ctrl, data, ring, layout, rec, state });
     }
     return sum;
 }
@@ -482,29 +549,53 @@ test "spsc: hostile indices are CORRUPT, never an access" {
     try std.testing.expectEqual(BADARG, shmkit_spsc_push(b, 0, 128, 4, 10, s, 1));
 }
 
-test "mpmc push and pop, hostile sequences" {
-    // ring 4 of stride 16 (seq + f64 at 8)
-    var mem: [128 + 4 * 16]u8 align(64) = [_]u8{0} ** (128 + 4 * 16);
+test "mpmc push and pop, hostile sequences, claim records" {
+    // ring 4 of stride 16 (seq + f64 at 8) at 128, a claim record at 192
+    var mem: [128 + 4 * 16 + 64]u8 align(64) = [_]u8{0} ** (128 + 4 * 16 + 64);
     var st = [4]i32{ 0, 0, 0, 0 };
     const b = addrOf(&mem);
     const s = addrOf(&st);
+    const REC: u32 = 192;
+    const rec: *[2]i32 = @ptrCast(@alignCast(&mem[REC]));
     const seqs: *[16]u32 = @ptrCast(@alignCast(&mem[128]));
     for (0..4) |i| seqs[i * 4] = @intCast(i);
     const lay: u32 = 7 | 8 << 8 | 16 << 16;
-    for (0..4) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, @floatFromInt(i)));
-    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, 9));
-    for (0..4) |i| try std.testing.expectEqual(@as(f64, @floatFromInt(i)), shmkit_mpmc_pop(b, 0, 128, 4, lay, s));
-    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, s)));
+    for (0..4) |i| {
+        rec[1] = 99;
+        try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, @floatFromInt(i)));
+        try std.testing.expectEqual(@as(i32, @intCast(i)), rec[0]); // the record named the position
+        try std.testing.expectEqual(@as(i32, 0), rec[1]); // and was cleared after the publish
+    }
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
+    for (0..4) |i| try std.testing.expectEqual(@as(f64, @floatFromInt(i)), shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s));
+    try std.testing.expectEqual(@as(i32, 3), rec[0]);
+    try std.testing.expectEqual(@as(i32, 0), rec[1]);
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
     try std.testing.expectEqual(NONE, st[STATUS]);
-    // capacity 3 in a ring of 4: the count bounds it
-    for (0..3) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 3, lay, @floatFromInt(i)));
-    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 3, lay, 9));
-    // a sequence ahead of a position that never moves: CORRUPT, not an endless loop
-    seqs[3 * 4] = 1000;
-    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, 1));
+    // a producer claimed position 4 and did not publish: SLOW (the TypeScript path), nothing taken
+    const enq: *u32 = @ptrCast(@alignCast(&mem[0]));
     const deq: *u32 = @ptrCast(@alignCast(&mem[64]));
+    enq.* = 5;
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
+    try std.testing.expectEqual(SLOW, st[STATUS]);
+    try std.testing.expectEqual(@as(u32, 4), deq.*);
+    enq.* = 4;
+    // full, and a consumer of last lap's position claimed but did not hand back: SLOW
+    for (0..4) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, @floatFromInt(i)));
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
+    deq.* += 1;
+    try std.testing.expectEqual(SLOW, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
+    deq.* -= 1;
+    for (0..4) |_| _ = shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s);
+    // capacity 3 in a ring of 4: the count bounds it
+    for (0..3) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 3, lay, REC, @floatFromInt(i)));
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 3, lay, REC, 9));
+    // a sequence ahead of a position that never moves: CORRUPT, not an endless loop
+    seqs[(enq.* & 3) * 4] = enq.* + 1000;
+    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 1));
     seqs[(deq.* & 3) * 4] = deq.* + 50;
-    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, s)));
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
-    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 3, 3, lay, 1));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 3, 3, lay, REC, 1));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC + 4, 1));
 }
