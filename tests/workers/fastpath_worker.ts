@@ -1,6 +1,6 @@
 /**
- * Child process for tests/fastpath.test.ts: drives the native fast paths
- * (zig/fastpath.zig) on real SpscQueue / Queue memory from another process.
+ * Child process for tests/fastpath.test.ts: drives SpscQueue / Queue handles, whose
+ * numeric elements take the native fast paths (zig/fastpath.zig), from another process.
  *
  *   spsc-pingpong <seg> <ping> <pong> <role a|b> <rounds> <mode 0|1> <spin>
  *       a pushes i on ping and waits for i back on pong; b echoes. Every wait goes
@@ -11,68 +11,35 @@
  *   mpmc-consume <seg> <queue> <total> <done-atomic> <mode> <spin>
  *       pops until `done-atomic` reaches `total`; prints its count and sum
  *
- * mode: 1 asymmetric handshake (release publish, membarrier on the waiter side),
- * 0 seq_cst publish. Prints one JSON line.
+ * mode: kept in the command line (the asymmetric handshake was removed; one seq_cst
+ * publish now). Prints one JSON line.
  */
-import { native } from "../../ffi/mod.ts";
-import { FAST_OK, FAST_STATUS } from "../../ffi/native.ts";
 import { f64, Queue, Segment, SharedAtomic, SpscQueue, u32 } from "../../mod.ts";
-import { fastKind } from "../../src/segment/elements.ts";
 import { waitFor } from "../../src/wait/wait.ts";
 
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 const args: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
 const runtime = g.Deno ? "deno" : "bun";
-const n = native();
 const STALL_MS = 3000;
 
-function layoutOf(seg: Segment, h: { offset: number }) {
-  const m = seg.memory;
-  return { control: h.offset + 64, data: h.offset + m.u32[(h.offset + 12) >> 2] };
-}
-
-function spscOps(seg: Segment, q: SpscQueue<number>) {
-  const { control, data } = layoutOf(seg, q);
-  const state = n.fastState(); // one per queue: it holds this queue's cached indices
-  const base = seg.memory.base, slots = q.capacity + 1, kind = fastKind(f64)!, st = state.address;
+// Through the public handles: SpscQueue and Queue take the native fast path for f64 /
+// u32 (one FFI call per push or pop, wake included; the Queue writes its claim record).
+function spscOps(_seg: Segment, q: SpscQueue<number>) {
+  const control = q.offset + 64;
   return {
-    push(v: number): true | undefined {
-      const rc = n.spscPush(base, control, data, slots, kind, st, v);
-      if (rc < 0) throw new Error(`spsc push: ${rc}`);
-      return rc === FAST_OK ? true : undefined;
-    },
-    pop(): number | undefined {
-      const v = n.spscPop(base, control, data, slots, kind, st);
-      if (v === v) return v;
-      const s = state.words[FAST_STATUS];
-      if (s < 0) throw new Error(`spsc pop: ${s}`);
-      return s === FAST_OK ? v : undefined;
-    },
+    push: (v: number): true | undefined => (q.tryPush(v) ? true : undefined),
+    pop: (): number | undefined => q.tryPop(),
     notEmpty: control + 8,
     notFull: control + 72,
   };
 }
 
-function mpmcOps(seg: Segment, q: Queue<number>) {
-  const { control, data } = layoutOf(seg, q);
-  let ring = 2;
-  while (ring < q.capacity) ring *= 2;
-  const state = n.fastState();
-  const base = seg.memory.base, layout = fastKind(u32)! | (4 << 8) | (8 << 16), st = state.address;
+function mpmcOps(_seg: Segment, q: Queue<number>) {
+  const control = q.offset + 64;
   return {
-    push(v: number): true | undefined {
-      const rc = n.mpmcPush(base, control, data, ring, q.capacity, layout, v);
-      if (rc < 0) throw new Error(`mpmc push: ${rc}`);
-      return rc === FAST_OK ? true : undefined;
-    },
-    pop(): number | undefined {
-      const v = n.mpmcPop(base, control, data, ring, layout, st);
-      if (v === v) return v;
-      const s = state.words[FAST_STATUS];
-      if (s < 0) throw new Error(`mpmc pop: ${s}`);
-      return undefined;
-    },
+    push: (v: number): true | undefined => (q.tryPush(v) ? true : undefined),
+    pop: (): number | undefined => q.tryPop(),
     notEmpty: control + 8,
     notFull: control + 72,
   };
