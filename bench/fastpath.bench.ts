@@ -22,6 +22,8 @@ import { native } from "../ffi/mod.ts";
 import { FAST_OK, FAST_STATUS } from "../ffi/native.ts";
 import { f64, Queue, Segment, SpscQueue, u32 } from "../mod.ts";
 import { fastKind } from "../src/segment/elements.ts";
+import { recordCount } from "../src/structures/claim_records.ts";
+import { recordsAt } from "../src/structures/queue_layout.ts";
 import { benchSegmentName, runtime } from "./common.ts";
 
 const PAIRS = 1000;
@@ -160,11 +162,13 @@ function nativeMpmc(h: { offset: number }, kind: number, stride: number, elemOff
   const c = ctrlOf(h), d = dataOf(h), layout = kind | (elemOff << 8) | (stride << 16);
   const state = n.fastState(), st = state.address;
   const push = n.mpmcPush, pop = n.mpmcPop, words = state.words;
+  // A claim record of its own (the last of the area), written as the handles write theirs.
+  const rec = recordsAt(d, CAP, stride) + (recordCount(seg.maxProcesses) - 1) * 64;
   return {
-    loop: () => n.benchMpmcPairs(base, c, d, CAP, layout, st, PAIRS),
-    push: (v: number) => push(base, c, d, CAP, CAP, layout, v) === FAST_OK,
+    loop: () => n.benchMpmcPairs(base, c, d, CAP, layout, rec, st, PAIRS),
+    push: (v: number) => push(base, c, d, CAP, CAP, layout, rec, v) === FAST_OK,
     pop(): number | undefined {
-      const v = pop(base, c, d, CAP, layout, st);
+      const v = pop(base, c, d, CAP, layout, rec, st);
       if (v === v) return v;
       return words[FAST_STATUS] === FAST_OK ? v : undefined;
     },
