@@ -208,7 +208,11 @@ for (const [label, , nat, libOps] of rows) {
 }
 
 const ASYM = 0;
-console.log(`${runtime}: ${PAIRS} push+pop pairs per iteration, capacity ${CAP}, one thread; asymmetric handshake ${ASYM ? "on" : "unavailable"}`);
+console.log(
+  `${runtime}: ${PAIRS} push+pop pairs per iteration, capacity ${CAP}, one thread; asymmetric handshake ${
+    ASYM ? "on" : "unavailable"
+  }`,
+);
 for (const [label, js, nat, libOps] of rows) {
   group(`${label}: ${PAIRS} push+pop pairs`, () => {
     summary(() => {
@@ -255,10 +259,16 @@ try {
     out.push(`${label}`);
     for (const x of five) {
       const ns = per(x);
-      out.push(`  ${x.alias.padEnd(50)} ${ns.toFixed(2).padStart(7)} ns/pair   x${(ns / per(five[0])).toFixed(2)} js-atomics   x${(ns / per(five[4])).toFixed(2)} native loop`);
+      out.push(
+        `  ${x.alias.padEnd(50)} ${ns.toFixed(2).padStart(7)} ns/pair   x${(ns / per(five[0])).toFixed(2)} js-atomics   x${
+          (ns / per(five[4])).toFixed(2)
+        } native loop`,
+      );
     }
   });
-  for (const x of benchmarks.slice(rows.length * 5)) out.push(`floor: ${x.alias.padEnd(43)} ${per(x).toFixed(2).padStart(7)} ns per 2 ops`);
+  for (const x of benchmarks.slice(rows.length * 5)) {
+    out.push(`floor: ${x.alias.padEnd(43)} ${per(x).toFixed(2).padStart(7)} ns per 2 ops`);
+  }
   console.log(`\nmedians (p50 / ${PAIRS} pairs), ${runtime}:\n${out.join("\n")}`);
 } finally {
   seg.close();

@@ -20,7 +20,9 @@ const ROUNDS = Number(argv[0] ?? 5), TRIPS = Number(argv[1] ?? 5000), SPIN = arg
 const here = decodeURIComponent(new URL(".", import.meta.url).pathname);
 const exe = `${here}../zig-out/fastpath_futex_pingpong`;
 if (!existsSync(exe)) {
-  execFileSync("zig", ["build-exe", "-OReleaseFast", `${here}fastpath_futex_pingpong.zig`, `-femit-bin=${exe}`], { stdio: "inherit" });
+  execFileSync("zig", ["build-exe", "-OReleaseFast", `${here}fastpath_futex_pingpong.zig`, `-femit-bin=${exe}`], {
+    stdio: "inherit",
+  });
 }
 
 function runOut(cmd: string, args: string[]): Promise<string> {
@@ -42,9 +44,9 @@ async function shm(rt: Runtime, how: string, mode: string): Promise<Row> {
   SpscQueue.create(seg, "pong", f64, 16);
   try {
     const worker = `${here}fastpath_rtt_worker.ts`;
-    const [a] = await Promise.all(["a", "b"].map((role) =>
-      runOut(executable(rt)!, scriptArgv(rt, worker, [name, how, mode, role, String(TRIPS), SPIN]))
-    ));
+    const [a] = await Promise.all(
+      ["a", "b"].map((role) => runOut(executable(rt)!, scriptArgv(rt, worker, [name, how, mode, role, String(TRIPS), SPIN]))),
+    );
     const j = JSON.parse(a.trim().split("\n").pop()!);
     return { p50: j.p50_ns, mean: j.mean_ns };
   } finally {
@@ -75,5 +77,9 @@ for (let r = 0; r < ROUNDS; r++) {
 console.log(`park-only round trips (spin ${SPIN}), ${TRIPS} per measurement, best of ${ROUNDS} interleaved rounds`);
 for (let i = 0; i < rows.length; i++) {
   const b = best[i], c = best[0];
-  console.log(`  ${rows[i][0].padEnd(42)} p50 ${(b.p50 / 1000).toFixed(1).padStart(6)} µs (x${(b.p50 / c.p50).toFixed(2)})   mean ${(b.mean / 1000).toFixed(1).padStart(6)} µs (x${(b.mean / c.mean).toFixed(2)})`);
+  console.log(
+    `  ${rows[i][0].padEnd(42)} p50 ${(b.p50 / 1000).toFixed(1).padStart(6)} µs (x${(b.p50 / c.p50).toFixed(2)})   mean ${
+      (b.mean / 1000).toFixed(1).padStart(6)
+    } µs (x${(b.mean / c.mean).toFixed(2)})`,
+  );
 }

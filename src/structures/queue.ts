@@ -42,7 +42,17 @@
 import { type ElementType, fastKind } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { native } from "../../ffi/mod.ts";
-import { FAST_CORRUPT, FAST_INVALID, FAST_NONE, FAST_OK, FAST_RANGE, FAST_SLOW, FAST_STATUS, type FastState, type Native } from "../../ffi/native.ts";
+import {
+  FAST_CORRUPT,
+  FAST_INVALID,
+  FAST_NONE,
+  FAST_OK,
+  FAST_RANGE,
+  FAST_SLOW,
+  FAST_STATUS,
+  type FastState,
+  type Native,
+} from "../../ffi/native.ts";
 import { Handle } from "../segment/handle.ts";
 import { Staging } from "./staging.ts";
 import type { Selectable } from "../wait/select.ts";
@@ -69,7 +79,6 @@ import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, checkAborted, notify, type WaitOptions } from "../wait/wait.ts";
-
 
 export { MAX_QUEUE_CAPACITY, type QueueStats } from "./queue_layout.ts";
 
@@ -251,7 +260,16 @@ export class Queue<T> extends Handle {
   tryPush(value: T): boolean {
     const m = this.mem();
     if (this.#fastKind >= 0 && typeof value === "number") {
-      const rc = this.#native.mpmcPush(m.base, this.#control, this.#data, this.#ring, this.capacity, this.#layout, this.#recAt, value);
+      const rc = this.#native.mpmcPush(
+        m.base,
+        this.#control,
+        this.#data,
+        this.#ring,
+        this.capacity,
+        this.#layout,
+        this.#recAt,
+        value,
+      );
       if (rc === FAST_OK) return true;
       if (rc === FAST_NONE) return false;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, value);
@@ -297,7 +315,10 @@ export class Queue<T> extends Handle {
         pos = found;
       } else if (dif < 0) {
         // The slot still holds last lap's element: full, unless its consumer died (slow path).
-        if ((dif === -this.#ring || dif === 1 - this.#ring) && handBackDeadConsumer(i32, this.#recs, this.#stall, this.#deq, seqAt, pos, (dif + pos) | 0, this.#ring)) {
+        if (
+          (dif === -this.#ring || dif === 1 - this.#ring) &&
+          handBackDeadConsumer(i32, this.#recs, this.#stall, this.#deq, seqAt, pos, (dif + pos) | 0, this.#ring)
+        ) {
           Atomics.add(i32, this.#enq + (HANDED_BACK >> 2), 1);
           continue;
         }
@@ -318,7 +339,15 @@ export class Queue<T> extends Handle {
   tryPop(): T | undefined {
     const m = this.mem();
     if (this.#fastKind >= 0) {
-      const v = this.#native.mpmcPop(m.base, this.#control, this.#data, this.#ring, this.#layout, this.#recAt, this.#fast.address);
+      const v = this.#native.mpmcPop(
+        m.base,
+        this.#control,
+        this.#data,
+        this.#ring,
+        this.#layout,
+        this.#recAt,
+        this.#fast.address,
+      );
       if (v === v) return v as T;
       const status = this.#fast.words[FAST_STATUS];
       if (status === FAST_OK) return v as T; // the element was NaN
@@ -338,7 +367,9 @@ export class Queue<T> extends Handle {
       const t = this.type.name;
       return new ShmError("OUT_OF_RANGE", `stored ${t} value does not fit a JS number exactly; read it as bigint (${t})`);
     }
-    if (code === FAST_CORRUPT) return new ShmError("CORRUPT", `queue "${this.name}": slot sequence ahead of its position counter`);
+    if (code === FAST_CORRUPT) {
+      return new ShmError("CORRUPT", `queue "${this.name}": slot sequence ahead of its position counter`);
+    }
     return new ShmError("CORRUPT", `queue "${this.name}": native fast path refused its arguments (${code})`);
   }
 

@@ -33,7 +33,16 @@
  */
 import { assertElementType, type ElementType, fastKind, structReadInto } from "../segment/elements.ts";
 import { native } from "../../ffi/mod.ts";
-import { FAST_CORRUPT, FAST_INVALID, FAST_NONE, FAST_OK, FAST_RANGE, FAST_STATUS, type FastState, type Native } from "../../ffi/native.ts";
+import {
+  FAST_CORRUPT,
+  FAST_INVALID,
+  FAST_NONE,
+  FAST_OK,
+  FAST_RANGE,
+  FAST_STATUS,
+  type FastState,
+  type Native,
+} from "../../ffi/native.ts";
 import type { Memory } from "../segment/memory.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
@@ -41,7 +50,7 @@ import { Kind } from "../segment/kinds.ts";
 import { Staging } from "./staging.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { type AsyncWaitOptions, notify, type WaitOptions, waitOrThrow, waitOrThrowAsync } from "../wait/wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest SpscQueue capacity. */
@@ -149,7 +158,9 @@ export class SpscQueue<T> extends Handle {
     }
     // The native code trusts these bounds, never the segment's bytes (zig/fastpath.zig):
     // the elements must lie inside this mapping, which the entry checks already imply.
-    if (p.data + this.#slots * type.size > this.m.size) throw new ShmError("CORRUPT", `queue "${p.name}": elements leave the segment`);
+    if (p.data + this.#slots * type.size > this.m.size) {
+      throw new ShmError("CORRUPT", `queue "${p.name}": elements leave the segment`);
+    }
     this.#native = native();
     this.#fast = this.#native.fastState();
     this.#control = p.control;
@@ -158,9 +169,17 @@ export class SpscQueue<T> extends Handle {
     this.#readInto = structReadInto(type);
     const what = `queue "${p.name}"`;
     const closed = () => this.m.closed;
-    this.#producerClaim = new WriterClaim(seg.name, p.offset, p.control + PRODUCER_CLAIM, { what, role: "producer", cls: "SpscQueue" }, closed);
+    this.#producerClaim = new WriterClaim(seg.name, p.offset, p.control + PRODUCER_CLAIM, {
+      what,
+      role: "producer",
+      cls: "SpscQueue",
+    }, closed);
     // A second key in the per-process claim map: the consumer claim is another word of the same block.
-    this.#consumerClaim = new WriterClaim(seg.name, p.offset + 1, p.control + CONSUMER_CLAIM, { what, role: "consumer", cls: "SpscQueue" }, closed);
+    this.#consumerClaim = new WriterClaim(seg.name, p.offset + 1, p.control + CONSUMER_CLAIM, {
+      what,
+      role: "consumer",
+      cls: "SpscQueue",
+    }, closed);
   }
 
   /** True while this handle holds the producer role. */
@@ -229,7 +248,9 @@ export class SpscQueue<T> extends Handle {
 
   #index(i32: Int32Array, at: number, atomic: boolean): number {
     const v = atomic ? Atomics.load(i32, at) : i32[at];
-    if (!(v >= 0 && v < this.#slots)) throw new ShmError("CORRUPT", `queue "${this.name}": index ${v} outside [0, ${this.#slots})`);
+    if (!(v >= 0 && v < this.#slots)) {
+      throw new ShmError("CORRUPT", `queue "${this.name}": index ${v} outside [0, ${this.#slots})`);
+    }
     return v;
   }
 
@@ -328,7 +349,9 @@ export class SpscQueue<T> extends Handle {
       const t = this.type.name;
       return new ShmError("OUT_OF_RANGE", `stored ${t} value does not fit a JS number exactly; read it as bigint (${t})`);
     }
-    if (code === FAST_CORRUPT) return new ShmError("CORRUPT", `queue "${this.name}": an index in shared memory is outside [0, ${this.#slots})`);
+    if (code === FAST_CORRUPT) {
+      return new ShmError("CORRUPT", `queue "${this.name}": an index in shared memory is outside [0, ${this.#slots})`);
+    }
     return new ShmError("CORRUPT", `queue "${this.name}": native fast path refused its arguments (${code})`);
   }
 
@@ -358,7 +381,9 @@ export class SpscQueue<T> extends Handle {
   tryPopInto(target: T): T | undefined {
     const m = this.mem();
     const into = this.#readInto;
-    if (into === undefined) throw new ShmError("INVALID_ARGUMENT", `tryPopInto needs a struct element type, not ${this.type.name}`);
+    if (into === undefined) {
+      throw new ShmError("INVALID_ARGUMENT", `tryPopInto needs a struct element type, not ${this.type.name}`);
+    }
     if (typeof target !== "object" || target === null) throw new ShmError("INVALID_ARGUMENT", "tryPopInto needs a target object");
     if (!this.#consuming) this.claimConsumer();
     const i32 = m.i32;
@@ -441,7 +466,9 @@ export class SpscQueue<T> extends Handle {
   /** Removes up to `max` elements (consumer only) and appends them to `out` (a new array by default), which it returns. */
   popBulk(max: number, out: T[] = []): T[] {
     const m = this.mem();
-    if (!(Number.isInteger(max) && max >= 0)) throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    if (!(Number.isInteger(max) && max >= 0)) {
+      throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    }
     if (!this.#consuming) this.claimConsumer();
     const i32 = m.i32;
     const slots = this.#slots;
@@ -495,7 +522,13 @@ export class SpscQueue<T> extends Handle {
   async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
     if (!this.#producing) this.claimProducer();
     const at = (this.#read << 2) - READ + NOT_FULL;
-    await waitOrThrowAsync(this.mem(), at, () => (this.tryPush(value) ? true : undefined), options, `pushing to queue "${this.name}"`);
+    await waitOrThrowAsync(
+      this.mem(),
+      at,
+      () => (this.tryPush(value) ? true : undefined),
+      options,
+      `pushing to queue "${this.name}"`,
+    );
   }
 
   /** Elements in the queue (exact for the producer and the consumer; a snapshot for anyone else). */

@@ -7,6 +7,7 @@
  *       through the library's eventcount wait (src/wait/wait.ts) with the native pop
  *       as its poll, so with spin 0 every round parks: a lost wake-up of the
  *       handshake stalls the pair until the wait's deadline (counted as `stalls`).
+ *   spsc-stream <seg> <queue> <produce|consume> <count>        0..count-1, spinning, checked in order
  *   mpmc-produce <seg> <queue> <id> <count> <mode> <spin>      pushes id*count + i
  *   mpmc-consume <seg> <queue> <total> <done-atomic> <mode> <spin>
  *       pops until `done-atomic` reaches `total`; prints its count and sum
@@ -79,6 +80,27 @@ if (cmd === "spsc-pingpong") {
     }
   }
   console.log(JSON.stringify({ runtime, mode, rounds, sum, stalls: stalls.n }));
+} else if (cmd === "spsc-stream") {
+  // spsc-stream <seg> <queue> <produce|consume> <count>: spins on full / empty (no
+  // parking), so the index stores and loads race as hard as they can; the consumer
+  // checks order and the exact sum.
+  const [, , qName, role, countArg] = args;
+  const count = Number(countArg);
+  const q = SpscQueue.open(seg, qName, f64);
+  let sum = 0, spins = 0;
+  for (let i = 0; i < count; i++) {
+    if (role === "produce") {
+      while (!q.tryPush(i)) spins++;
+      sum += i;
+    } else {
+      let v: number | undefined;
+      while ((v = q.tryPop()) === undefined) spins++;
+      if (v !== i) throw new Error(`element ${i}: got ${v}`);
+      sum += v;
+    }
+  }
+  q.releaseRoles();
+  console.log(JSON.stringify({ runtime, role, count, sum, spins }));
 } else if (cmd === "mpmc-produce") {
   const [, , qName, idArg, countArg, , spinArg] = args;
   const id = Number(idArg), count = Number(countArg), spin = Number(spinArg);
