@@ -314,12 +314,33 @@ pub export fn shmkit_spsc_pop(base: f64, ctrl: u32, data: u32, slots: u32, kind:
 //   2. the claiming CAS on the counter (seq_cst: the lemma needs the stores of 1 to be
 //      visible to whoever reads the counter past p; on x86 `lock cmpxchg`);
 //   3. the slot work, ending with the slot's sequence store (seq_cst);
-//   4. the seq_cst store n = 0; then the waiters load of the wake handshake.
+//   4. the store n = 0 (release: `clearRecord` below argues why); then the waiters
+//      load of the wake handshake.
 // A push that reports full, or a pop that reports empty, stores n = 0 (plain), as the
 // TypeScript does. Where the TypeScript path would call a repair (vyukov_repair.ts: a
 // last-lap slot whose consumer has claimed it, or an unpublished slot whose producer
 // has claimed it), this returns SLOW before claiming anything, and Queue runs its
 // TypeScript path, which owns the per-handle stall clock and the repairs.
+
+// `clearRecord`: the one ordering weaker than the TypeScript's. Step 4 is a release
+// store here (x86: a plain `mov`), where queue.ts uses Atomics.store (seq_cst, x86:
+// `xchg`; JavaScript has nothing weaker). Measured: one locked instruction of the six a
+// push+pop pair paid: 51 → 41 ns per pair in a native loop (docs/DECISIONS.md "Fast paths").
+// Why it is enough: what the record protocol needs of step 4 is (i) n = 0 never becomes
+// visible before the slot's sequence store of step 3 — a reader that sees n = 0 and then
+// re-reads the sequence (skipDeadProducer, handBackDeadConsumer: the scan, then the
+// sequence re-check, both seq_cst loads, at least acquire) must see step 3; release
+// orders every earlier store (step 3 included) before it, so (i) holds; and (ii) n = 0
+// never becomes visible after the next operation's step 1: stores from one thread
+// become visible in program order under release → relaxed on x86 (TSO) and, in the
+// model, the next step 1 stores are ordered before that operation's seq_cst CAS, which
+// a scanner must read past before the record matters. A stale n = ±1 seen by a scanner
+// only makes it wait (the claim looks live); it never makes it repair. The wake
+// handshake is unaffected: its store→load pair is step 3 (seq_cst) → the waiters load
+// (seq_cst), and a release store between them does not weaken either.
+// Stress: tests/fastpath.test.ts (Queue, Deno and Bun producers and consumers, exact
+// count and sum) and tests/crash.test.ts ("SIGKILLed at random": repairs beside
+// live native claims).
 
 const ENQ = 0;
 const DEQ = 64;
@@ -376,7 +397,7 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
             }
             _ = store(kind, slot + elem_off, value); // validated above
             @atomicStore(u32, word(slot), pos +% 1, .seq_cst); // step 3: publish
-            @atomicStore(i32, &r[1], 0, .seq_cst); // step 4: the claim is over
+            @atomicStore(i32, &r[1], 0, .release); // step 4: the claim is over (release: see `clearRecord`)
             wake(c + NOT_EMPTY);
             return OK;
         } else if (dif < 0) {
@@ -437,7 +458,7 @@ pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout
             var range = false;
             const v = load(kind, slot + elem_off, &range);
             @atomicStore(u32, word(slot), pos +% ring, .seq_cst); // step 3: hand the slot to the next lap, after the read
-            @atomicStore(i32, &r[1], 0, .seq_cst); // step 4
+            @atomicStore(i32, &r[1], 0, .release); // step 4 (release: see `clearRecord`)
             wake(c + NOT_FULL);
             if (range) {
                 st[STATUS] = RANGE;

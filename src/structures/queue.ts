@@ -159,6 +159,10 @@ export class Queue<T> extends Handle {
   readonly #recAt: number;
   readonly #native: Native;
   readonly #fast: FastState;
+  /** The native calls with every argument but the value bound (as SpscQueue: one closure call, no field loads). */
+  readonly #pushN: (v: number) => number;
+  readonly #popN: () => number;
+  readonly #status: Int32Array;
 
   static {
     setPositions = (q, pos) => q.#setPositions(pos);
@@ -226,6 +230,13 @@ export class Queue<T> extends Handle {
     this.#recAt = this.#rp << 2;
     this.#native = native();
     this.#fast = this.#native.fastState();
+    {
+      const { mpmcPush, mpmcPop } = this.#native, base = this.m.base, c = p.control, d = p.data, ring = this.#ring;
+      const cap = p.capacity, lay = this.#layout, rec = this.#recAt, st = this.#fast.address;
+      this.#pushN = (v) => mpmcPush(base, c, d, ring, cap, lay, rec, v);
+      this.#popN = () => mpmcPop(base, c, d, ring, lay, rec, st);
+      this.#status = this.#fast.words;
+    }
   }
 
   /** Gives the claim record back when the last handle of this queue in the Segment closes. */
@@ -260,16 +271,7 @@ export class Queue<T> extends Handle {
   tryPush(value: T): boolean {
     const m = this.mem();
     if (this.#fastKind >= 0 && typeof value === "number") {
-      const rc = this.#native.mpmcPush(
-        m.base,
-        this.#control,
-        this.#data,
-        this.#ring,
-        this.capacity,
-        this.#layout,
-        this.#recAt,
-        value,
-      );
+      const rc = this.#pushN(value);
       if (rc === FAST_OK) return true;
       if (rc === FAST_NONE) return false;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, value);
@@ -339,17 +341,9 @@ export class Queue<T> extends Handle {
   tryPop(): T | undefined {
     const m = this.mem();
     if (this.#fastKind >= 0) {
-      const v = this.#native.mpmcPop(
-        m.base,
-        this.#control,
-        this.#data,
-        this.#ring,
-        this.#layout,
-        this.#recAt,
-        this.#fast.address,
-      );
+      const v = this.#popN();
       if (v === v) return v as T;
-      const status = this.#fast.words[FAST_STATUS];
+      const status = this.#status[FAST_STATUS];
       if (status === FAST_OK) return v as T; // the element was NaN
       if (status === FAST_NONE) return undefined;
       if (status !== FAST_SLOW) throw this.#fastError(status, undefined);

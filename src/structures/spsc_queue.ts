@@ -124,6 +124,15 @@ export class SpscQueue<T> extends Handle {
    * call then does a whole push or pop, wake-up included (measured in docs/DECISIONS.md).
    */
   readonly #kind: number;
+  /**
+   * The two native calls with every argument but the value bound (the mapping's base,
+   * the offsets and bounds the native code checks against, the state block): one
+   * closure call instead of six private-field loads per operation (measured: Bun 13 ns
+   * per push+pop pair less; docs/DECISIONS.md "Fast paths").
+   */
+  readonly #pushN: (v: number) => number;
+  readonly #popN: () => number;
+  readonly #status: Int32Array;
   readonly #native: Native;
   readonly #control: number;
   readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
@@ -166,6 +175,13 @@ export class SpscQueue<T> extends Handle {
     this.#control = p.control;
     const kind = fastKind(type as ElementType<unknown>);
     this.#kind = kind !== undefined && p.data % type.size === 0 ? kind : -1;
+    {
+      const { spscPush, spscPop } = this.#native, base = this.m.base, c = p.control, d = p.data, n = this.#slots, k = this.#kind;
+      const st = this.#fast.address;
+      this.#pushN = (v) => spscPush(base, c, d, n, k, st, v);
+      this.#popN = () => spscPop(base, c, d, n, k, st);
+      this.#status = this.#fast.words;
+    }
     this.#readInto = structReadInto(type);
     const what = `queue "${p.name}"`;
     const closed = () => this.m.closed;
@@ -259,7 +275,7 @@ export class SpscQueue<T> extends Handle {
     const m = this.mem();
     if (!this.#producing) this.claimProducer();
     if (this.#kind >= 0 && typeof value === "number") {
-      const rc = this.#native.spscPush(m.base, this.#control, this.#data, this.#slots, this.#kind, this.#fast.address, value);
+      const rc = this.#pushN(value);
       if (rc === FAST_OK) return true;
       if (rc === FAST_NONE) return false;
       throw this.#fastError(rc, value);
@@ -309,9 +325,9 @@ export class SpscQueue<T> extends Handle {
     const m = this.mem();
     if (!this.#consuming) this.claimConsumer();
     if (this.#kind >= 0) {
-      const v = this.#native.spscPop(m.base, this.#control, this.#data, this.#slots, this.#kind, this.#fast.address);
+      const v = this.#popN();
       if (v === v) return v as T;
-      const status = this.#fast.words[FAST_STATUS];
+      const status = this.#status[FAST_STATUS];
       if (status === FAST_OK) return v as T; // the element was NaN
       if (status === FAST_NONE) return undefined;
       throw this.#fastError(status, undefined);
