@@ -15,6 +15,17 @@ test("the package passes JSR's publish checks (explicit types on the public API,
   assert.doesNotMatch(out, /error\[|Found \d+ problem/, out);
 }, { timeout: 130_000 });
 
+test("every script type-checks: child-process workers, helpers, benchmarks and examples (deno run does not check them)", () => {
+  const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
+  const dirs = ["tests/workers", "tests/helpers", "bench", "examples", "examples/particles"];
+  const files = dirs.flatMap((d) =>
+    (spawnSync("ls", [d], { cwd: root, encoding: "utf8" }).stdout ?? "").split("\n").filter((f) => f.endsWith(".ts")).map((f) => `${d}/${f}`)
+  );
+  assert.ok(files.length > 30, `found only ${files.length} scripts`);
+  const r = spawnSync(deno, ["check", "mod.ts", "cli.ts", ...files], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+}, { timeout: 130_000 });
+
 test("deno lint passes on the whole tree", () => {
   const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
   const r = spawnSync(deno, ["lint"], { cwd: root, encoding: "utf8", timeout: 120_000 });

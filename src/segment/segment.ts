@@ -6,7 +6,6 @@
  * openOrCreate; every header field is validated on open.
  */
 import { type Native, native } from "../../ffi/mod.ts";
-import { blockSize, gaps, place } from "./allocator.ts";
 import { Errno, osError, ShmError } from "../errors.ts";
 import { FLAG_UNLINK_ON_LAST_CLOSE, H, MAX_SEGMENT_SIZE, State } from "./format.ts";
 import { corrupt, readGeometry, writeGeometry } from "./geometry.ts";
@@ -21,47 +20,16 @@ import { checkEntryName, checkSegmentName } from "./names.ts";
 import { type CreateOptions, intOption, type OpenOptions, type OpenOrCreateOptions, planCreate } from "./options.ts";
 import { isAlive, me } from "./process.ts";
 import { attach, attachedPids, detach } from "./registry.ts";
-import { blockBytes, checkEntry, type Placement, type StructureSpec, writeHeader } from "./structure.ts";
+import { checkEntry, type Placement, type StructureSpec } from "./structure.ts";
+import { createEntryLocked } from "./entries.ts";
+import { type SegmentStats, segmentStats } from "./stats.ts";
 import * as table from "./table.ts";
 import type { EntryInfo, Geometry } from "./table.ts";
 
 export type { EntryInfo } from "./table.ts";
 export type { CreateOptions, OpenOptions, OpenOrCreateOptions } from "./options.ts";
+export type { SegmentStats } from "./stats.ts";
 
-/**
- * Usage of a segment's heap and name table.
- *
- * @example
- * ```ts
- * import { Queue, Segment, type SegmentStats, u32 } from "@shmkit/shmkit";
- * import assert from "node:assert/strict";
- * using seg = Segment.create("doc-stats-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
- * Queue.create(seg, "jobs", u32, 1024);
- * const stats: SegmentStats = seg.stats();
- * assert.equal(stats.entries, 1);
- * assert.ok(stats.usedBytes > 1024 * 4 && stats.freeBytes < stats.heapSize);
- * ```
- */
-export interface SegmentStats {
-  /** Bytes of the whole segment. */
-  readonly size: number;
-  /** Bytes of the heap that structures are allocated from. */
-  readonly heapSize: number;
-  /** Heap bytes in use by structures. */
-  readonly usedBytes: number;
-  /** Heap bytes free (possibly fragmented; see `largestFreeBlock`). */
-  readonly freeBytes: number;
-  /** The largest structure block that can still be allocated. */
-  readonly largestFreeBlock: number;
-  /** Structures in the name table. */
-  readonly entries: number;
-  /** Name table capacity. */
-  readonly maxEntries: number;
-  /** Longest structure name, in UTF-8 bytes. */
-  readonly maxNameLength: number;
-  /** Process registry capacity. */
-  readonly maxProcesses: number;
-}
 
 const HOW_OPEN = 0;
 const LOCK_TIMEOUT_MS = 10_000;
@@ -403,23 +371,7 @@ export class Segment implements HandleOwner {
 
   /** Heap and table usage. */
   stats(): SegmentStats {
-    return this.#lock((m) => {
-      const g = this.#g;
-      const live = table.liveExtents(m, g);
-      const free = gaps(live, g.heapOffset, g.heapOffset + g.heapSize);
-      const freeBytes = free.reduce((s, e) => s + e.size, 0);
-      return {
-        size: g.totalSize,
-        heapSize: g.heapSize,
-        usedBytes: g.heapSize - freeBytes,
-        freeBytes,
-        largestFreeBlock: free.reduce((s, e) => Math.max(s, e.size), 0),
-        entries: live.length,
-        maxEntries: g.maxEntries,
-        maxNameLength: g.maxNameLength,
-        maxProcesses: g.maxProcesses,
-      };
-    });
+    return this.#lock((m) => segmentStats(m, this.#g));
   }
 
   /** Pids of the live processes that have this segment open (dead ones are swept). */
@@ -430,7 +382,7 @@ export class Segment implements HandleOwner {
   /** @internal Creates a structure entry and initialises its block. */
   createEntry(name: string, spec: StructureSpec, capacity: number): Placement {
     const bytes = checkEntryName(name, this.#g.maxNameLength);
-    return this.#lock((m) => this.#create(m, name, bytes, spec, capacity));
+    return this.#lock((m) => createEntryLocked(m, this.#g, this.name, name, bytes, spec, capacity));
   }
 
   /** @internal Opens a structure entry, checking its kind and element type. */
@@ -449,43 +401,8 @@ export class Segment implements HandleOwner {
     return this.#lock((m) => {
       const i = table.find(m, this.#g, bytes);
       if (i >= 0) return checkEntry(m, table.read(m, this.#g, i), spec);
-      return this.#create(m, name, bytes, spec, capacity);
+      return createEntryLocked(m, this.#g, this.name, name, bytes, spec, capacity);
     });
-  }
-
-  #create(m: Memory, name: string, bytes: Uint8Array, spec: StructureSpec, capacity: number): Placement {
-    const g = this.#g;
-    const size = blockSize(blockBytes(spec, capacity));
-    if (table.find(m, g, bytes) >= 0) {
-      throw new ShmError("EXISTS", `a structure named "${name}" already exists in segment "${this.name}"`);
-    }
-    const index = table.freeSlot(m, g);
-    if (index < 0) throw new ShmError("FULL", `segment "${this.name}" has no free name table entry (maxEntries ${g.maxEntries})`);
-    const offset = size > g.heapSize ? -1 : place(table.liveExtents(m, g), g.heapOffset, g.heapOffset + g.heapSize, size);
-    if (offset < 0) {
-      throw new ShmError(
-        "FULL",
-        `segment "${this.name}" has no free block of ${size} bytes for "${name}" (heap ${g.heapSize} bytes)`,
-      );
-    }
-    const self = me();
-    const entry = {
-      kind: spec.kind,
-      elemSize: spec.type?.size ?? 0,
-      typeHash: spec.type?.typeHash ?? 0,
-      capacity,
-      offset,
-      size,
-      pid: self.pid,
-      start: self.start,
-    };
-    table.reserve(m, g, index, bytes, entry);
-    m.u8.fill(0, offset, offset + size);
-    writeHeader(m, offset, spec, capacity);
-    const placement = checkEntry(m, table.read(m, g, index), spec);
-    spec.init?.(m, offset, placement.data, capacity);
-    table.publish(m, g, index);
-    return placement;
   }
 
   /** @internal */

@@ -41,7 +41,10 @@ function attempt(allowed: readonly string[], fn: () => void): void {
     fn();
     note("ok");
   } catch (e) {
-    if (e instanceof ShmError && allowed.includes(e.code)) return note(e.code);
+    if (e instanceof ShmError && allowed.includes(e.code)) {
+      note(e.code);
+      return;
+    }
     console.log(`UNEXPECTED ${e instanceof ShmError ? e.code : ""} ${e instanceof Error ? e.stack : String(e)}`);
     exit(1);
   }

@@ -16,6 +16,6 @@ while (Date.now() < Number(startAt)) {
 }
 const seg = Segment.openOrCreate(name, { size: 1 << 16, timeoutMs: 10_000 });
 const created = seg.memory.u32[H.creatorPid >> 2] === pid;
-SharedAtomic.openOrCreate(seg, "n", i32, 0).add(1);
+SharedAtomic.openOrCreate(seg, "n", i32).add(1);
 seg.close();
 console.log(JSON.stringify({ created, pid }));
