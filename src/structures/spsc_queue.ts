@@ -280,6 +280,11 @@ export class SpscQueue<T> extends Handle {
       if (rc === FAST_NONE) return false;
       throw this.#fastError(rc, value);
     }
+    return this.#tryPushTs(m, value);
+  }
+
+  /** tryPush in TypeScript: element types without a native kind (as Queue's #tryPushTs). */
+  #tryPushTs(m: Memory, value: T): boolean {
     const i32 = m.i32;
     const w = this.#index(i32, this.#write, false); // only this producer writes it
     let next = w + 1;
@@ -332,6 +337,11 @@ export class SpscQueue<T> extends Handle {
       if (status === FAST_NONE) return undefined;
       throw this.#fastError(status, undefined);
     }
+    return this.#tryPopTs(m);
+  }
+
+  /** tryPop in TypeScript (as #tryPushTs). */
+  #tryPopTs(m: Memory): T | undefined {
     const i32 = m.i32;
     const r = this.#index(i32, this.#read, false); // only this consumer writes it
     if (r === this.#cachedWrite) {
