@@ -58,5 +58,18 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
       if (at === undefined) addresses.set(args, at = parts.addressOf(args));
       return s.shmkit_cas128(b, o, at);
     },
+    // The raw symbols themselves, not wrappers: one JS frame less on the hottest calls.
+    spscPush: s.shmkit_spsc_push,
+    spscPop: s.shmkit_spsc_pop,
+    mpmcPush: s.shmkit_mpmc_push,
+    mpmcPop: s.shmkit_mpmc_pop,
+    noop: s.shmkit_noop,
+    benchSpscPairs: s.shmkit_bench_spsc_pairs,
+    benchMpmcPairs: s.shmkit_bench_mpmc_pairs,
+    fastState() {
+      // Its own ArrayBuffer: backing stores of ArrayBuffers do not move in V8 or JSC.
+      const cells = new BigUint64Array(new ArrayBuffer(64));
+      return { words: new Int32Array(cells.buffer), address: parts.addressOf(cells) };
+    },
   };
 }

@@ -70,6 +70,30 @@ export interface Native {
    * failure the current value is written into args[0..1]. 1 success, 0 failure.
    */
   cas128(base: number, offset: number, args: BigUint64Array): number;
+
+  // Fast paths (zig/fastpath.zig; the codes are FAST_* below). `state` is the address
+  // of a FastState block; `kind` a fastKind() number; all offsets bytes from `base`.
+  /** SpscQueue push of one numeric element: FAST_OK, FAST_NONE (full), or a negative FAST_* code. */
+  spscPush(base: number, control: number, data: number, slots: number, kind: number, state: number, value: number): number;
+  /** SpscQueue pop: the element; NaN with the outcome in `FastState.words[FAST_STATUS]` otherwise. */
+  spscPop(base: number, control: number, data: number, slots: number, kind: number, state: number): number;
+  /**
+   * Queue (Vyukov) push; `layout` = kind | elemOffset << 8 | stride << 16; `record` =
+   * byte offset of this process's claim record (claim_records.ts), written exactly as
+   * Queue.tryPush writes it. Codes as spscPush, and FAST_SLOW: a claim may be
+   * unfinished, run the TypeScript path (nothing was claimed).
+   */
+  mpmcPush(base: number, control: number, data: number, ring: number, capacity: number, layout: number, record: number, value: number): number;
+  /** Queue (Vyukov) pop; as spscPop (the status may be FAST_SLOW), the record as mpmcPush. */
+  mpmcPop(base: number, control: number, data: number, ring: number, layout: number, record: number, state: number): number;
+  /** An empty native call (benchmarks: the FFI overhead alone). */
+  noop(): void;
+  /** A new private state block for the fast paths (cached indices and a status word). */
+  fastState(): FastState;
+  /** Benchmarks: `pairs` SPSC push+pop pairs in a native loop (no FFI crossing per operation); the sum popped. */
+  benchSpscPairs(base: number, control: number, data: number, slots: number, kind: number, state: number, pairs: number): number;
+  /** Benchmarks: the same on the MPMC fast path (capacity = ring). */
+  benchMpmcPairs(base: number, control: number, data: number, ring: number, layout: number, record: number, state: number, pairs: number): number;
 }
 
 /** A pending cancellable wait. */
@@ -78,6 +102,24 @@ export interface CancellableWait {
   /** Ends the wait now; its promise resolves with -ECANCELED unless it already settled. */
   cancel(): void;
 }
+
+/** Process-private memory the fast paths keep per handle: words[0] producer's cached read index, [1] consumer's cached write index, [2] status of the last pop that returned NaN. */
+export interface FastState {
+  readonly words: Int32Array;
+  /** Native address of `words`, passed to the fast-path calls. */
+  readonly address: number;
+}
+
+/** Fast-path result codes (zig/fastpath.zig). */
+export const FAST_OK = 1;
+export const FAST_NONE = 0;
+export const FAST_INVALID = -22; // -EINVAL: the value does not fit the element type
+export const FAST_RANGE = -34; // -ERANGE: a stored 64-bit value is not a safe JS integer
+export const FAST_CORRUPT = -117; // -EUCLEAN: an index or sequence in the segment is out of range
+export const FAST_BADARG = -14; // -EFAULT: a bad address, kind or layout (a bug in shmkit)
+export const FAST_SLOW = -11; // -EAGAIN (Queue): a claim may be unfinished; take the TypeScript path
+/** Index of the status word in FastState.words. */
+export const FAST_STATUS = 2;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
 export const ABI_VERSION = 2;

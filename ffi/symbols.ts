@@ -51,6 +51,15 @@ export const SYMBOLS = {
   shmkit_exchange64: { args: [...AT, "f64"], returns: "f64" },
   shmkit_cas64: { args: [...AT, "f64", "f64"], returns: "f64" },
   shmkit_cas128: { args: [...AT, "f64"], returns: "i32" },
+  // Fast paths (zig/fastpath.zig): one call per push/pop of a numeric element. Every
+  // argument is f64/u32 so that both runtimes take their FFI fast path.
+  shmkit_spsc_push: { args: [...AT, "u32", "u32", "u32", "f64", "f64"], returns: "i32" },
+  shmkit_spsc_pop: { args: [...AT, "u32", "u32", "u32", "f64"], returns: "f64" },
+  shmkit_mpmc_push: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
+  shmkit_mpmc_pop: { args: [...AT, "u32", "u32", "u32", "u32", "f64"], returns: "f64" },
+  shmkit_noop: { args: [], returns: "void" },
+  shmkit_bench_spsc_pairs: { args: [...AT, "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
+  shmkit_bench_mpmc_pairs: { args: [...AT, "u32", "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
 } as const satisfies Record<string, Signature>;
 
 export type SymbolName = keyof typeof SYMBOLS;

@@ -6,6 +6,7 @@ comptime {
     _ = @import("atomics.zig");
     _ = @import("process.zig");
     _ = @import("waiter.zig");
+    _ = @import("fastpath.zig");
 }
 
 /// ABI version, checked by the TypeScript loader against the one it was written for.

@@ -530,12 +530,19 @@ function checkerFor(type: ElementType<unknown>): (value: unknown) => void {
  */
 function compileStruct(name: string, list: readonly Field[]): {
   read: (m: Memory, o: number) => unknown;
+  readInto: (m: Memory, o: number, target: unknown) => unknown;
   write: (m: Memory, o: number, v: unknown) => void;
   check: (v: unknown) => void;
 } {
   const at = (off: number) => (off === 0 ? "o" : `(o + ${off})`);
   const views = new Set<string>(); // Memory views the inlined fields use, loaded once per call
   const props: string[] = []; // read: one property of the object literal per field
+  const stores: string[] = []; // readInto: one assignment to the target per field
+  const field = (key: string, prop: string, expr: string) => {
+    props.push(`${prop}: ${expr}`);
+    // An assignment to t["__proto__"] would set the prototype: define that one instead.
+    stores.push(prop === key ? `t[${key}] = ${expr};` : `own(t, ${key}, ${expr});`);
+  };
   const checks: string[] = []; // validate one field value (v0, v1, ...)
   const inlineWrites: string[] = [];
   const callWrites: string[] = []; // fields written by their type's `write`, which validated already
@@ -545,19 +552,33 @@ function compileStruct(name: string, list: readonly Field[]): {
     const prop = f.name === "__proto__" ? `[${key}]` : key;
     const v = `v${i}`;
     const num = inlined.get(f.type);
-    if (num) {
+    const as64 = f.type === i64AsNumber ? "i32" : f.type === u64AsNumber ? "u32" : undefined;
+    if (as64) {
+      // 64-bit integers as numbers, inline: the same words, checks and errors as the
+      // type's own read/write (numberFromWords, Number.isSafeInteger), no closure call.
+      views.add("u32");
+      views.add(as64);
+      const w = `(${at(f.offset)} >> 2)`;
+      const tag = JSON.stringify(f.type.name);
+      field(key, prop, `words64(${tag}, u32[${w}], ${as64}[${w} + 1])`);
+      const unsigned = as64 === "u32";
+      checks.push(
+        `if (!Number.isSafeInteger(${v})${unsigned ? ` || ${v} < 0` : ""}) throw badValue(${JSON.stringify(`${f.type.name} (as number)`)}, ${v});`,
+      );
+      inlineWrites.push(`{ const hi = Math.floor(${v} / 4294967296); u32[${w}] = ${v} - hi * 4294967296; ${as64}[${w} + 1] = hi; }`);
+    } else if (num) {
       views.add(num.view);
       const slot = num.shift === 0 ? `${num.view}[o + ${f.offset}]` : `${num.view}[${at(f.offset)} >> ${num.shift}]`;
-      props.push(`${prop}: ${slot}`);
+      field(key, prop, `${slot}`);
       checks.push(`if (!(${num.test(v)})) throw badValue(${JSON.stringify(f.type.name)}, ${v});`);
       inlineWrites.push(`${slot} = ${v};`);
     } else if (f.type === bool) {
       views.add("u8");
-      props.push(`${prop}: u8[o + ${f.offset}] !== 0`);
+      field(key, prop, `u8[o + ${f.offset}] !== 0`);
       checks.push(`if (typeof ${v} !== "boolean") throw badValue("bool", ${v});`);
       inlineWrites.push(`u8[o + ${f.offset}] = ${v} ? 1 : 0;`);
     } else {
-      props.push(`${prop}: t${i}.read(m, ${at(f.offset)})`);
+      field(key, prop, `t${i}.read(m, ${at(f.offset)})`);
       checks.push(`c${i}(${v});`);
       callWrites.push(`t${i}.write(m, ${at(f.offset)}, ${v});`);
     }
@@ -575,6 +596,11 @@ function compileStruct(name: string, list: readonly Field[]): {
       ${loadViews}
       return { ${props.join(", ")} };
     },
+    readInto(m, o, t) {
+      ${loadViews}
+      ${stores.join("\n      ")}
+      return t;
+    },
     write(m, o, v) {
       ${validate}
       ${callWrites.join("\n      ")}
@@ -584,11 +610,13 @@ function compileStruct(name: string, list: readonly Field[]): {
       ${validate}
     },
   };`;
-  const params = ["badValue", "notObject", "missing", ...list.flatMap((_, i) => [`t${i}`, `c${i}`])];
+  const params = ["badValue", "notObject", "missing", "words64", "own", ...list.flatMap((_, i) => [`t${i}`, `c${i}`])];
   const args: unknown[] = [
     badValue,
     (v: unknown) => badValue(name, v),
     (i: number) => new ShmError("INVALID_ARGUMENT", `${name}: field "${list[i].name}" is missing`),
+    numberFromWords,
+    (t: object, k: string, v: unknown) => Object.defineProperty(t, k, { value: v, enumerable: true, writable: true, configurable: true }),
     ...list.flatMap((f) => [f.type, checkerFor(f.type)]),
   ];
   return new Function(...params, source)(...args);
@@ -632,7 +660,7 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
   }
   const size = Math.ceil(offset / maxAlign) * maxAlign;
   const name = `struct{${entries.map(([n, t]) => `${n}:${t.name}`).join(",")}}`;
-  const { read, write, check } = compileStruct(name, Object.values(laid));
+  const { read, readInto, write, check } = compileStruct(name, Object.values(laid));
   const type: StructType<StructValue<F>> = {
     name,
     size,
@@ -644,6 +672,7 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
     write: write as (m: Memory, o: number, v: StructValue<F>) => void,
   };
   checkers.set(type as ElementType<unknown>, check);
+  readers.set(type as ElementType<unknown>, readInto);
   return type;
 }
 
@@ -675,4 +704,29 @@ export function assertElementType(t: unknown, what = "element type"): asserts t 
   if (!e || typeof e.read !== "function" || typeof e.write !== "function" || !(e.size > 0)) {
     throw new ShmError("INVALID_ARGUMENT", `${what} must be an element descriptor such as f64, string(16) or struct({...})`);
   }
+}
+
+/**
+ * Numbers of the element kinds the native fast paths move (zig/fastpath.zig `Kind`):
+ * every kind whose values are JS numbers that an f64 carries exactly. The native code
+ * validates a value with the same rules as the kind's `accepts` / `write` here.
+ */
+const FAST_KINDS = new Map<ElementType<unknown>, number>([
+  [i8, 0], [u8, 1], [i16, 2], [u16, 3], [i32, 4], [u32, 5], [f32, 6], [f64, 7], [i64AsNumber, 8], [u64AsNumber, 9],
+] as [ElementType<unknown>, number][]);
+
+/** The native fast-path kind number of `t`, or undefined when it has none (bigint, bool, string, array, struct). */
+export function fastKind(t: ElementType<unknown>): number | undefined {
+  return FAST_KINDS.get(t);
+}
+
+const readers = new WeakMap<ElementType<unknown>, (m: Memory, o: number, target: unknown) => unknown>();
+
+/**
+ * For struct types: a compiled read that assigns every field into an existing
+ * `target` object and returns it (no allocation), for `popInto`-style APIs that reuse
+ * one result object. Undefined for other types.
+ */
+export function structReadInto<T>(type: ElementType<T>): ((m: Memory, o: number, target: T) => T) | undefined {
+  return readers.get(type as ElementType<unknown>) as ((m: Memory, o: number, target: T) => T) | undefined;
 }

@@ -39,8 +39,20 @@
  * of two is supported: producers then also check `enqueue - dequeue < capacity`,
  * which costs one extra load per push; power-of-two capacities skip it.
  */
-import type { ElementType } from "../segment/elements.ts";
+import { type ElementType, fastKind } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
+import { native } from "../../ffi/mod.ts";
+import {
+  FAST_CORRUPT,
+  FAST_INVALID,
+  FAST_NONE,
+  FAST_OK,
+  FAST_RANGE,
+  FAST_SLOW,
+  FAST_STATUS,
+  type FastState,
+  type Native,
+} from "../../ffi/native.ts";
 import { Handle } from "../segment/handle.ts";
 import { Staging } from "./staging.ts";
 import type { Selectable } from "../wait/select.ts";
@@ -63,10 +75,10 @@ import { CONSUME, handBackDeadConsumer, PRODUCE, skipDeadProducer } from "./vyuk
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 import { popBulk, pushBulk, type QueueCore, reload } from "./queue_bulk.ts";
+import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, checkAborted, notify, type WaitOptions } from "../wait/wait.ts";
-
 
 export { MAX_QUEUE_CAPACITY, type QueueStats } from "./queue_layout.ts";
 
@@ -131,6 +143,26 @@ export class Queue<T> extends Handle {
   readonly #stall = new Stall();
   /** The same geometry for the bulk operations (queue_bulk.ts). */
   readonly #core: QueueCore<T>;
+  /**
+   * Native fast path (zig/fastpath.zig `shmkit_mpmc_*`): one FFI call per tryPush /
+   * tryPop of a numeric element, writing the claim record word for word as the
+   * TypeScript path below does (record, CAS, slot, sequence store, clear, wake). -1:
+   * not used — other element types, and whenever SHMKIT_TEST_PAUSE_AT is set (pause
+   * points live in the TypeScript path, so the crash suite drives that path).
+   * Where the TypeScript path would start a repair (a claimed, unfinished slot) the
+   * native call returns FAST_SLOW having claimed nothing, and the TypeScript path runs.
+   */
+  readonly #fastKind: number;
+  readonly #layout: number;
+  readonly #control: number;
+  /** Byte offset of our claim record. */
+  readonly #recAt: number;
+  readonly #native: Native;
+  readonly #fast: FastState;
+  /** The native calls with every argument but the value bound (as SpscQueue: one closure call, no field loads). */
+  readonly #pushN: (v: number) => number;
+  readonly #popN: () => number;
+  readonly #status: Int32Array;
 
   static {
     setPositions = (q, pos) => q.#setPositions(pos);
@@ -190,6 +222,21 @@ export class Queue<T> extends Handle {
       recs: this.#recs,
       stall: this.#stall,
     };
+    const kind = fastKind(type as ElementType<unknown>);
+    // Every numeric kind, i64AsNumber / u64AsNumber too (the native code reads unaligned-safe).
+    this.#fastKind = PAUSE_POINT === undefined && kind !== undefined ? kind : -1;
+    this.#layout = (kind ?? 0) | (elemOffset << 8) | (stride << 16);
+    this.#control = p.control;
+    this.#recAt = this.#rp << 2;
+    this.#native = native();
+    this.#fast = this.#native.fastState();
+    {
+      const { mpmcPush, mpmcPop } = this.#native, base = this.m.base, c = p.control, d = p.data, ring = this.#ring;
+      const cap = p.capacity, lay = this.#layout, rec = this.#recAt, st = this.#fast.address;
+      this.#pushN = (v) => mpmcPush(base, c, d, ring, cap, lay, rec, v);
+      this.#popN = () => mpmcPop(base, c, d, ring, lay, rec, st);
+      this.#status = this.#fast.words;
+    }
   }
 
   /** Gives the claim record back when the last handle of this queue in the Segment closes. */
@@ -223,6 +270,17 @@ export class Queue<T> extends Handle {
   /** Appends `value`; false if the queue is full. INVALID_ARGUMENT (nothing queued) if it does not fit the type. */
   tryPush(value: T): boolean {
     const m = this.mem();
+    if (this.#fastKind >= 0 && typeof value === "number") {
+      const rc = this.#pushN(value);
+      if (rc === FAST_OK) return true;
+      if (rc === FAST_NONE) return false;
+      if (rc !== FAST_SLOW) throw this.#fastError(rc, value);
+    }
+    return this.#tryPushTs(m, value);
+  }
+
+  /** tryPush in TypeScript: every element type, the repairs, the pause points. */
+  #tryPushTs(m: Memory, value: T): boolean {
     // Validate before claiming a slot: numeric kinds with `accepts` (then the value is
     // stored straight into the slot), anything else by staging a checked copy.
     const view = this.#view;
@@ -259,7 +317,10 @@ export class Queue<T> extends Handle {
         pos = found;
       } else if (dif < 0) {
         // The slot still holds last lap's element: full, unless its consumer died (slow path).
-        if ((dif === -this.#ring || dif === 1 - this.#ring) && handBackDeadConsumer(i32, this.#recs, this.#stall, this.#deq, seqAt, pos, (dif + pos) | 0, this.#ring)) {
+        if (
+          (dif === -this.#ring || dif === 1 - this.#ring) &&
+          handBackDeadConsumer(i32, this.#recs, this.#stall, this.#deq, seqAt, pos, (dif + pos) | 0, this.#ring)
+        ) {
           Atomics.add(i32, this.#enq + (HANDED_BACK >> 2), 1);
           continue;
         }
@@ -279,6 +340,35 @@ export class Queue<T> extends Handle {
   /** Removes and returns the oldest element, or undefined if the queue is empty. */
   tryPop(): T | undefined {
     const m = this.mem();
+    if (this.#fastKind >= 0) {
+      const v = this.#popN();
+      if (v === v) return v as T;
+      const status = this.#status[FAST_STATUS];
+      if (status === FAST_OK) return v as T; // the element was NaN
+      if (status === FAST_NONE) return undefined;
+      if (status !== FAST_SLOW) throw this.#fastError(status, undefined);
+    }
+    return this.#tryPopTs(m);
+  }
+
+  /** The error for a negative native result (zig/fastpath.zig codes), as the TypeScript path reports it. */
+  #fastError(code: number, value: unknown): Error {
+    if (code === FAST_INVALID) {
+      this.#staging.stage(value as T); // throws the type's own INVALID_ARGUMENT
+      return new ShmError("INVALID_ARGUMENT", `${String(value)} is not a valid ${this.type.name} value`);
+    }
+    if (code === FAST_RANGE) {
+      const t = this.type.name;
+      return new ShmError("OUT_OF_RANGE", `stored ${t} value does not fit a JS number exactly; read it as bigint (${t})`);
+    }
+    if (code === FAST_CORRUPT) {
+      return new ShmError("CORRUPT", `queue "${this.name}": slot sequence ahead of its position counter`);
+    }
+    return new ShmError("CORRUPT", `queue "${this.name}": native fast path refused its arguments (${code})`);
+  }
+
+  /** tryPop in TypeScript (as #tryPushTs). */
+  #tryPopTs(m: Memory): T | undefined {
     const i32 = m.i32;
     const mask = this.#mask;
     let pos = i32[this.#deq]; // plain read, as in tryPush: the sequence test and the CAS decide

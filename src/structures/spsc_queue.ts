@@ -31,14 +31,26 @@
  *   control +80   u64 consumer claim
  *   data          capacity + 1 elements
  */
-import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { assertElementType, type ElementType, fastKind, structReadInto } from "../segment/elements.ts";
+import { native } from "../../ffi/mod.ts";
+import {
+  FAST_CORRUPT,
+  FAST_INVALID,
+  FAST_NONE,
+  FAST_OK,
+  FAST_RANGE,
+  FAST_STATUS,
+  type FastState,
+  type Native,
+} from "../../ffi/native.ts";
+import type { Memory } from "../segment/memory.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import { Kind } from "../segment/kinds.ts";
 import { Staging } from "./staging.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { type AsyncWaitOptions, notify, type WaitOptions, waitOrThrow, waitOrThrowAsync } from "../wait/wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
 
 /** Largest SpscQueue capacity. */
@@ -87,10 +99,43 @@ export class SpscQueue<T> extends Handle {
   readonly #slots: number;
   readonly #write: number;
   readonly #read: number;
-  /** Producer's last view of the read index (loaded from shared memory when the role is claimed). */
-  #cachedRead = 0;
-  /** Consumer's last view of the write index (loaded when the role is claimed). */
-  #cachedWrite = 0;
+  /**
+   * Process-private words shared with the native fast path (zig/fastpath.zig): [0] the
+   * producer's last view of the read index, [1] the consumer's last view of the write
+   * index (both loaded from shared memory when the role is claimed), [2] the status of
+   * a native pop that returned NaN. The JS paths (bulk, peek, other element types) use
+   * the same two cached indices, so both paths always agree.
+   */
+  readonly #fast: FastState;
+  get #cachedRead(): number {
+    return this.#fast.words[0];
+  }
+  set #cachedRead(v: number) {
+    this.#fast.words[0] = v;
+  }
+  get #cachedWrite(): number {
+    return this.#fast.words[1];
+  }
+  set #cachedWrite(v: number) {
+    this.#fast.words[1] = v;
+  }
+  /**
+   * Native fast path: the element kind (fastKind) for numeric elements, or -1. One FFI
+   * call then does a whole push or pop, wake-up included (measured in docs/DECISIONS.md).
+   */
+  readonly #kind: number;
+  /**
+   * The two native calls with every argument but the value bound (the mapping's base,
+   * the offsets and bounds the native code checks against, the state block): one
+   * closure call instead of six private-field loads per operation (measured: Bun 13 ns
+   * per push+pop pair less; docs/DECISIONS.md "Fast paths").
+   */
+  readonly #pushN: (v: number) => number;
+  readonly #popN: () => number;
+  readonly #status: Int32Array;
+  readonly #native: Native;
+  readonly #control: number;
+  readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
   readonly #producerClaim: WriterClaim;
   readonly #consumerClaim: WriterClaim;
   /** True while this handle holds the role: the only check a push (pop) makes. */
@@ -120,11 +165,37 @@ export class SpscQueue<T> extends Handle {
       this.#view = new type.typedArray(this.m.buffer, p.data, this.#slots) as unknown as { [i: number]: T };
       this.#accepts = type.accepts as (v: unknown) => boolean;
     }
+    // The native code trusts these bounds, never the segment's bytes (zig/fastpath.zig):
+    // the elements must lie inside this mapping, which the entry checks already imply.
+    if (p.data + this.#slots * type.size > this.m.size) {
+      throw new ShmError("CORRUPT", `queue "${p.name}": elements leave the segment`);
+    }
+    this.#native = native();
+    this.#fast = this.#native.fastState();
+    this.#control = p.control;
+    const kind = fastKind(type as ElementType<unknown>);
+    this.#kind = kind !== undefined && p.data % type.size === 0 ? kind : -1;
+    {
+      const { spscPush, spscPop } = this.#native, base = this.m.base, c = p.control, d = p.data, n = this.#slots, k = this.#kind;
+      const st = this.#fast.address;
+      this.#pushN = (v) => spscPush(base, c, d, n, k, st, v);
+      this.#popN = () => spscPop(base, c, d, n, k, st);
+      this.#status = this.#fast.words;
+    }
+    this.#readInto = structReadInto(type);
     const what = `queue "${p.name}"`;
     const closed = () => this.m.closed;
-    this.#producerClaim = new WriterClaim(seg.name, p.offset, p.control + PRODUCER_CLAIM, { what, role: "producer", cls: "SpscQueue" }, closed);
+    this.#producerClaim = new WriterClaim(seg.name, p.offset, p.control + PRODUCER_CLAIM, {
+      what,
+      role: "producer",
+      cls: "SpscQueue",
+    }, closed);
     // A second key in the per-process claim map: the consumer claim is another word of the same block.
-    this.#consumerClaim = new WriterClaim(seg.name, p.offset + 1, p.control + CONSUMER_CLAIM, { what, role: "consumer", cls: "SpscQueue" }, closed);
+    this.#consumerClaim = new WriterClaim(seg.name, p.offset + 1, p.control + CONSUMER_CLAIM, {
+      what,
+      role: "consumer",
+      cls: "SpscQueue",
+    }, closed);
   }
 
   /** True while this handle holds the producer role. */
@@ -193,7 +264,9 @@ export class SpscQueue<T> extends Handle {
 
   #index(i32: Int32Array, at: number, atomic: boolean): number {
     const v = atomic ? Atomics.load(i32, at) : i32[at];
-    if (!(v >= 0 && v < this.#slots)) throw new ShmError("CORRUPT", `queue "${this.name}": index ${v} outside [0, ${this.#slots})`);
+    if (!(v >= 0 && v < this.#slots)) {
+      throw new ShmError("CORRUPT", `queue "${this.name}": index ${v} outside [0, ${this.#slots})`);
+    }
     return v;
   }
 
@@ -201,6 +274,17 @@ export class SpscQueue<T> extends Handle {
   tryPush(value: T): boolean {
     const m = this.mem();
     if (!this.#producing) this.claimProducer();
+    if (this.#kind >= 0 && typeof value === "number") {
+      const rc = this.#pushN(value);
+      if (rc === FAST_OK) return true;
+      if (rc === FAST_NONE) return false;
+      throw this.#fastError(rc, value);
+    }
+    return this.#tryPushTs(m, value);
+  }
+
+  /** tryPush in TypeScript: element types without a native kind (as Queue's #tryPushTs). */
+  #tryPushTs(m: Memory, value: T): boolean {
     const i32 = m.i32;
     const w = this.#index(i32, this.#write, false); // only this producer writes it
     let next = w + 1;
@@ -245,6 +329,19 @@ export class SpscQueue<T> extends Handle {
   tryPop(): T | undefined {
     const m = this.mem();
     if (!this.#consuming) this.claimConsumer();
+    if (this.#kind >= 0) {
+      const v = this.#popN();
+      if (v === v) return v as T;
+      const status = this.#status[FAST_STATUS];
+      if (status === FAST_OK) return v as T; // the element was NaN
+      if (status === FAST_NONE) return undefined;
+      throw this.#fastError(status, undefined);
+    }
+    return this.#tryPopTs(m);
+  }
+
+  /** tryPop in TypeScript (as #tryPushTs). */
+  #tryPopTs(m: Memory): T | undefined {
     const i32 = m.i32;
     const r = this.#index(i32, this.#read, false); // only this consumer writes it
     if (r === this.#cachedWrite) {
@@ -266,6 +363,91 @@ export class SpscQueue<T> extends Handle {
       Atomics.store(i32, this.#read, next); // release the slot after reading it
       notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
     }
+  }
+
+  /** The error for a negative native result (zig/fastpath.zig codes). */
+  #fastError(code: number, value: unknown): Error {
+    if (code === FAST_INVALID) {
+      this.#staging.stage(value as T); // throws the type's own INVALID_ARGUMENT
+      return new ShmError("INVALID_ARGUMENT", `${String(value)} is not a valid ${this.type.name} value`);
+    }
+    if (code === FAST_RANGE) {
+      const t = this.type.name;
+      return new ShmError("OUT_OF_RANGE", `stored ${t} value does not fit a JS number exactly; read it as bigint (${t})`);
+    }
+    if (code === FAST_CORRUPT) {
+      return new ShmError("CORRUPT", `queue "${this.name}": an index in shared memory is outside [0, ${this.#slots})`);
+    }
+    return new ShmError("CORRUPT", `queue "${this.name}": native fast path refused its arguments (${code})`);
+  }
+
+  /**
+   * Removes the oldest element (consumer only) into `target`, an object of the struct
+   * type's shape, and returns `target`; undefined if empty. No object is allocated, so
+   * a consumer loop can reuse one result object. Struct element types only
+   * (INVALID_ARGUMENT otherwise).
+   *
+   * @example
+   * ```ts
+   * import { f64, Segment, SpscQueue, struct, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-spsc-into-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const Point = struct({ x: f64, id: u32 });
+   * const q = SpscQueue.create(seg, "points", Point, 16);
+   * q.push({ x: 1.5, id: 1 });
+   * q.push({ x: 2.5, id: 2 });
+   * const p = { x: 0, id: 0 }; // one object for every pop
+   * assert.equal(q.tryPopInto(p), p);
+   * assert.deepEqual(p, { x: 1.5, id: 1 });
+   * q.tryPopInto(p);
+   * assert.deepEqual(p, { x: 2.5, id: 2 });
+   * assert.equal(q.tryPopInto(p), undefined);
+   * ```
+   */
+  tryPopInto(target: T): T | undefined {
+    const m = this.mem();
+    const into = this.#readInto;
+    if (into === undefined) {
+      throw new ShmError("INVALID_ARGUMENT", `tryPopInto needs a struct element type, not ${this.type.name}`);
+    }
+    if (typeof target !== "object" || target === null) throw new ShmError("INVALID_ARGUMENT", "tryPopInto needs a target object");
+    if (!this.#consuming) this.claimConsumer();
+    const i32 = m.i32;
+    const r = this.#index(i32, this.#read, false);
+    if (r === this.#cachedWrite) {
+      this.#cachedWrite = this.#index(i32, this.#write, true);
+      if (r === this.#cachedWrite) return undefined;
+    }
+    let next = r + 1;
+    if (next === this.#slots) next = 0;
+    try {
+      return into(m, this.#data + r * this.#size, target);
+    } finally {
+      Atomics.store(i32, this.#read, next); // release the slot after reading it
+      notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
+    }
+  }
+
+  /**
+   * As tryPopInto, but throws EMPTY if the queue is empty.
+   *
+   * @example
+   * ```ts
+   * import { f64, Segment, SpscQueue, struct } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-spsc-popinto-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const V = struct({ x: f64, y: f64 });
+   * const q = SpscQueue.create(seg, "v", V, 4);
+   * q.push({ x: 1, y: 2 });
+   * const v = { x: 0, y: 0 };
+   * assert.deepEqual(q.popInto(v), { x: 1, y: 2 });
+   * assert.throws(() => q.popInto(v), { code: "EMPTY" });
+   * ```
+   */
+  popInto(target: T): T {
+    const v = this.tryPopInto(target);
+    if (v === undefined) throw new ShmError("EMPTY", `queue "${this.name}" is empty`);
+    return v;
   }
 
   /** Removes and returns the oldest element (consumer only); throws EMPTY if the queue is empty. */
@@ -310,7 +492,9 @@ export class SpscQueue<T> extends Handle {
   /** Removes up to `max` elements (consumer only) and appends them to `out` (a new array by default), which it returns. */
   popBulk(max: number, out: T[] = []): T[] {
     const m = this.mem();
-    if (!(Number.isInteger(max) && max >= 0)) throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    if (!(Number.isInteger(max) && max >= 0)) {
+      throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
+    }
     if (!this.#consuming) this.claimConsumer();
     const i32 = m.i32;
     const slots = this.#slots;
@@ -364,7 +548,13 @@ export class SpscQueue<T> extends Handle {
   async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
     if (!this.#producing) this.claimProducer();
     const at = (this.#read << 2) - READ + NOT_FULL;
-    await waitOrThrowAsync(this.mem(), at, () => (this.tryPush(value) ? true : undefined), options, `pushing to queue "${this.name}"`);
+    await waitOrThrowAsync(
+      this.mem(),
+      at,
+      () => (this.tryPush(value) ? true : undefined),
+      options,
+      `pushing to queue "${this.name}"`,
+    );
   }
 
   /** Elements in the queue (exact for the producer and the consumer; a snapshot for anyone else). */

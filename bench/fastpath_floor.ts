@@ -1,0 +1,113 @@
+/**
+ * Same-thread floors of the fast paths, for docs/BENCHMARKS.md "Fast paths": one process
+ * pushes an f64 and pops it again, 1M times, through the SpscQueue / Queue handles; the
+ * same through the raw native calls (no handle); the same in a native loop (no FFI
+ * crossing: what C calling the library pays); and the isolating costs in this runtime
+ * (an empty FFI call, one Atomics.store + Atomics.load pair). Best of 6 rounds.
+ *
+ *   deno run -A bench/fastpath_floor.ts [repo]     bun bench/fastpath_floor.ts [repo]
+ *
+ * `repo` (default: this checkout) may be another checkout of shmkit, e.g. one without
+ * the fast paths (then only the handle and Atomics rows are measured), so that a before
+ * and an after run under the same load. Prints one JSON line.
+ */
+// deno-lint-ignore-file no-explicit-any
+const g = globalThis as any;
+const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
+const repo = argv[0] ?? decodeURIComponent(new URL("..", import.meta.url).pathname);
+const lib: any = await import(`${repo}/mod.ts`);
+const ffi: any = await import(`${repo}/ffi/mod.ts`);
+const elements: any = await import(`${repo}/src/segment/elements.ts`);
+const { Segment, SpscQueue, Queue, f64 } = lib;
+const n = ffi.native();
+const fast = typeof n.spscPush === "function";
+
+const seg = Segment.create("floor-" + Math.random().toString(36).slice(2, 8), { size: 1 << 20, unlinkOnLastClose: true });
+const CAP = 1024, N = 1_000_000;
+const sq = SpscQueue.create(seg, "s", f64, CAP);
+const mq = Queue.create(seg, "m", f64, CAP);
+const rows: [string, () => number][] = [
+  ["SpscQueue tryPush+tryPop", () => {
+    let s = 0;
+    for (let i = 0; i < N; i++) {
+      sq.tryPush(i);
+      s += sq.tryPop();
+    }
+    return s;
+  }],
+  ["Queue tryPush+tryPop", () => {
+    let s = 0;
+    for (let i = 0; i < N; i++) {
+      mq.tryPush(i);
+      s += mq.tryPop();
+    }
+    return s;
+  }],
+  ["Atomics.store+Atomics.load", () => {
+    const a = new Int32Array(new SharedArrayBuffer(256));
+    let s = 0;
+    for (let i = 0; i < N; i++) {
+      Atomics.store(a, 0, i);
+      s += Atomics.load(a, 16);
+    }
+    return s;
+  }],
+];
+if (fast) {
+  const base = seg.memory.base, u32 = seg.memory.u32;
+  const ctrl = (h: { offset: number }) => h.offset + 64, data = (h: { offset: number }) => h.offset + u32[(h.offset + 12) >> 2];
+  // Raw calls on a second queue of each kind (the handles above keep their own roles and records).
+  const sq2 = SpscQueue.create(seg, "s2", f64, CAP), mq2 = Queue.create(seg, "m2", f64, CAP);
+  const kind = elements.fastKind(f64), st = n.fastState(), sa = st.address;
+  const sc = ctrl(sq2), sd = data(sq2), slots = CAP + 1;
+  const mc = ctrl(mq2), md = data(mq2), lay = kind | (8 << 8) | (16 << 16);
+  const { recordsAt } = await import(`${repo}/src/structures/queue_layout.ts`);
+  const { recordCount } = await import(`${repo}/src/structures/claim_records.ts`);
+  const rec = recordsAt(md, CAP, 16) + (recordCount(seg.maxProcesses) - 1) * 64;
+  const push = n.spscPush, pop = n.spscPop, mpush = n.mpmcPush, mpop = n.mpmcPop, noop = n.noop;
+  rows.push(
+    ["raw spscPush+spscPop calls", () => {
+      let s = 0;
+      for (let i = 0; i < N; i++) {
+        push(base, sc, sd, slots, kind, sa, i);
+        s += pop(base, sc, sd, slots, kind, sa);
+      }
+      return s;
+    }],
+    ["raw mpmcPush+mpmcPop calls", () => {
+      let s = 0;
+      for (let i = 0; i < N; i++) {
+        mpush(base, mc, md, CAP, CAP, lay, rec, i);
+        s += mpop(base, mc, md, CAP, lay, rec, sa);
+      }
+      return s;
+    }],
+    ["native loop: SPSC pair", () => n.benchSpscPairs(base, sc, sd, slots, kind, sa, N)],
+    ["native loop: MPMC pair", () => n.benchMpmcPairs(base, mc, md, CAP, lay, rec, sa, N)],
+    ["2 empty FFI calls", () => {
+      for (let i = 0; i < N; i++) {
+        noop();
+        noop();
+      }
+      return 0;
+    }],
+  );
+}
+const best: Record<string, number> = {};
+for (let r = 0; r < 7; r++) {
+  for (const [k, f] of rows) {
+    const t = performance.now();
+    f();
+    const ns = ((performance.now() - t) * 1e6) / N;
+    if (r > 0) best[k] = Math.min(best[k] ?? Infinity, ns); // round 0: warm-up
+  }
+}
+const load = g.Deno ? g.Deno.loadavg()[0] : (await import("node:os")).loadavg()[0];
+console.log(JSON.stringify({
+  runtime: g.Deno ? "deno" : "bun",
+  repo,
+  fastPaths: fast,
+  load1: load,
+  nsPerPair: Object.fromEntries(Object.entries(best).map(([k, v]) => [k, +v.toFixed(1)])),
+}));
+seg.close();

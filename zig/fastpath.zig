@@ -1,0 +1,622 @@
+//! Native per-operation fast paths: one FFI call does a whole push or pop of one
+//! numeric element on an SpscQueue (Rigtorp) or a Queue (Vyukov MPMC), in the binary
+//! format of docs/FORMAT.md (unchanged). Measured (docs/DECISIONS.md, "Fast paths"):
+//! one FFI fast call (Deno ~4 ns, Bun ~2 ns) is cheaper than the 4-5 JS `Atomics`
+//! calls plus checks it replaces (Deno ~7-12 ns each).
+//!
+//! ## Safety against hostile segments
+//!
+//! Everything that says *where* memory is comes from TypeScript as arguments (the
+//! mapping's base, the control and data offsets, the slot count, the element kind),
+//! computed from the name table entry that `Segment.openEntry` validated (block inside
+//! the heap, `data + slots × stride` inside the block). Nothing read from the segment
+//! is ever used as an address without a range check against those arguments:
+//!   - SPSC: an index read from the segment (own or the other side's) must be
+//!     `< slots` (an argument), else `CORRUPT` is returned and nothing is touched;
+//!     the slot address is `data + index × size` with index < slots.
+//!   - MPMC: positions are free-running u32 values; the slot is `position & (ring - 1)`
+//!     with `ring` a power of two (an argument, checked here), so every position is in
+//!     range by construction. A slot sequence "ahead" of a position that does not move
+//!     when re-read is `CORRUPT` (a static hostile segment would otherwise loop forever),
+//!     so no loop here can spin on hostile bytes: each retry needs another process to
+//!     have really moved the position.
+//!   - The private state block (cached indices, status) is process-private memory that
+//!     TypeScript allocated; a cached index is only ever compared, never used as an address.
+//! So whatever the segment bytes say, no access leaves `[data, data + slots × stride)`
+//! and the control words.
+//!
+//! ## Orderings (each argued where it is used)
+//!
+//! Element stores and loads are plain; publication is by the index / sequence store.
+//! Reads of the other side's index or a slot's sequence are acquire (on x86 a plain
+//! `mov`); a side's own index is read relaxed (only this side writes it). The publishing
+//! store is seq_cst (on x86 an `xchg`), followed by a seq_cst load of the eventcount's
+//! `waiters` (a plain `mov`): that store→load pair is the Dekker handshake with a
+//! parked consumer and the only full fence an operation pays. See `publish`, and there
+//! why moving the fence to the waiter (membarrier) was measured and rejected.
+const std = @import("std");
+const linux = std.os.linux;
+const sys = @import("sys.zig");
+const futex = @import("futex.zig");
+
+/// Result codes (i32 results and the state block's status word).
+pub const OK: i32 = 1; // pushed / popped
+pub const NONE: i32 = 0; // push: full; pop: empty
+pub const INVALID: i32 = -@as(i32, @intFromEnum(linux.E.INVAL)); // value does not fit the element type
+pub const RANGE: i32 = -@as(i32, @intFromEnum(linux.E.RANGE)); // stored 64-bit value is not a safe JS integer
+pub const CORRUPT: i32 = -@as(i32, @intFromEnum(linux.E.UCLEAN)); // an index from the segment is out of range
+pub const BADARG: i32 = -@as(i32, @intFromEnum(linux.E.FAULT)); // bad address, kind or layout from TypeScript
+/// Queue only: a claim may be unfinished (its holder may have died): run the TypeScript
+/// path, which owns the stall clock and the repairs (vyukov_repair.ts). Nothing was claimed.
+pub const SLOW: i32 = -@as(i32, @intFromEnum(linux.E.AGAIN));
+
+/// Element kinds, as `fastKind` numbers them in src/segment/elements.ts.
+const Kind = enum(u32) { i8 = 0, u8 = 1, i16 = 2, u16 = 3, i32 = 4, u32 = 5, f32 = 6, f64 = 7, i64n = 8, u64n = 9 };
+const KINDS = 10;
+const SIZES = [KINDS]u32{ 1, 1, 2, 2, 4, 4, 4, 8, 8, 8 };
+
+/// Private state block (i32 words, 8-aligned, in TypeScript-owned process memory):
+const CACHED_READ = 0; // producer's last view of the read index (SPSC)
+const CACHED_WRITE = 1; // consumer's last view of the write index (SPSC)
+const STATUS = 2; // outcome of the last pop that returned NaN
+
+const MAX_SAFE: f64 = 9007199254740991.0; // 2^53 - 1
+
+inline fn fits(comptime T: type, v: f64) bool {
+    if (!(v >= @as(f64, @floatFromInt(std.math.minInt(T))) and v <= @as(f64, @floatFromInt(std.math.maxInt(T))))) return false;
+    return @trunc(v) == v;
+}
+
+/// Validates `v` for `kind` (the same rules as the type's `accepts` in elements.ts)
+/// and stores it at `p`. Returns false (storing nothing) when it does not fit.
+inline fn store(kind: u32, p: usize, v: f64) bool {
+    switch (kind) {
+        @intFromEnum(Kind.f64) => @as(*align(1) f64, @ptrFromInt(p)).* = v,
+        @intFromEnum(Kind.u32) => {
+            if (!fits(u32, v)) return false;
+            @as(*align(1) u32, @ptrFromInt(p)).* = @intFromFloat(v);
+        },
+        @intFromEnum(Kind.i32) => {
+            if (!fits(i32, v)) return false;
+            @as(*align(1) i32, @ptrFromInt(p)).* = @intFromFloat(v);
+        },
+        @intFromEnum(Kind.f32) => @as(*align(1) f32, @ptrFromInt(p)).* = @floatCast(v),
+        @intFromEnum(Kind.i8) => {
+            if (!fits(i8, v)) return false;
+            @as(*align(1) i8, @ptrFromInt(p)).* = @intFromFloat(v);
+        },
+        @intFromEnum(Kind.u8) => {
+            if (!fits(u8, v)) return false;
+            @as(*align(1) u8, @ptrFromInt(p)).* = @intFromFloat(v);
+        },
+        @intFromEnum(Kind.i16) => {
+            if (!fits(i16, v)) return false;
+            @as(*align(1) i16, @ptrFromInt(p)).* = @intFromFloat(v);
+        },
+        @intFromEnum(Kind.u16) => {
+            if (!fits(u16, v)) return false;
+            @as(*align(1) u16, @ptrFromInt(p)).* = @intFromFloat(v);
+        },
+        @intFromEnum(Kind.i64n) => { // Number.isSafeInteger
+            if (!(v >= -MAX_SAFE and v <= MAX_SAFE) or @trunc(v) != v) return false;
+            @as(*align(1) i64, @ptrFromInt(p)).* = @intFromFloat(v);
+        },
+        @intFromEnum(Kind.u64n) => {
+            if (!(v >= 0 and v <= MAX_SAFE) or @trunc(v) != v) return false;
+            @as(*align(1) u64, @ptrFromInt(p)).* = @intFromFloat(v);
+        },
+        else => return false,
+    }
+    return true;
+}
+
+/// Reads the element at `p` as an f64; for the 64-bit "as number" kinds, a value
+/// beyond ±(2^53 - 1) sets `range` (the caller reports OUT_OF_RANGE, as elements.ts does).
+inline fn load(kind: u32, p: usize, range: *bool) f64 {
+    switch (kind) {
+        @intFromEnum(Kind.f64) => return @as(*align(1) const f64, @ptrFromInt(p)).*,
+        @intFromEnum(Kind.u32) => return @floatFromInt(@as(*align(1) const u32, @ptrFromInt(p)).*),
+        @intFromEnum(Kind.i32) => return @floatFromInt(@as(*align(1) const i32, @ptrFromInt(p)).*),
+        @intFromEnum(Kind.f32) => return @floatCast(@as(*align(1) const f32, @ptrFromInt(p)).*),
+        @intFromEnum(Kind.i8) => return @floatFromInt(@as(*align(1) const i8, @ptrFromInt(p)).*),
+        @intFromEnum(Kind.u8) => return @floatFromInt(@as(*align(1) const u8, @ptrFromInt(p)).*),
+        @intFromEnum(Kind.i16) => return @floatFromInt(@as(*align(1) const i16, @ptrFromInt(p)).*),
+        @intFromEnum(Kind.u16) => return @floatFromInt(@as(*align(1) const u16, @ptrFromInt(p)).*),
+        @intFromEnum(Kind.i64n) => {
+            const x = @as(*align(1) const i64, @ptrFromInt(p)).*;
+            if (x > (1 << 53) - 1 or x < -((1 << 53) - 1)) range.* = true;
+            return @floatFromInt(x);
+        },
+        @intFromEnum(Kind.u64n) => {
+            const x = @as(*align(1) const u64, @ptrFromInt(p)).*;
+            if (x > (1 << 53) - 1) range.* = true;
+            return @floatFromInt(x);
+        },
+        else => {
+            range.* = true;
+            return 0;
+        },
+    }
+}
+
+inline fn word(addr: usize) *u32 {
+    return @ptrFromInt(addr);
+}
+
+/// An address passed as f64 by TypeScript (a mapping's base or the state block), or
+/// null. Cheaper than sys.address (no rounding check: this is the hottest code, and
+/// these numbers come from shmkit's own TypeScript, not from the segment): a value
+/// outside (0, 2^48) is refused before the conversion, a fraction is truncated, and
+/// the result must be aligned to `alignment` (a mapping is page-aligned, so every
+/// control offset TypeScript passes is aligned too).
+inline fn addressOf(a: f64, comptime alignment: usize) ?usize {
+    if (!(a > 0 and a < 0x1p48)) return null;
+    const x: usize = @intFromFloat(a);
+    if (x % alignment != 0) return null;
+    return x;
+}
+
+inline fn baseOf(base: f64) ?usize {
+    return addressOf(base, 64);
+}
+
+inline fn stateOf(state: f64) ?[*]i32 {
+    return @ptrFromInt(addressOf(state, 8) orelse return null);
+}
+
+// ---------------------------------------------------------------------------------
+// The wake handshake.
+//
+// A consumer that parks on an eventcount does (src/wait/wait.ts, all seq_cst JS Atomics):
+//   (1) waiters += 1; (2) s = seq; (3) re-check: poll the queue (for numeric elements
+//   that is the native pop below); (4) futex_wait(seq, s); waiters -= 1.
+// A producer does (publish below): (a) store the index / sequence, seq_cst (x86: `xchg`,
+// a full fence); (b) load waiters, seq_cst (x86: a plain `mov`); if it is non-zero,
+// (c) seq += 1 and FUTEX_WAKE.
+//
+// Dekker argument: (1)(2)(3)(a)(b) are all seq_cst, so they lie in one total order. If
+// (a) precedes (3), the consumer's re-check sees the element and it does not park.
+// Otherwise (3) precedes (a), hence (1) precedes (a) precedes (b): the producer sees
+// waiters >= 1 and does (c); and (2) precedes (a) precedes (c), so the consumer's `s` is
+// older than the increment and its futex_wait returns EAGAIN or is woken. No wake-up is
+// lost. With a release store in (a), x86's store buffer lets (b) complete before (a) is
+// visible while (3) misses (a): a lost wake-up. So the publishing store is the one full
+// fence an operation pays; everything else is plain or acquire/release. The read-modify-
+// write and the syscall (c) are paid only when someone is parked.
+//
+// Moving that fence to the waiter (release store here, membarrier(GLOBAL_EXPEDITED) in
+// the waiter between (1) and a second re-check: folly's asymmetric barrier) was built and
+// measured: it saves the `xchg` (push+pop pair in a native loop, this VM under load:
+// 9-13 ns instead of 24-34 ns) but one membarrier costs 17.6 µs p50 when the producer's
+// process is running on the other vCPU (the IPI and its VM exit; 0.35 µs when nobody else
+// is registered) — more than a whole futex round trip here (2.3 µs p50). The park-only
+// round trip then went from ~4 µs to ~52 µs in some runs. Rejected (docs/DECISIONS.md).
+// C programs keep the protocol they already follow (docs/WAITING.md).
+
+/// Publishes `value` at the index / sequence word `at`, then wakes one waiter of the
+/// eventcount at `ec` (seq i32 at +0, waiters i32 at +4) if there may be one: steps
+/// (a) (b) (c) above.
+inline fn publish(at: usize, value: u32, ec: usize) void {
+    @atomicStore(u32, word(at), value, .seq_cst); // x86: xchg
+    wake(ec);
+}
+
+/// Step (b) and (c): wakes one waiter of the eventcount at `ec` if there may be one.
+/// Callers do a seq_cst store (the publish) before it.
+inline fn wake(ec: usize) void {
+    if (@atomicLoad(u32, word(ec + 4), .seq_cst) != 0) { // x86: mov
+        _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
+        _ = linux.syscall3(.futex, ec, 1, 1); // FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG), one waiter
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// SpscQueue (kind 4): control +0 u32 write index, +8 eventcount not-empty; +64 u32
+// read index, +72 eventcount not-full. Data: `slots` = capacity + 1 elements of the
+// kind's size at `data`.
+
+const W = 0;
+const NOT_EMPTY = 8;
+const R = 64;
+const NOT_FULL = 72;
+
+/// Pushes `value` (producer only). Returns OK, NONE (full), INVALID (value does not
+/// fit the kind; checked first, so a bad value is INVALID even when full), CORRUPT
+/// (an index in the segment is out of range), or BADARG.
+pub export fn shmkit_spsc_push(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64, value: f64) i32 {
+    const b = baseOf(base) orelse return BADARG;
+    const st = stateOf(state) orelse return BADARG;
+    if (kind >= KINDS or slots < 2) return BADARG;
+    const c = b + ctrl;
+    // Own index: only this producer writes it, so a relaxed load sees its own last store.
+    const w = @atomicLoad(u32, word(c + W), .monotonic);
+    if (w >= slots) return CORRUPT;
+    var next = w + 1;
+    if (next == slots) next = 0;
+    if (next == @as(u32, @bitCast(st[CACHED_READ]))) {
+        // Acquire: pairs with the consumer's publishing store of the read index, which
+        // follows its read of the slot; so our write below cannot overtake that read.
+        const r = @atomicLoad(u32, word(c + R), .acquire);
+        if (r >= slots) return CORRUPT;
+        st[CACHED_READ] = @bitCast(r);
+        if (next == r) {
+            var scratch: u64 = 0;
+            return if (store(kind, @intFromPtr(&scratch), value)) NONE else INVALID;
+        }
+    }
+    // The slot is unpublished until the index store, so a rejected value changes nothing.
+    if (!store(kind, b + data + @as(usize, w) * SIZES[kind], value)) return INVALID;
+    publish(c + W, next, c + NOT_EMPTY);
+    return OK;
+}
+
+/// Pops one element (consumer only). Returns the value; when it returns NaN the state
+/// block's STATUS word says why: OK (the element was NaN), NONE (empty), RANGE (a
+/// 64-bit element beyond ±2^53; the element is consumed, as the JS read does), CORRUPT
+/// or BADARG.
+pub export fn shmkit_spsc_pop(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64) f64 {
+    const nan = std.math.nan(f64);
+    const st = stateOf(state) orelse return nan; // no status word to report through
+    const b = baseOf(base) orelse {
+        st[STATUS] = BADARG;
+        return nan;
+    };
+    if (kind >= KINDS or slots < 2) {
+        st[STATUS] = BADARG;
+        return nan;
+    }
+    const c = b + ctrl;
+    const r = @atomicLoad(u32, word(c + R), .monotonic); // own index
+    if (r >= slots) {
+        st[STATUS] = CORRUPT;
+        return nan;
+    }
+    if (r == @as(u32, @bitCast(st[CACHED_WRITE]))) {
+        // Acquire: pairs with the producer's publishing store of the write index, which
+        // follows its write of the element; so the read below sees the element.
+        const w = @atomicLoad(u32, word(c + W), .acquire);
+        if (w >= slots) {
+            st[STATUS] = CORRUPT;
+            return nan;
+        }
+        st[CACHED_WRITE] = @bitCast(w);
+        if (r == w) {
+            st[STATUS] = NONE;
+            return nan;
+        }
+    }
+    var range = false;
+    const v = load(kind, b + data + @as(usize, r) * SIZES[kind], &range);
+    var next = r + 1;
+    if (next == slots) next = 0;
+    // The element is read before the slot is handed back (the store is seq_cst: the
+    // same Dekker handshake as push, with a producer parked on "not full").
+    publish(c + R, next, c + NOT_FULL);
+    if (range) {
+        st[STATUS] = RANGE;
+        return nan;
+    }
+    if (v != v) st[STATUS] = OK;
+    return v;
+}
+
+// ---------------------------------------------------------------------------------
+// Queue (kind 3, Vyukov): control +0 u32 enqueue position, +8 eventcount not-empty;
+// +64 u32 dequeue position, +72 eventcount not-full. `ring` slots of `stride` bytes
+// at `data`: u32 sequence at +0, the element at `elem_off`. `layout` packs
+// kind | elem_off << 8 | stride << 16 (numeric kinds: elem_off 4 or 8, stride ≤ 16).
+//
+// Claim records (docs/RELIABILITY.md "Claim records", src/structures/claim_records.ts):
+// `rec` is the byte offset (from the mapping's base, 8-aligned, chosen by TypeScript
+// from the handle's own record) of this process's record: i32 `pos` at +0, i32 `n` at
+// +4. The protocol is word for word the one of Queue.tryPush / tryPop in queue.ts:
+//   1. plain stores pos = p, then n = +1 (push) / -1 (pop);
+//   2. the claiming CAS on the counter (seq_cst: the lemma needs the stores of 1 to be
+//      visible to whoever reads the counter past p; on x86 `lock cmpxchg`);
+//   3. the slot work, ending with the slot's sequence store (seq_cst);
+//   4. the store n = 0 (release: `clearRecord` below argues why); then the waiters
+//      load of the wake handshake.
+// A push that reports full, or a pop that reports empty, stores n = 0 (plain), as the
+// TypeScript does. Where the TypeScript path would call a repair (vyukov_repair.ts: a
+// last-lap slot whose consumer has claimed it, or an unpublished slot whose producer
+// has claimed it), this returns SLOW before claiming anything, and Queue runs its
+// TypeScript path, which owns the per-handle stall clock and the repairs.
+
+// `clearRecord`: the one ordering weaker than the TypeScript's. Step 4 is a release
+// store here (x86: a plain `mov`), where queue.ts uses Atomics.store (seq_cst, x86:
+// `xchg`; JavaScript has nothing weaker). Measured: one locked instruction of the six a
+// push+pop pair paid: 51 → 41 ns per pair in a native loop (docs/DECISIONS.md "Fast paths").
+// Why it is enough: what the record protocol needs of step 4 is (i) n = 0 never becomes
+// visible before the slot's sequence store of step 3 — a reader that sees n = 0 and then
+// re-reads the sequence (skipDeadProducer, handBackDeadConsumer: the scan, then the
+// sequence re-check, both seq_cst loads, at least acquire) must see step 3; release
+// orders every earlier store (step 3 included) before it, so (i) holds; and (ii) n = 0
+// never becomes visible after the next operation's step 1: stores from one thread
+// become visible in program order under release → relaxed on x86 (TSO) and, in the
+// model, the next step 1 stores are ordered before that operation's seq_cst CAS, which
+// a scanner must read past before the record matters. A stale n = ±1 seen by a scanner
+// only makes it wait (the claim looks live); it never makes it repair. The wake
+// handshake is unaffected: its store→load pair is step 3 (seq_cst) → the waiters load
+// (seq_cst), and a release store between them does not weaken either.
+// Stress: tests/fastpath.test.ts (Queue, Deno and Bun producers and consumers, exact
+// count and sum) and tests/crash.test.ts ("SIGKILLed at random": repairs beside
+// live native claims).
+
+const ENQ = 0;
+const DEQ = 64;
+const PRODUCE: i32 = 1;
+const CONSUME: i32 = -1;
+
+inline fn diff(a: u32, b: u32) i32 {
+    return @bitCast(a -% b);
+}
+
+inline fn recordOf(b: usize, rec: u32) ?[*]i32 {
+    if (rec % 8 != 0) return null;
+    return @ptrFromInt(b + rec);
+}
+
+/// Pushes `value`. `capacity` < `ring` means the capacity is not a power of two and
+/// the element count is checked too (FORMAT.md). Returns OK, NONE (full), INVALID,
+/// SLOW (run the TypeScript path), CORRUPT (a sequence ahead of a position that does
+/// not move) or BADARG.
+pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, value: f64) i32 {
+    const b = baseOf(base) orelse return BADARG;
+    const r = recordOf(b, rec) orelse return BADARG;
+    const kind = layout & 0xff;
+    const elem_off = (layout >> 8) & 0xff;
+    const stride = layout >> 16;
+    if (kind >= KINDS or ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring) return BADARG;
+    // Validate before claiming: a claimed slot must always be published.
+    var staged: u64 = 0;
+    if (!store(kind, @intFromPtr(&staged), value)) return INVALID;
+    const c = b + ctrl;
+    const mask = ring - 1;
+    // Relaxed, as in Vyukov's code (the TypeScript reads it plainly): the sequence test
+    // and the CAS decide.
+    var pos = @atomicLoad(u32, word(c + ENQ), .monotonic);
+    while (true) {
+        const slot = b + data + @as(usize, pos & mask) * stride; // in range: pos & mask < ring
+        // Acquire: pairs with the consumer's release of this slot (its sequence store
+        // after reading the element), so our element write cannot overtake that read.
+        const seq = @atomicLoad(u32, word(slot), .acquire);
+        const dif = diff(seq, pos);
+        if (dif == 0) {
+            if (capacity != ring and diff(pos, @atomicLoad(u32, word(c + DEQ), .seq_cst)) >= @as(i32, @intCast(capacity))) {
+                @atomicStore(i32, &r[1], 0, .monotonic);
+                return NONE;
+            }
+            // Step 1: the record. Relaxed stores (x86: plain `mov`, what the TypeScript's
+            // plain Int32Array stores are); the seq_cst CAS after them orders them first.
+            @atomicStore(i32, &r[0], @bitCast(pos), .monotonic);
+            @atomicStore(i32, &r[1], PRODUCE, .monotonic);
+            // Step 2: the claim.
+            if (@cmpxchgStrong(u32, word(c + ENQ), pos, pos +% 1, .seq_cst, .seq_cst)) |found| {
+                pos = found;
+                continue;
+            }
+            _ = store(kind, slot + elem_off, value); // validated above
+            @atomicStore(u32, word(slot), pos +% 1, .seq_cst); // step 3: publish
+            @atomicStore(i32, &r[1], 0, .release); // step 4: the claim is over (release: see `clearRecord`)
+            wake(c + NOT_EMPTY);
+            return OK;
+        } else if (dif < 0) {
+            // Last lap's element (dif = 1 - ring) or a repairer's skip (dif = -ring): full,
+            // unless the consumer of pos - ring has claimed it (TypeScript path: it may
+            // be dead; handBackDeadConsumer). Its first test, the same seq_cst load:
+            if (dif == -@as(i32, @intCast(ring)) or dif == 1 - @as(i32, @intCast(ring))) {
+                const q = pos -% ring;
+                if (diff(@atomicLoad(u32, word(c + DEQ), .seq_cst), q) > 0) return SLOW;
+            }
+            @atomicStore(i32, &r[1], 0, .monotonic);
+            return NONE;
+        } else {
+            const now = @atomicLoad(u32, word(c + ENQ), .seq_cst);
+            if (now == pos) return CORRUPT; // a sequence ahead of a position that did not move
+            pos = now;
+        }
+    }
+}
+
+/// Pops one element. Returns it; NaN with the STATUS word of `state` set otherwise
+/// (as shmkit_spsc_pop: OK for a NaN element, NONE empty, RANGE, CORRUPT, BADARG; and
+/// SLOW: run the TypeScript path, nothing was taken).
+pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64) f64 {
+    const nan = std.math.nan(f64);
+    const st = stateOf(state) orelse return nan;
+    const b = baseOf(base) orelse {
+        st[STATUS] = BADARG;
+        return nan;
+    };
+    const r = recordOf(b, rec) orelse {
+        st[STATUS] = BADARG;
+        return nan;
+    };
+    const kind = layout & 0xff;
+    const elem_off = (layout >> 8) & 0xff;
+    const stride = layout >> 16;
+    if (kind >= KINDS or ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30) {
+        st[STATUS] = BADARG;
+        return nan;
+    }
+    const c = b + ctrl;
+    const mask = ring - 1;
+    var pos = @atomicLoad(u32, word(c + DEQ), .monotonic);
+    while (true) {
+        const slot = b + data + @as(usize, pos & mask) * stride;
+        // Acquire: pairs with the producer's publishing store of this sequence, which
+        // follows its element write; so the element read below sees it.
+        const seq = @atomicLoad(u32, word(slot), .acquire);
+        const dif = diff(seq, pos +% 1);
+        if (dif == 0) {
+            @atomicStore(i32, &r[0], @bitCast(pos), .monotonic); // step 1
+            @atomicStore(i32, &r[1], CONSUME, .monotonic);
+            if (@cmpxchgStrong(u32, word(c + DEQ), pos, pos +% 1, .seq_cst, .seq_cst)) |found| { // step 2
+                pos = found;
+                continue;
+            }
+            var range = false;
+            const v = load(kind, slot + elem_off, &range);
+            @atomicStore(u32, word(slot), pos +% ring, .seq_cst); // step 3: hand the slot to the next lap, after the read
+            @atomicStore(i32, &r[1], 0, .release); // step 4 (release: see `clearRecord`)
+            wake(c + NOT_FULL);
+            if (range) {
+                st[STATUS] = RANGE;
+                return nan;
+            }
+            if (v != v) st[STATUS] = OK;
+            return v;
+        } else if (dif < 0) {
+            // Unpublished: empty, unless a producer has claimed pos (the enqueue counter
+            // is past it): it may be dead, TypeScript path (skipDeadProducer, whose first
+            // test is this same seq_cst load).
+            if (dif == -1 and @atomicLoad(u32, word(c + ENQ), .seq_cst) != pos) {
+                st[STATUS] = SLOW;
+                return nan;
+            }
+            @atomicStore(i32, &r[1], 0, .monotonic);
+            st[STATUS] = NONE;
+            return nan;
+        } else {
+            const now = @atomicLoad(u32, word(c + DEQ), .seq_cst);
+            if (now == pos) {
+                st[STATUS] = CORRUPT;
+                return nan;
+            }
+            pos = now;
+        }
+    }
+}
+
+/// An empty call, for benchmarks: the FFI overhead alone, measured in the same run.
+pub export fn shmkit_noop() void {}
+
+/// For benchmarks: `pairs` push+pop pairs of the SPSC fast path in a native loop (the
+/// same code with no FFI crossing: what a C program calling it would pay). Returns the
+/// sum popped, or NaN on any failure.
+pub export fn shmkit_bench_spsc_pairs(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64, pairs: u32) f64 {
+    var sum: f64 = 0;
+    var i: u32 = 0;
+    while (i < pairs) : (i += 1) {
+        if (@call(.never_inline, shmkit_spsc_push, .{ base, ctrl, data, slots, kind, state, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
+        sum += @call(.never_inline, shmkit_spsc_pop, .{ base, ctrl, data, slots, kind, state });
+    }
+    return sum;
+}
+
+/// For benchmarks: as shmkit_bench_spsc_pairs, on the MPMC fast path.
+pub export fn shmkit_bench_mpmc_pairs(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64, pairs: u32) f64 {
+    var sum: f64 = 0;
+    var i: u32 = 0;
+    while (i < pairs) : (i += 1) {
+        if (@call(.never_inline, shmkit_mpmc_push, .{ base, ctrl, data, ring, ring, layout, rec, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
+        sum += @call(.never_inline, shmkit_mpmc_pop, .{ base, ctrl, data, ring, layout, rec, state });
+    }
+    return sum;
+}
+
+// ---------------------------------------------------------------------------------
+
+fn addrOf(p: anytype) f64 {
+    return @floatFromInt(@intFromPtr(p));
+}
+
+test "spsc push and pop, full and empty, kinds" {
+    var mem: [64 + 128 + 4 * 8]u8 align(64) = [_]u8{0} ** (64 + 128 + 4 * 8);
+    var st = [4]i32{ 0, 0, 0, 0 };
+    const b = addrOf(&mem);
+    const s = addrOf(&st);
+    // capacity 3: 4 slots of f64 at 128
+    try std.testing.expectEqual(OK, shmkit_spsc_push(b, 0, 128, 4, 7, s, 1.5));
+    try std.testing.expectEqual(OK, shmkit_spsc_push(b, 0, 128, 4, 7, s, 2.5));
+    try std.testing.expectEqual(OK, shmkit_spsc_push(b, 0, 128, 4, 7, s, std.math.nan(f64)));
+    try std.testing.expectEqual(NONE, shmkit_spsc_push(b, 0, 128, 4, 7, s, 4));
+    try std.testing.expectEqual(@as(f64, 1.5), shmkit_spsc_pop(b, 0, 128, 4, 7, s));
+    try std.testing.expectEqual(@as(f64, 2.5), shmkit_spsc_pop(b, 0, 128, 4, 7, s));
+    st[STATUS] = 99;
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(b, 0, 128, 4, 7, s)));
+    try std.testing.expectEqual(OK, st[STATUS]);
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(b, 0, 128, 4, 7, s)));
+    try std.testing.expectEqual(NONE, st[STATUS]);
+    // integer kinds validate
+    try std.testing.expectEqual(INVALID, shmkit_spsc_push(b, 0, 128, 4, 1, s, 256));
+    try std.testing.expectEqual(INVALID, shmkit_spsc_push(b, 0, 128, 4, 4, s, 0.5));
+    try std.testing.expectEqual(INVALID, shmkit_spsc_push(b, 0, 128, 4, 9, s, -1));
+    try std.testing.expectEqual(OK, shmkit_spsc_push(b, 0, 128, 4, 9, s, 9007199254740991));
+    try std.testing.expectEqual(@as(f64, 9007199254740991), shmkit_spsc_pop(b, 0, 128, 4, 9, s));
+}
+
+test "spsc: hostile indices are CORRUPT, never an access" {
+    var mem: [64 + 128 + 4 * 8]u8 align(64) = [_]u8{0} ** (64 + 128 + 4 * 8);
+    var st = [4]i32{ 0, 0, 0, 0 };
+    const b = addrOf(&mem);
+    const s = addrOf(&st);
+    const w: *u32 = @ptrCast(@alignCast(&mem[0]));
+    const r: *u32 = @ptrCast(@alignCast(&mem[64]));
+    w.* = 4;
+    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(b, 0, 128, 4, 7, s, 1));
+    w.* = 0xffff_ffff;
+    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(b, 0, 128, 4, 7, s, 1));
+    st[CACHED_WRITE] = 0; // r == cached: a reload of the hostile write index
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(b, 0, 128, 4, 7, s)));
+    try std.testing.expectEqual(CORRUPT, st[STATUS]);
+    w.* = 0;
+    r.* = 1_000_000;
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(b, 0, 128, 4, 7, s)));
+    try std.testing.expectEqual(CORRUPT, st[STATUS]);
+    st[CACHED_READ] = 1; // next == cached: reload the hostile read index
+    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(b, 0, 128, 4, 7, s, 1));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_push(b + 1, 0, 128, 4, 7, s, 1));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_push(b, 0, 128, 4, 10, s, 1));
+}
+
+test "mpmc push and pop, hostile sequences, claim records" {
+    // ring 4 of stride 16 (seq + f64 at 8) at 128, a claim record at 192
+    var mem: [128 + 4 * 16 + 64]u8 align(64) = [_]u8{0} ** (128 + 4 * 16 + 64);
+    var st = [4]i32{ 0, 0, 0, 0 };
+    const b = addrOf(&mem);
+    const s = addrOf(&st);
+    const REC: u32 = 192;
+    const rec: *[2]i32 = @ptrCast(@alignCast(&mem[REC]));
+    const seqs: *[16]u32 = @ptrCast(@alignCast(&mem[128]));
+    for (0..4) |i| seqs[i * 4] = @intCast(i);
+    const lay: u32 = 7 | 8 << 8 | 16 << 16;
+    for (0..4) |i| {
+        rec[1] = 99;
+        try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, @floatFromInt(i)));
+        try std.testing.expectEqual(@as(i32, @intCast(i)), rec[0]); // the record named the position
+        try std.testing.expectEqual(@as(i32, 0), rec[1]); // and was cleared after the publish
+    }
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
+    for (0..4) |i| try std.testing.expectEqual(@as(f64, @floatFromInt(i)), shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s));
+    try std.testing.expectEqual(@as(i32, 3), rec[0]);
+    try std.testing.expectEqual(@as(i32, 0), rec[1]);
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
+    try std.testing.expectEqual(NONE, st[STATUS]);
+    // a producer claimed position 4 and did not publish: SLOW (the TypeScript path), nothing taken
+    const enq: *u32 = @ptrCast(@alignCast(&mem[0]));
+    const deq: *u32 = @ptrCast(@alignCast(&mem[64]));
+    enq.* = 5;
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
+    try std.testing.expectEqual(SLOW, st[STATUS]);
+    try std.testing.expectEqual(@as(u32, 4), deq.*);
+    enq.* = 4;
+    // full, and a consumer of last lap's position claimed but did not hand back: SLOW
+    for (0..4) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, @floatFromInt(i)));
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
+    deq.* += 1;
+    try std.testing.expectEqual(SLOW, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
+    deq.* -= 1;
+    for (0..4) |_| _ = shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s);
+    // capacity 3 in a ring of 4: the count bounds it
+    for (0..3) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 3, lay, REC, @floatFromInt(i)));
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 3, lay, REC, 9));
+    // a sequence ahead of a position that never moves: CORRUPT, not an endless loop
+    seqs[(enq.* & 3) * 4] = enq.* + 1000;
+    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 1));
+    seqs[(deq.* & 3) * 4] = deq.* + 50;
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
+    try std.testing.expectEqual(CORRUPT, st[STATUS]);
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 3, 3, lay, REC, 1));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC + 4, 1));
+}
