@@ -27,7 +27,7 @@
  * SHMKIT_NO_SIGNAL_HANDLERS is set to anything but "" or "0" (in Deno, read only when
  * env access is granted).
  */
-import { native, optionalEnv } from "./mod.ts";
+import { optionalEnv } from "./mod.ts";
 
 /** Why the process is ending. */
 export type ExitCause = "SIGINT" | "SIGTERM" | "error" | "exit";
@@ -41,6 +41,15 @@ const g = globalThis as any;
 const deno: any = typeof g.Deno?.addSignalListener === "function" ? g.Deno : undefined;
 // deno-lint-ignore no-explicit-any
 const proc: any = !deno && typeof g.process?.on === "function" ? g.process : undefined;
+
+/**
+ * True in a Worker. Not `gettid() !== getpid()`: `deno test` runs the main module on
+ * a thread of its own.
+ */
+function inWorker(): boolean {
+  if (deno) return typeof g.WorkerGlobalScope === "function" && g instanceof g.WorkerGlobalScope;
+  return g.Bun ? g.Bun.isMainThread === false : false;
+}
 
 /** True when SHMKIT_NO_SIGNAL_HANDLERS opts out of every exit hook. */
 export function exitHooksDisabled(): boolean {
@@ -124,8 +133,7 @@ export function installExitHooks(cleanup: (cause: ExitCause) => void): boolean {
     return true;
   }
   if ((!deno && !proc) || exitHooksDisabled()) return false;
-  const n = native();
-  if (n.gettid() !== n.getpid()) return false; // a Worker's thread
+  if (inWorker()) return false;
   const onSig = SIGNALS.map((s) => [s, () => onSignal(s)] as const);
   if (deno) {
     const add = denoAdd ?? deno.addSignalListener.bind(deno);
@@ -160,6 +168,11 @@ export function installExitHooks(cleanup: (cause: ExitCause) => void): boolean {
     };
   }
   return true;
+}
+
+/** Whether the exit hooks are installed now (for tests and diagnostics). */
+export function exitHooksInstalled(): boolean {
+  return installed !== undefined;
 }
 
 /** Removes every hook installExitHooks added (idempotent). */
