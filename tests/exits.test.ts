@@ -241,6 +241,22 @@ test("exits: the hooks are installed only while a segment with unlinkOnLastClose
   }
 });
 
+test("exits: a Worker installs nothing (signals are the main thread's)", async () => {
+  const worker = new Worker(new URL("./workers/exit_thread.ts", import.meta.url), { type: "module" });
+  try {
+    const name = uniqueName("exitthread");
+    const reply = await new Promise<{ installed: boolean }>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent) => resolve(e.data);
+      worker.onerror = (e) => reject(new Error(String((e as ErrorEvent).message ?? e)));
+      worker.postMessage({ name });
+    });
+    assert.deepEqual(reply, { installed: false });
+    assert.ok(!present(name));
+  } finally {
+    worker.terminate();
+  }
+});
+
 /** Leaves `name` stale: a child of `rt` creates it (unlinkOnLastClose; we add an atomic "mark" = 42) and is SIGKILLed. */
 async function leaveStale(rt: Runtime, name: string): Promise<number> {
   const c = startChild(rt, "hold", name);
