@@ -218,7 +218,8 @@ export class Segment implements HandleOwner {
     const deadline = performance.now() + (options.timeoutMs ?? 5_000);
     for (let attempt = 0;; attempt++) {
       try {
-        return Segment.create(name, options);
+        // Without replaceStale a stale segment is simply opened: no need to look at it first.
+        return options.replaceStale ? Segment.create(name, options) : Segment.#createNew(name, options);
       } catch (e) {
         if (!(e instanceof ShmError) || e.code !== "EXISTS") throw e;
       }
