@@ -34,7 +34,8 @@ export type ShmErrorCode =
 
 /**
  * Finer reasons within a code (see ShmError.reason): `"HALF_CREATED"` (code CORRUPT)
- * says a segment's creator died before finishing it.
+ * says a segment's creator died before finishing it; `"STALE"` (code EXISTS) says every
+ * process attached to an existing segment is dead.
  *
  * @example
  * ```ts
@@ -45,7 +46,7 @@ export type ShmErrorCode =
  * assert.equal(reason, "HALF_CREATED");
  * ```
  */
-export type ShmErrorReason = "HALF_CREATED";
+export type ShmErrorReason = "HALF_CREATED" | "STALE";
 
 /**
  * The one error class shmkit throws. Check `code`, not the message.
@@ -73,6 +74,8 @@ export class ShmError extends Error {
    * A finer, stable reason within `code`, when there is one. `"HALF_CREATED"` (code
    * CORRUPT): the segment's creator died before finishing it (the object is empty, or
    * its header was never marked ready); `Segment.openOrCreate` replaces such a segment.
+   * `"STALE"` (code EXISTS, from `Segment.create`): the segment is complete but every
+   * process attached to it is dead; `replaceStale: true` replaces it.
    */
   readonly reason: ShmErrorReason | undefined;
 

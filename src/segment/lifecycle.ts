@@ -16,12 +16,18 @@
  * the new object is renamed over the name only if the name still refers to the stale
  * object (`shmLink` with an expected fd), so two processes racing to replace it end up
  * with one segment, and a segment that replaced it is never replaced in turn.
+ *
+ * A stale segment (issue 11) is complete but left behind: ready, with at least one
+ * process in its registry and none of them alive (every process that had it open died
+ * without closing it, as after a SIGKILL). `Segment.create` reports it (EXISTS, reason
+ * STALE) and, with `replaceStale`, replaces it by the same flock + rename-over-inode.
  */
 import type { Native } from "../../ffi/mod.ts";
 import { Errno, osError, ShmError } from "../errors.ts";
-import { H, MAX_SEGMENT_SIZE, REGISTRY_OFFSET, REGISTRY_SLOT, State } from "./format.ts";
+import { H, MAGIC, MAX_PROCESSES, MAX_SEGMENT_SIZE, REGISTRY_OFFSET, REGISTRY_SLOT, State } from "./format.ts";
 import { Memory } from "./memory.ts";
 import { isAlive } from "./process.ts";
+import { slotAlive } from "./registry.ts";
 
 const LOCK_SH = 1;
 const LOCK_EX = 2;
@@ -43,6 +49,18 @@ export function halfCreated(name: string, why: string): ShmError {
     "CORRUPT",
     `segment "${name}" was left half-created: ${why}; Segment.openOrCreate replaces it, or unlink it and create it again`,
     { reason: "HALF_CREATED" },
+  );
+}
+
+/** The EXISTS error for a stale segment (reason STALE), naming its dead processes and the fixes. */
+export function staleError(name: string, dead: readonly number[]): ShmError {
+  const who = dead.length === 1 ? `the one process attached to it (pid ${dead[0]}) is dead` : `every process attached to it (pids ${dead.join(", ")}) is dead`;
+  return new ShmError(
+    "EXISTS",
+    `segment "${name}" already exists, but ${who}: it was left behind by processes that ended without closing it. ` +
+      `Pass { replaceStale: true } to Segment.create or Segment.openOrCreate to replace it atomically, ` +
+      `or remove it first with Segment.unlink("${name}") or \`shmkit gc\``,
+    { reason: "STALE" },
   );
 }
 
@@ -151,4 +169,33 @@ export function lockStale(n: Native, fd: number): boolean {
 
 export function unlockStale(n: Native, fd: number): void {
   n.flock(fd, LOCK_UN);
+}
+
+/**
+ * The pids of a stale segment's dead processes when the object open as `fd` is a
+ * complete shmkit segment (magic, ready) with at least one registered process and no
+ * live one; undefined otherwise. Reads the object through a private mapping, without
+ * the metadata lock (each slot's pid is one aligned word).
+ */
+export function staleness(n: Native, fd: number): number[] | undefined {
+  const size = n.size(fd);
+  if (size < H.size || size > MAX_SEGMENT_SIZE || size % 8 !== 0) return undefined;
+  const address = n.map(fd, size);
+  if (address < 0) return undefined;
+  try {
+    const m = new Memory(address, n.view(address, size));
+    if (m.u32[H.magic >> 2] !== MAGIC || Atomics.load(m.u32, H.state >> 2) !== State.READY) return undefined;
+    const slots = Math.min(m.u32[H.maxProcesses >> 2], MAX_PROCESSES, Math.floor((size - REGISTRY_OFFSET) / REGISTRY_SLOT));
+    const dead: number[] = [];
+    for (let i = 0; i < slots; i++) {
+      const at = REGISTRY_OFFSET + i * REGISTRY_SLOT;
+      const pid = m.u32[at >> 2];
+      if (pid === 0) continue;
+      if (slotAlive(m, at)) return undefined;
+      if (!dead.includes(pid)) dead.push(pid);
+    }
+    return dead.length > 0 ? dead : undefined;
+  } finally {
+    n.unmap(address, size);
+  }
 }

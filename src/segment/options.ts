@@ -32,8 +32,26 @@ export interface CreateOptions {
   maxProcesses?: number;
   /** File mode of the shm object (default 0o600: owner only). */
   mode?: number;
-  /** Unlink the segment's name when the last attached process closes it (default false). */
+  /**
+   * Unlink the segment's name when the last attached process closes it (default false).
+   * Such a segment is also closed if the process ends by SIGINT, SIGTERM, an uncaught
+   * exception or a normal exit without closing it (see `cleanupOnExit`, docs/LIFECYCLE.md).
+   */
   unlinkOnLastClose?: boolean;
+  /**
+   * For a segment with unlinkOnLastClose: close it when the process ends without
+   * closing it (SIGINT, SIGTERM, uncaught exception, normal exit), so the last process
+   * to go removes it (default true). False: nothing is installed for this segment.
+   * `SHMKIT_NO_SIGNAL_HANDLERS=1` turns this off for the whole process.
+   */
+  cleanupOnExit?: boolean;
+  /**
+   * Replace a stale segment of the same name (complete, but every process attached to
+   * it is dead: ShmError EXISTS with reason STALE) with a new one, atomically (default
+   * false). Of several processes racing to replace it, one does; the others find its
+   * segment (openOrCreate opens it, create reports EXISTS).
+   */
+  replaceStale?: boolean;
 }
 
 /**
@@ -73,6 +91,8 @@ export interface OpenOrCreateOptions {
 export interface OpenOptions {
   /** How long to wait for a segment that is still being created, in ms (default 5000). */
   timeoutMs?: number;
+  /** As CreateOptions.cleanupOnExit, for a segment that has unlinkOnLastClose (default true). */
+  cleanupOnExit?: boolean;
 }
 
 /** An integer option from `min` to `max`, or `fallback` when absent; INVALID_ARGUMENT otherwise. */

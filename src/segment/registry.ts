@@ -34,7 +34,8 @@ function threadAlive(pid: number, tid: number): boolean {
   return native().threadStartTime(pid, tid) >= 0;
 }
 
-function slotAlive(m: Memory, at: number): boolean {
+/** Whether the registry slot at byte offset `at` names a live process (and, for a thread slot, a live thread). */
+export function slotAlive(m: Memory, at: number): boolean {
   const pid = m.u32[at >> 2];
   return isAlive(pid, m.getU64(at + 8)) && threadAlive(pid, m.u32[(at + 4) >> 2]);
 }

@@ -9,7 +9,18 @@ import { type Native, native } from "../../ffi/mod.ts";
 import { Errno, osError, ShmError } from "../errors.ts";
 import { FLAG_UNLINK_ON_LAST_CLOSE, H, MAX_SEGMENT_SIZE, State } from "./format.ts";
 import { corrupt, readGeometry, writeGeometry } from "./geometry.ts";
-import { createObject, halfCreated, isHalfCreated, lockedByOther, lockStale, publish, unlockStale } from "./lifecycle.ts";
+import { closeOnExit, forgetOnExit } from "./exits.ts";
+import {
+  createObject,
+  halfCreated,
+  isHalfCreated,
+  lockedByOther,
+  lockStale,
+  publish,
+  staleError,
+  staleness,
+  unlockStale,
+} from "./lifecycle.ts";
 import { unmap } from "./mapping.ts";
 import type { Handle, HandleOwner } from "./handle.ts";
 import { INSPECT_DENO, INSPECT_NODE } from "./inspect.ts";
@@ -75,20 +86,42 @@ export class Segment implements HandleOwner {
   readonly #slot: number;
   readonly #handles = new Set<Handle>();
 
-  private constructor(name: string, memory: Memory, g: Geometry, slot: number) {
+  private constructor(name: string, memory: Memory, g: Geometry, slot: number, options: { cleanupOnExit?: boolean }) {
     this.name = name;
     this.size = memory.size;
     this.memory = memory;
     this.#g = g;
     this.#slot = slot;
+    // The header's flag, not the option: an opener of an unlinkOnLastClose segment cleans up too.
+    if (options.cleanupOnExit !== false && (memory.u32[H.flags >> 2] & FLAG_UNLINK_ON_LAST_CLOSE) !== 0) closeOnExit(this);
   }
 
   /**
    * Creates a new segment; fails with EXISTS if the name is taken (the existing one is
    * untouched). The segment is built unnamed and named only once it is complete, so no
-   * other process ever sees it half-made.
+   * other process ever sees it half-made. When every process attached to the existing
+   * segment is dead, the EXISTS error says so (reason STALE) and how to fix it;
+   * `replaceStale: true` replaces such a segment atomically instead.
    */
   static create(name: string, options: CreateOptions): Segment {
+    const deadline = performance.now() + 5_000;
+    for (;;) {
+      try {
+        return Segment.#createNew(name, options);
+      } catch (e) {
+        if (!(e instanceof ShmError) || e.code !== "EXISTS") throw e;
+        const dead = Segment.#stale(name);
+        if (!dead) throw e;
+        if (!options.replaceStale) throw staleError(name, dead);
+        const s = Segment.#replace(name, options, "stale");
+        if (s) return s;
+        if (performance.now() > deadline) throw staleError(name, dead);
+        sleep(1); // another process is replacing it, or it changed: look again
+      }
+    }
+  }
+
+  static #createNew(name: string, options: CreateOptions): Segment {
     const { g, mode } = planCreate(name, options);
     const n = native();
     const o = createObject(n, name, mode, g.totalSize);
@@ -99,7 +132,19 @@ export class Segment implements HandleOwner {
       unmap(n, o.memory);
       throw e;
     }
-    return new Segment(name, o.memory, g, slot);
+    return new Segment(name, o.memory, g, slot, options);
+  }
+
+  /** The dead pids of the stale segment behind `name`, or undefined if it is not stale (or gone). */
+  static #stale(name: string): number[] | undefined {
+    const n = native();
+    const fd = n.shmOpen(name, HOW_OPEN, 0);
+    if (fd < 0) return undefined;
+    try {
+      return staleness(n, fd);
+    } finally {
+      n.close(fd);
+    }
   }
 
   /** Writes a new object's header, registers this process, and marks it READY. */
@@ -152,7 +197,7 @@ export class Segment implements HandleOwner {
       const g = readGeometry(m, name);
       const mm = m;
       const slot = Segment.#locked(mm, g, () => attach(mm, g.maxProcesses));
-      return new Segment(name, m, g, slot);
+      return new Segment(name, m, g, slot, options);
     } catch (e) {
       if (m) unmap(n, m);
       throw e;
@@ -166,12 +211,15 @@ export class Segment implements HandleOwner {
    * A half-created segment (its creator died before finishing it: ShmError CORRUPT with
    * reason HALF_CREATED) is replaced by a new one unless `replaceHalfCreated` is false;
    * of several processes racing to replace it, one does and the others open its segment.
+   * A stale segment (complete, every attached process dead) is opened as it is, or
+   * replaced by a new one with `replaceStale: true` (the same way, one replacer wins).
    */
   static openOrCreate(name: string, options: CreateOptions & OpenOptions & OpenOrCreateOptions): Segment {
     const deadline = performance.now() + (options.timeoutMs ?? 5_000);
     for (let attempt = 0;; attempt++) {
       try {
-        return Segment.create(name, options);
+        // Without replaceStale a stale segment is simply opened: no need to look at it first.
+        return options.replaceStale ? Segment.create(name, options) : Segment.#createNew(name, options);
       } catch (e) {
         if (!(e instanceof ShmError) || e.code !== "EXISTS") throw e;
       }
@@ -180,7 +228,7 @@ export class Segment implements HandleOwner {
       } catch (e) {
         if (!(e instanceof ShmError)) throw e;
         if (e.reason === "HALF_CREATED" && options.replaceHalfCreated !== false) {
-          const s = Segment.#replace(name, options);
+          const s = Segment.#replace(name, options, "half-created");
           if (s) return s;
           if (performance.now() > deadline) throw e;
           sleep(1); // another process is replacing it, or it changed: look again
@@ -193,10 +241,10 @@ export class Segment implements HandleOwner {
   }
 
   /**
-   * Replaces the half-created object behind `name` with a new segment; undefined when
-   * it is not (or no longer) half-created or another process holds it.
+   * Replaces the half-created or stale object behind `name` with a new segment;
+   * undefined when it is not (or no longer) so or another process holds it.
    */
-  static #replace(name: string, options: CreateOptions): Segment | undefined {
+  static #replace(name: string, options: CreateOptions, what: "half-created" | "stale"): Segment | undefined {
     const { g, mode } = planCreate(name, options);
     const n = native();
     const stale = n.shmOpen(name, HOW_OPEN, 0);
@@ -204,7 +252,7 @@ export class Segment implements HandleOwner {
     try {
       if (!lockStale(n, stale)) return undefined;
       try {
-        if (!isHalfCreated(n, stale)) return undefined;
+        if (what === "half-created" ? !isHalfCreated(n, stale) : !staleness(n, stale)) return undefined;
         const o = createObject(n, name, mode, g.totalSize, true);
         if (!o) return undefined; // no unnamed objects here: cannot replace atomically
         const slot = Segment.#init(n, o.memory, g, options);
@@ -214,7 +262,7 @@ export class Segment implements HandleOwner {
         } finally {
           if (!named) unmap(n, o.memory);
         }
-        return named ? new Segment(name, o.memory, g, slot) : undefined;
+        return named ? new Segment(name, o.memory, g, slot, options) : undefined;
       } finally {
         unlockStale(n, stale);
       }
@@ -418,12 +466,14 @@ export class Segment implements HandleOwner {
   /**
    * Closes every handle from it (a RingBuffer producer or BroadcastRing writer gives its
    * claim back), then detaches and unmaps; every handle from it then throws CLOSED.
-   * With `unlinkOnLastClose`, the last live process to close also removes the name.
+   * With `unlinkOnLastClose`, the last live process to close also removes the name
+   * (and a process that ends without closing closes it then: docs/LIFECYCLE.md).
    * Idempotent.
    */
   close(): void {
     const m = this.memory;
     if (m.closed) return;
+    forgetOnExit(this);
     const n = native();
     for (const h of [...this.#handles]) closeQuietly(h); // while the memory is still mapped
     try {
