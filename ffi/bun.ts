@@ -4,7 +4,7 @@ import { type CType, type RawSymbols, SYMBOLS } from "./symbols.ts";
 
 /** The parts of bun:ffi used here (typed locally so Deno can type-check this file). */
 export interface BunFfi {
-  dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: RawSymbols };
+  dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: RawSymbols; close(): void };
   toArrayBuffer(ptr: number, offset: number, length: number): ArrayBuffer;
   ptr(view: ArrayBufferView): number;
   JSCallback: new (

@@ -18,7 +18,7 @@ interface DenoForeignFunction {
  * so this file type-checks without Deno's lib, e.g. under tsc for the npm package.
  */
 export interface DenoFfi {
-  dlopen(path: string, symbols: Record<string, DenoForeignFunction>): { symbols: unknown };
+  dlopen(path: string, symbols: Record<string, DenoForeignFunction>): { symbols: unknown; close(): void };
   UnsafePointer: {
     create(value: bigint): unknown;
     of(view: ArrayBufferView): unknown;

@@ -268,10 +268,35 @@ function locate(): Found {
   );
 }
 
+/**
+ * The ABI version of the library at `path`, read through a dlopen of that one symbol:
+ * a library of another ABI may lack symbols this code binds, and the full dlopen would
+ * then fail with a message about a symbol instead of the version.
+ */
+function probeAbi(path: string): number {
+  const lib = deno
+    ? deno.dlopen(path, { shmkit_abi_version: { parameters: [], result: "i32" } })
+    : bunFfi!.dlopen(path, { shmkit_abi_version: { args: [], returns: "i32" } });
+  try {
+    return (lib.symbols as unknown as { shmkit_abi_version(): number }).shmkit_abi_version();
+  } finally {
+    lib.close();
+  }
+}
+
 function open(found: Found): Native {
   try {
+    const abi = probeAbi(found.path);
+    if (abi !== ABI_VERSION) {
+      throw new ShmError(
+        "LIBRARY_MISMATCH",
+        `shmkit's native library at ${found.path} (${found.hint}) has ABI ${abi}, this code expects ${ABI_VERSION}: ` +
+          (found.origin === "SHMKIT_LIB" || found.origin === "zig-out" ? `rebuild it (${CLONE_HINT})` : "reinstall the package"),
+      );
+    }
     return deno ? loadDeno(deno, found.path) : loadBun(bunFfi!, found.path);
   } catch (cause) {
+    if (cause instanceof ShmError) throw cause;
     if (isNotCapable(cause)) {
       // Not --allow-ffi=<path>: shmkit also needs Deno.UnsafePointer, which only full --allow-ffi grants.
       throw new ShmError("PERMISSION", `shmkit needs to load ${found.path}: run deno with --allow-ffi`, { cause });
@@ -297,14 +322,6 @@ export function native(): Native {
     lib = open(found);
   } finally {
     found.cleanup?.(); // a temporary copy can go once mapped
-  }
-  const abi = lib.abiVersion();
-  if (abi !== ABI_VERSION) {
-    throw new ShmError(
-      "LIBRARY_MISMATCH",
-      `shmkit's native library at ${found.path} (${found.hint}) has ABI ${abi}, this code expects ${ABI_VERSION}: ` +
-        (found.origin === "SHMKIT_LIB" || found.origin === "zig-out" ? `rebuild it (${CLONE_HINT})` : "reinstall the package"),
-    );
   }
   return loaded = lib;
 }

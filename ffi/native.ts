@@ -122,4 +122,4 @@ export const FAST_SLOW = -11; // -EAGAIN (Queue): a claim may be unfinished; tak
 export const FAST_STATUS = 2;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;

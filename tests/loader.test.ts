@@ -26,6 +26,7 @@ import {
   tempDir,
   userEnv,
 } from "./helpers/package.ts";
+import { ABI_VERSION } from "../ffi/native.ts";
 
 const TARGET = "x86_64-linux-gnu";
 const manifest = JSON.parse(readFileSync(`${root}/native/manifest.json`, "utf8"));
@@ -113,7 +114,7 @@ for (const rt of ["deno", "bun"] as const) {
     const pkg = await localPackage("bad-sum");
     const marker = `${pkg}/LOADED`;
     try {
-      const fake = await fakeLibrary(pkg, { abi: 2, marker });
+      const fake = await fakeLibrary(pkg, { abi: ABI_VERSION, marker });
       writeFileSync(`${pkg}/native/libshmkit-${TARGET}.so`, readFileSync(fake));
       const o = await run(...cmd("probe.ts"), pkg, userEnv({}));
       expectCode(o, "LIBRARY_MISMATCH", /does not match native\/manifest\.json/);
@@ -127,11 +128,11 @@ for (const rt of ["deno", "bun"] as const) {
     const pkg = await localPackage("bad-manifest");
     const marker = `${pkg}/LOADED`;
     try {
-      const fake = await fakeLibrary(pkg, { abi: 2, marker });
+      const fake = await fakeLibrary(pkg, { abi: ABI_VERSION, marker });
       writeFileSync(`${pkg}/native/libshmkit-${TARGET}.so`, readFileSync(fake));
       writeFileSync(`${pkg}/native/manifest.json`, JSON.stringify({ ...manifest, abi: 99 }));
       expectCode(await run(...cmd("probe.ts"), pkg, userEnv({})), "LIBRARY_MISMATCH", /native ABI 99/);
-      writeFileSync(`${pkg}/native/manifest.json`, JSON.stringify({ abi: 2, libraries: { [TARGET]: { file: "x.so" } } }));
+      writeFileSync(`${pkg}/native/manifest.json`, JSON.stringify({ abi: ABI_VERSION, libraries: { [TARGET]: { file: "x.so" } } }));
       expectCode(await run(...cmd("probe.ts"), pkg, userEnv({})), "LIBRARY_MISMATCH", /not valid/);
       assert.ok(!existsSync(marker), "a library was loaded despite the manifest");
     } finally {
@@ -146,8 +147,12 @@ for (const rt of ["deno", "bun"] as const) {
       const fake = await fakeLibrary(dir, { abi: 1, marker: `${dir}/LOADED` });
       writeFileSync(`${dir}/probe.ts`, probe(`${root}/mod.ts`));
       const o = await run(...cmd("probe.ts"), dir, { ...userEnv({}), SHMKIT_LIB: fake });
-      expectCode(o, "LIBRARY_MISMATCH", /has ABI 1, this code expects 2/);
+      expectCode(o, "LIBRARY_MISMATCH", new RegExp(`has ABI 1, this code expects ${ABI_VERSION}`));
       assert.ok(existsSync(`${dir}/LOADED`), "the marker constructor did not run");
+      // An older library lacks symbols this code binds: still the version is reported, not a missing symbol.
+      const old = await fakeLibrary(dir, { abi: ABI_VERSION - 1, onlyAbi: true });
+      const o2 = await run(...cmd("probe.ts"), dir, { ...userEnv({}), SHMKIT_LIB: old });
+      expectCode(o2, "LIBRARY_MISMATCH", new RegExp(`has ABI ${ABI_VERSION - 1}, this code expects ${ABI_VERSION}: rebuild it`));
     } finally {
       cleanup(dir);
     }
@@ -284,7 +289,7 @@ test(
     const j = await jsr("bad-embed", {
       async tamper(srv) {
         marker = `${srv}/LOADED`;
-        const fake = readFileSync(await fakeLibrary(srv, { abi: 2, marker }));
+        const fake = readFileSync(await fakeLibrary(srv, { abi: ABI_VERSION, marker }));
         writeFileSync(`${srv}/native/embed-${TARGET}.ts`, `export const base64: string = "${fake.toString("base64")}";\n`);
       },
     });
@@ -312,7 +317,7 @@ test(
       const again = await j.run();
       assert.equal(again.lib, first.lib);
       assert.deepEqual(readFileSync(first.lib!), good, "the corrupt file was not replaced");
-      writeFileSync(first.lib!, readFileSync(await fakeLibrary(j.app, { abi: 2, marker })));
+      writeFileSync(first.lib!, readFileSync(await fakeLibrary(j.app, { abi: ABI_VERSION, marker })));
       assert.equal((await j.run()).lib, first.lib);
       assert.ok(!existsSync(marker), "a cached file that fails its checksum was loaded");
       assert.deepEqual(readFileSync(first.lib!), good);

@@ -2,4 +2,5 @@
 //! (root.zig), written into native/manifest.json (manifest.zig) and checked by the
 //! TypeScript loader against ffi/native.ts `ABI_VERSION`.
 /// 2: hot-path functions take (f64 base, u32 offset) and f64 values.
-pub const version: i32 = 2;
+/// 3: native per-operation fast paths (fastpath.zig: shmkit_spsc_*, shmkit_mpmc_*, shmkit_noop, shmkit_bench_*).
+pub const version: i32 = 3;

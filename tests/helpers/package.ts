@@ -200,11 +200,12 @@ export function list(dir: string): string[] {
 /**
  * Builds a stand-in libshmkit with zig cc: every symbol of the ABI (stubs returning
  * 0), `shmkit_abi_version` returning `abi`, and, when `marker` is given, a constructor
- * that creates that file, so a test can tell whether the library was ever loaded.
+ * that creates that file, so a test can tell whether the library was ever loaded;
+ * `onlyAbi`: nothing but `shmkit_abi_version` (a library of an older ABI lacks symbols).
  */
-export async function fakeLibrary(dir: string, options: { abi: number; marker?: string }): Promise<string> {
+export async function fakeLibrary(dir: string, options: { abi: number; marker?: string; onlyAbi?: boolean }): Promise<string> {
   const lines = ["#include <fcntl.h>", "#include <unistd.h>"];
-  for (const name of Object.keys(SYMBOLS)) {
+  for (const name of options.onlyAbi ? ["shmkit_abi_version"] : Object.keys(SYMBOLS)) {
     lines.push(
       name === "shmkit_abi_version" ? `int ${name}(void) { return ${options.abi}; }` : `long ${name}(void) { return 0; }`,
     );
@@ -215,7 +216,7 @@ export async function fakeLibrary(dir: string, options: { abi: number; marker?: 
     );
   }
   writeFileSync(`${dir}/fake.c`, lines.join("\n") + "\n");
-  const out = `${dir}/libfake-${options.abi}${options.marker ? "-marker" : ""}.so`;
+  const out = `${dir}/libfake-${options.abi}${options.marker ? "-marker" : ""}${options.onlyAbi ? "-abi" : ""}.so`;
   await execOk(zigBin(), ["cc", "-shared", "-fPIC", "-O1", "-target", "x86_64-linux-gnu", "-o", out, `${dir}/fake.c`], {
     timeout: 120_000,
   });
