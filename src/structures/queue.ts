@@ -41,18 +41,8 @@
  */
 import { type ElementType, fastKind } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
-import { native } from "../../ffi/mod.ts";
-import {
-  FAST_CORRUPT,
-  FAST_INVALID,
-  FAST_NONE,
-  FAST_OK,
-  FAST_RANGE,
-  FAST_SLOW,
-  FAST_STATUS,
-  type FastState,
-  type Native,
-} from "../../ffi/native.ts";
+import { FAST_NONE, FAST_OK, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
+import { bindMpmc, fastError } from "./fast_path.ts";
 import { Handle } from "../segment/handle.ts";
 import { Staging } from "./staging.ts";
 import type { Selectable } from "../wait/select.ts";
@@ -153,12 +143,6 @@ export class Queue<T> extends Handle {
    * native call returns FAST_SLOW having claimed nothing, and the TypeScript path runs.
    */
   readonly #fastKind: number;
-  readonly #layout: number;
-  readonly #control: number;
-  /** Byte offset of our claim record. */
-  readonly #recAt: number;
-  readonly #native: Native;
-  readonly #fast: FastState;
   /** The native calls with every argument but the value bound (as SpscQueue: one closure call, no field loads). */
   readonly #pushN: (v: number) => number;
   readonly #popN: () => number;
@@ -225,18 +209,11 @@ export class Queue<T> extends Handle {
     const kind = fastKind(type as ElementType<unknown>);
     // Every numeric kind, i64AsNumber / u64AsNumber too (the native code reads unaligned-safe).
     this.#fastKind = PAUSE_POINT === undefined && kind !== undefined ? kind : -1;
-    this.#layout = (kind ?? 0) | (elemOffset << 8) | (stride << 16);
-    this.#control = p.control;
-    this.#recAt = this.#rp << 2;
-    this.#native = native();
-    this.#fast = this.#native.fastState();
-    {
-      const { mpmcPush, mpmcPop } = this.#native, base = this.m.base, c = p.control, d = p.data, ring = this.#ring;
-      const cap = p.capacity, lay = this.#layout, rec = this.#recAt, st = this.#fast.address;
-      this.#pushN = (v) => mpmcPush(base, c, d, ring, cap, lay, rec, v);
-      this.#popN = () => mpmcPop(base, c, d, ring, lay, rec, st);
-      this.#status = this.#fast.words;
-    }
+    const layout = (kind ?? 0) | (elemOffset << 8) | (stride << 16);
+    const fast = bindMpmc(this.m, p.control, p.data, this.#ring, p.capacity, layout, this.#rp << 2);
+    this.#pushN = fast.push;
+    this.#popN = fast.pop;
+    this.#status = fast.state.words;
   }
 
   /** Gives the claim record back when the last handle of this queue in the Segment closes. */
@@ -353,19 +330,10 @@ export class Queue<T> extends Handle {
 
   /** The error for a negative native result (zig/fastpath.zig codes), as the TypeScript path reports it. */
   #fastError(code: number, value: unknown): Error {
-    if (code === FAST_INVALID) {
-      this.#staging.stage(value as T); // throws the type's own INVALID_ARGUMENT
-      return new ShmError("INVALID_ARGUMENT", `${String(value)} is not a valid ${this.type.name} value`);
-    }
-    if (code === FAST_RANGE) {
-      const t = this.type.name;
-      return new ShmError("OUT_OF_RANGE", `stored ${t} value does not fit a JS number exactly; read it as bigint (${t})`);
-    }
-    if (code === FAST_CORRUPT) {
-      return new ShmError("CORRUPT", `queue "${this.name}": slot sequence ahead of its position counter`);
-    }
-    return new ShmError("CORRUPT", `queue "${this.name}": native fast path refused its arguments (${code})`);
+    const corrupt = "slot sequence ahead of its position counter";
+    return fastError(code, value, { name: this.name, typeName: this.type.name, staging: this.#staging, corrupt });
   }
+
 
   /** tryPop in TypeScript (as #tryPushTs). */
   #tryPopTs(m: Memory): T | undefined {

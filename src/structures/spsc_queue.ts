@@ -22,53 +22,20 @@
  * operation a handle checks only a private boolean. Indices stay in [0, capacity], so
  * there is no wrap-around limit and any capacity works.
  *
- * Block layout (after the 64-byte structure header):
- *   control +0    u32 write index (producer)   own 64-byte line
- *   control +8    eventcount "not empty" (seq i32, waiters i32): popWait/popAsync park here
- *   control +16   u64 producer claim (writer_claim.ts; 0 = none)
- *   control +64   u32 read index (consumer)    own 64-byte line
- *   control +72   eventcount "not full" (seq i32, waiters i32): pushWait/pushAsync park here
- *   control +80   u64 consumer claim
- *   data          capacity + 1 elements
+ * Block layout: spsc_layout.ts.
  */
-import { assertElementType, type ElementType, fastKind, structReadInto } from "../segment/elements.ts";
-import { native } from "../../ffi/mod.ts";
-import {
-  FAST_CORRUPT,
-  FAST_INVALID,
-  FAST_NONE,
-  FAST_OK,
-  FAST_RANGE,
-  FAST_STATUS,
-  type FastState,
-  type Native,
-} from "../../ffi/native.ts";
+import { type ElementType, fastKind, structReadInto } from "../segment/elements.ts";
+import { FAST_NONE, FAST_OK, FAST_STATUS, type FastState } from "../../ffi/native.ts";
+import { bindSpsc, fastError } from "./fast_path.ts";
 import type { Memory } from "../segment/memory.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
-import { Kind } from "../segment/kinds.ts";
 import { Staging } from "./staging.ts";
 import type { Segment } from "../segment/segment.ts";
-import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
+import { checkCapacity, type Placement } from "../segment/structure.ts";
+import { CONSUMER_CLAIM, MAX_SPSC_CAPACITY, NOT_EMPTY, NOT_FULL, PRODUCER_CLAIM, READ, spec, WRITE } from "./spsc_layout.ts";
 import { type AsyncWaitOptions, notify, type WaitOptions, waitOrThrow, waitOrThrowAsync } from "../wait/wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
-
-/** Largest SpscQueue capacity. */
-export const MAX_SPSC_CAPACITY = 2 ** 30;
-
-const WRITE = 0;
-const READ = 64;
-// Blocking forms (src/wait/wait.ts eventcounts), each on the line of the side that notifies it.
-const NOT_EMPTY = WRITE + 8;
-const NOT_FULL = READ + 8;
-// Role claims (u64, writer_claim.ts), each on its side's line after the eventcount.
-const PRODUCER_CLAIM = WRITE + 16;
-const CONSUMER_CLAIM = READ + 16;
-
-function spec(type: ElementType<unknown>): StructureSpec {
-  assertElementType(type);
-  return { kind: Kind.SPSC_QUEUE, type, controlBytes: 128, dataBytes: (n) => (n + 1) * type.size };
-}
 
 /**
  * A bounded single-producer single-consumer FIFO in shared memory (Rigtorp's
@@ -133,8 +100,6 @@ export class SpscQueue<T> extends Handle {
   readonly #pushN: (v: number) => number;
   readonly #popN: () => number;
   readonly #status: Int32Array;
-  readonly #native: Native;
-  readonly #control: number;
   readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
   readonly #producerClaim: WriterClaim;
   readonly #consumerClaim: WriterClaim;
@@ -170,18 +135,13 @@ export class SpscQueue<T> extends Handle {
     if (p.data + this.#slots * type.size > this.m.size) {
       throw new ShmError("CORRUPT", `queue "${p.name}": elements leave the segment`);
     }
-    this.#native = native();
-    this.#fast = this.#native.fastState();
-    this.#control = p.control;
     const kind = fastKind(type as ElementType<unknown>);
     this.#kind = kind !== undefined && p.data % type.size === 0 ? kind : -1;
-    {
-      const { spscPush, spscPop } = this.#native, base = this.m.base, c = p.control, d = p.data, n = this.#slots, k = this.#kind;
-      const st = this.#fast.address;
-      this.#pushN = (v) => spscPush(base, c, d, n, k, st, v);
-      this.#popN = () => spscPop(base, c, d, n, k, st);
-      this.#status = this.#fast.words;
-    }
+    const fast = bindSpsc(this.m, p.control, p.data, this.#slots, this.#kind);
+    this.#fast = fast.state;
+    this.#pushN = fast.push;
+    this.#popN = fast.pop;
+    this.#status = fast.state.words;
     this.#readInto = structReadInto(type);
     const what = `queue "${p.name}"`;
     const closed = () => this.m.closed;
@@ -367,19 +327,10 @@ export class SpscQueue<T> extends Handle {
 
   /** The error for a negative native result (zig/fastpath.zig codes). */
   #fastError(code: number, value: unknown): Error {
-    if (code === FAST_INVALID) {
-      this.#staging.stage(value as T); // throws the type's own INVALID_ARGUMENT
-      return new ShmError("INVALID_ARGUMENT", `${String(value)} is not a valid ${this.type.name} value`);
-    }
-    if (code === FAST_RANGE) {
-      const t = this.type.name;
-      return new ShmError("OUT_OF_RANGE", `stored ${t} value does not fit a JS number exactly; read it as bigint (${t})`);
-    }
-    if (code === FAST_CORRUPT) {
-      return new ShmError("CORRUPT", `queue "${this.name}": an index in shared memory is outside [0, ${this.#slots})`);
-    }
-    return new ShmError("CORRUPT", `queue "${this.name}": native fast path refused its arguments (${code})`);
+    const corrupt = `an index in shared memory is outside [0, ${this.#slots})`;
+    return fastError(code, value, { name: this.name, typeName: this.type.name, staging: this.#staging, corrupt });
   }
+
 
   /**
    * Removes the oldest element (consumer only) into `target`, an object of the struct
