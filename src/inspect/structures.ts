@@ -265,14 +265,7 @@ export const LAYOUTS: ReadonlyMap<number, KindLayout> = new Map<number, KindLayo
     decode(c, out) {
       out.owner = lockOwner(c, 0, 16, "writer");
       out.waiters.lock = (c.ctl.i32(0) & WAITERS_BIT) !== 0 ? 1 : 0;
-      let readers = 0;
-      for (const s of slots(c)) {
-        if (s.state > 0) {
-          readers += s.state;
-          out.holders.push(holder("reader", s, s.state));
-        }
-      }
-      out.details.readers = readers;
+      out.details.readers = listHolders(c, out, "reader");
     },
   }],
   [Kind.SEMAPHORE, {
@@ -282,14 +275,7 @@ export const LAYOUTS: ReadonlyMap<number, KindLayout> = new Map<number, KindLayo
     decode(c, out) {
       out.details.permits = c.ctl.i32(0);
       out.details.initial = c.ctl.u32(8);
-      let held = 0;
-      for (const s of slots(c)) {
-        if (s.state > 0) {
-          held += s.state;
-          out.holders.push(holder("permits", s, s.state));
-        }
-      }
-      out.details.held = held;
+      out.details.held = listHolders(c, out, "permits");
     },
   }],
   [Kind.BARRIER, {
@@ -350,6 +336,18 @@ function hashTable(c: DecodeContext, out: Decoded, isMap: boolean): void {
   out.type = c.types.tableName(c.entry.typeHash, key, value);
   const lock = c.ctl.u32(64) & PID_MASK;
   if (lock !== 0) out.owner = ownerOf("inserter", lock, c.procs.alive(lock));
+}
+
+/** Lists the registry slots holding a share of a lock or semaphore as `role` holders; returns the shares held in all. */
+function listHolders(c: DecodeContext, out: Decoded, role: string): number {
+  let held = 0;
+  for (const s of slots(c)) {
+    if (s.state > 0) {
+      held += s.state;
+      out.holders.push(holder(role, s, s.state));
+    }
+  }
+  return held;
 }
 
 /** The (empty) result a decoder starts from. */

@@ -48,42 +48,12 @@ export function cas64For(): Cas64 {
 
 /**
  * Takes the first node off the list at `head`; returns its index, or -1 when the list
- * is empty. `links + i * stride` is the byte offset of node i's link word.
- */
-export function popNode(
-  m: Memory,
-  cas: Cas64,
-  name: string,
-  head: number,
-  links: number,
-  stride: number,
-  count: number,
-): number {
-  const i32 = m.i32;
-  const h = head >> 2;
-  for (;;) {
-    const tag = Atomics.load(i32, h) >>> 0;
-    const top = Atomics.load(i32, h + 1);
-    if (top === 0) return -1;
-    if (!(top > 0 && top <= count)) throw corrupt(name, `list head points at node ${top - 1} of ${count}`);
-    const next = Atomics.load(i32, (links + (top - 1) * stride) >> 2);
-    if (!(next >= 0 && next <= count)) {
-      // A link read while its node was being reused is garbage but the CAS below would
-      // fail; if the head did not move, the link itself is damaged.
-      if ((Atomics.load(i32, h) >>> 0) === tag && Atomics.load(i32, h + 1) === top) {
-        throw corrupt(name, `node ${top - 1} links to ${next - 1}`);
-      }
-      continue;
-    }
-    const expected = top * TWO_32 + tag;
-    if (cas(m, head, expected, next * TWO_32 + ((tag + 1) >>> 0)) === expected) return top - 1;
-  }
-}
-
-/**
- * popNode, but reads the top node's element with `read(node)` BEFORE the CAS that
- * removes it (a node on the list is never written, so the value is the node's if the
- * CAS succeeds): a read that throws removes nothing. The value goes to `box.value`.
+ * is empty. `links + i * stride` is the byte offset of node i's link word. Reads the
+ * top node's element with `read(node)` BEFORE the CAS that removes it (a node on the
+ * list is never written, so the value is the node's if the CAS succeeds): a read that
+ * throws removes nothing. The value goes to `box.value`. A link read while its node
+ * was being reused is garbage but the CAS would fail; if the head did not move, the
+ * link itself is damaged (CORRUPT).
  */
 export function popNodeRead<T>(
   m: Memory,
