@@ -1,9 +1,10 @@
 /**
- * select (src/wait/select.ts): waiting on several queues at once takes from exactly one,
- * and an aborted or timed-out select takes nothing.
+ * select (src/wait/select.ts): waiting on several queues, rings, stacks, pools and
+ * broadcast readers at once takes from exactly one, and an aborted or timed-out select
+ * takes nothing.
  */
 import assert from "node:assert/strict";
-import { Queue, select, ShmError, u32 } from "../mod.ts";
+import { BroadcastRing, ObjectPool, Queue, RingBuffer, select, type SelectSource, ShmError, SpscQueue, Stack, u32 } from "../mod.ts";
 import { runtime, test } from "./harness.ts";
 import { lastJson, start } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
@@ -57,4 +58,43 @@ test("select: aborting or timing out takes nothing, and later pushes stay in the
   setTimeout(() => qb.push(99), 10);
   assert.deepEqual(await p, { index: 1, value: 99 });
   assert.equal(qa.size + qb.size, 0);
+}), { timeout: 60_000 });
+
+test("select: every kind of source (Queue, SpscQueue, RingBuffer, Stack, ObjectPool, BroadcastReader) wakes it and only that one is taken from", segmentTest("sel3", 1 << 20, async (seg) => {
+  const q = Queue.create(seg, "q", u32, 8);
+  const spsc = SpscQueue.create(seg, "spsc", u32, 8);
+  const ring = RingBuffer.create(seg, "ring", u32, 8);
+  const stack = Stack.create(seg, "stack", u32, 8);
+  const pool = ObjectPool.create(seg, "pool", u32, 2);
+  const held = [pool.acquire()!, pool.acquire()!]; // the pool starts with no free slot
+  const bcast = BroadcastRing.create(seg, "bcast", u32, 8);
+  const reader = bcast.reader();
+  const sources: SelectSource<number>[] = [q, spsc, ring, stack, pool, reader];
+  const feed = [
+    () => q.push(10),
+    () => spsc.push(11),
+    () => ring.push(12),
+    () => stack.push(13),
+    () => pool.release(held[0]),
+    () => bcast.publish(15),
+  ];
+  const fills = () => [q.size, spsc.size, ring.size, stack.size, pool.available, reader.lag];
+  for (let k = 0; k < sources.length; k++) {
+    const p = select(sources, { timeout: 10_000 });
+    setTimeout(feed[k], 5);
+    const got = await p;
+    assert.equal(got.index, k, `woken by source ${k}`);
+    if (k === 4) held[0] = got.value; // the freed slot, under a new handle (handles carry a generation)
+    else assert.equal(got.value, 10 + k);
+    assert.deepEqual(fills(), [0, 0, 0, 0, 0, 0], "nothing else taken, nothing left behind");
+  }
+  // A timed-out select over all of them takes nothing.
+  await assert.rejects(select(sources, { timeout: 20 }), (e) => e instanceof ShmError && e.code === "TIMEOUT");
+  pool.release(held[1]);
+  const last = await select(sources, { timeout: 1000 });
+  assert.equal(last.index, 4);
+  assert.equal(pool.available, 0);
+  pool.release(held[0]);
+  pool.release(last.value);
+  assert.equal(pool.available, 2, "both handles taken through select are live handles of the pool");
 }), { timeout: 60_000 });

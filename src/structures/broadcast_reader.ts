@@ -8,6 +8,7 @@ import { Handle } from "../segment/handle.ts";
 import type { Segment } from "../segment/segment.ts";
 import type { Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import type { Selectable } from "../wait/select.ts";
 import { done, elementView, NEW_MESSAGE, POS_LO, published } from "./broadcast_layout.ts";
 import type { BroadcastRing } from "./broadcast.ts";
 
@@ -145,6 +146,11 @@ export class BroadcastReader<T> extends Handle {
   readAsync(options?: AsyncWaitOptions): Promise<T> {
     const at = (this.#lo << 2) - POS_LO + NEW_MESSAGE;
     return waitOrThrowAsync(this.mem(), at, () => this.tryRead(), options, `reading broadcast ring "${this.name}"`);
+  }
+
+  /** @internal For `select` (src/wait/select.ts): the "new message" eventcount and tryRead. */
+  selectable(): Selectable<T> {
+    return { memory: this.mem(), at: (this.#lo << 2) - POS_LO + NEW_MESSAGE, poll: () => this.tryRead() };
   }
 
   /**

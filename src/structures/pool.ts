@@ -49,6 +49,7 @@ import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, type WaitOptions } from "../wait/wait.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
+import type { Selectable } from "../wait/select.ts";
 
 /**
  * A slot acquired from an ObjectPool: `generation * 2^21 + slot index`.
@@ -291,6 +292,11 @@ export class ObjectPool<T> extends Handle {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** @internal For `select` (src/wait/select.ts): the "slot free" eventcount and acquire. */
+  selectable(): Selectable<PoolHandle> {
+    return { memory: this.mem(), at: (this.#enq << 2) + SLOT_FREE, poll: () => this.acquire() };
   }
 
   /** The element in a held slot. INVALID_ARGUMENT if the handle is not held. */

@@ -31,6 +31,7 @@ import { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import type { Selectable } from "../wait/select.ts";
 import { WriterClaim } from "./writer_claim.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
 import { CLAIM, copyOut, EPOCH, HEAD, NOT_EMPTY, NOT_FULL, type NumericView, RING_MAX_CAPACITY, type Span, spec, TAIL } from "./ring_layout.ts";
@@ -381,6 +382,11 @@ export class RingBuffer<T> extends Handle {
   popAsync(options?: AsyncWaitOptions): Promise<T> {
     const at = (this.#head << 2) - HEAD + NOT_EMPTY;
     return waitOrThrowAsync(this.mem(), at, () => this.tryPop(), options, `popping from ring "${this.name}"`);
+  }
+
+  /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
+  selectable(): Selectable<T> {
+    return { memory: this.mem(), at: (this.#head << 2) - HEAD + NOT_EMPTY, poll: () => this.tryPop() };
   }
 
   /** Appends `value` (producer only), blocking while the ring is full. TIMEOUT after `timeout` ms (nothing pushed). */

@@ -36,6 +36,7 @@ import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { CONSUMER_CLAIM, MAX_SPSC_CAPACITY, NOT_EMPTY, NOT_FULL, PRODUCER_CLAIM, READ, spec, WRITE } from "./spsc_layout.ts";
 import { type AsyncWaitOptions, notify, type WaitOptions, waitOrThrow, waitOrThrowAsync } from "../wait/wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
+import type { Selectable } from "../wait/select.ts";
 
 /**
  * A bounded single-producer single-consumer FIFO in shared memory (Rigtorp's
@@ -486,6 +487,11 @@ export class SpscQueue<T> extends Handle {
     }
     const at = (this.#write << 2) - WRITE + NOT_EMPTY;
     return waitOrThrowAsync(this.mem(), at, () => this.tryPop(), options, `popping from queue "${this.name}"`);
+  }
+
+  /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop (which claims the consumer role). */
+  selectable(): Selectable<T> {
+    return { memory: this.mem(), at: (this.#write << 2) - WRITE + NOT_EMPTY, poll: () => this.tryPop() };
   }
 
   /** Appends `value` (producer only), blocking while the queue is full. TIMEOUT after `timeout` ms (nothing pushed). */

@@ -46,6 +46,7 @@ import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
 import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
+import type { Selectable } from "../wait/select.ts";
 import { IndexRing, initRingFull, ringBytes } from "./index_ring.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
 import { cas64For, MAX_NODES, setTag } from "./treiber.ts";
@@ -289,6 +290,11 @@ export class Stack<T> extends Handle {
   /** Async `popWait`: rejects with TIMEOUT, or ABORTED on `signal` (nothing popped then). */
   popAsync(options?: AsyncWaitOptions): Promise<T> {
     return waitOrThrowAsync(this.mem(), this.#top + NOT_EMPTY, () => this.tryPop(), options, `popping from stack "${this.name}"`);
+  }
+
+  /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
+  selectable(): Selectable<T> {
+    return { memory: this.mem(), at: this.#top + NOT_EMPTY, poll: () => this.tryPop() };
   }
 
   /** Pushes `value`, blocking while the stack is full. TIMEOUT after `timeout` ms (nothing pushed). */

@@ -30,15 +30,18 @@ export interface Selectable<T> {
 }
 
 /**
- * A structure that can take part in `select`. Today: Queue.
+ * A structure that can take part in `select`: Queue, SpscQueue, RingBuffer, Stack,
+ * ObjectPool (the value is the acquired handle) and BroadcastReader.
  *
  * @example
  * ```ts
- * import { Queue, Segment, type SelectSource, u32 } from "@shmkit/shmkit";
+ * import { Queue, RingBuffer, Segment, select, type SelectSource, u32 } from "@shmkit/shmkit";
  * import assert from "node:assert/strict";
  * using seg = Segment.create("doc-selsrc-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
- * const sources: SelectSource<number>[] = [Queue.create(seg, "a", u32, 8)];
- * assert.equal(sources.length, 1);
+ * const ring = RingBuffer.create(seg, "r", u32, 8);
+ * const sources: SelectSource<number>[] = [Queue.create(seg, "a", u32, 8), ring];
+ * ring.push(3);
+ * assert.deepEqual(await select(sources, { timeout: 1000 }), { index: 1, value: 3 });
  * ```
  */
 export interface SelectSource<T> {
