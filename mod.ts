@@ -13,7 +13,14 @@
  * @module
  */
 export { ShmError, type ShmErrorCode, type ShmErrorReason } from "./src/errors.ts";
-export { Segment, type CreateOptions, type EntryInfo, type OpenOptions, type OpenOrCreateOptions, type SegmentStats } from "./src/segment/segment.ts";
+export {
+  type CreateOptions,
+  type EntryInfo,
+  type OpenOptions,
+  type OpenOrCreateOptions,
+  Segment,
+  type SegmentStats,
+} from "./src/segment/segment.ts";
 export type {
   AttachedProcess,
   HolderRef,

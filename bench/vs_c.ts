@@ -41,8 +41,24 @@ export interface Sizes {
   streamIters: number;
   rounds: number;
 }
-export const FULL: Sizes = { n: 4_000_000, n64: 1_000_000, nSame: 4_000_000, spinIters: 200_000, parkIters: 20_000, streamIters: 20_000, rounds: 5 };
-export const QUICK: Sizes = { n: 1_000_000, n64: 250_000, nSame: 1_000_000, spinIters: 50_000, parkIters: 4_000, streamIters: 4_000, rounds: 2 };
+export const FULL: Sizes = {
+  n: 4_000_000,
+  n64: 1_000_000,
+  nSame: 4_000_000,
+  spinIters: 200_000,
+  parkIters: 20_000,
+  streamIters: 20_000,
+  rounds: 5,
+};
+export const QUICK: Sizes = {
+  n: 1_000_000,
+  n64: 250_000,
+  nSame: 1_000_000,
+  spinIters: 50_000,
+  parkIters: 4_000,
+  streamIters: 4_000,
+  rounds: 2,
+};
 /** For tests: checks that everything runs and verifies, measures nothing. */
 export const TINY: Sizes = { n: 4096, n64: 1024, nSame: 4096, spinIters: 200, parkIters: 50, streamIters: 50, rounds: 1 };
 
@@ -59,7 +75,11 @@ export const rttWarmOf = (iters: number) => Math.max(10, Math.floor(iters / 10))
 
 /** `deno`, `bun`: both processes in that runtime; `deno-bun`: producer (or initiator) Deno, consumer (or echo) Bun. */
 export type Pair = "deno" | "bun" | "deno-bun";
-export const PAIRS: Record<Pair, [Runtime, Runtime]> = { deno: ["deno", "deno"], bun: ["bun", "bun"], "deno-bun": ["deno", "bun"] };
+export const PAIRS: Record<Pair, [Runtime, Runtime]> = {
+  deno: ["deno", "deno"],
+  bun: ["bun", "bun"],
+  "deno-bun": ["deno", "bun"],
+};
 
 const WORKER = decodeURIComponent(new URL("./vs_c_worker.ts", import.meta.url).pathname);
 /** A measurement that takes longer than this is stuck: kill it and fail. */
@@ -214,7 +234,11 @@ interface Experiment {
 }
 
 const ALL_PAIRS: Pair[] = ["deno", "bun", "deno-bun"];
-const ALGO: Record<Kind, string> = { spsc: "SpscQueue (C: Rigtorp SPSC ring)", mpmc: "Queue (C: Vyukov MPMC)", ring: "RingBuffer (C: the same CAS-commit ring)" };
+const ALGO: Record<Kind, string> = {
+  spsc: "SpscQueue (C: Rigtorp SPSC ring)",
+  mpmc: "Queue (C: Vyukov MPMC)",
+  ring: "RingBuffer (C: the same CAS-commit ring)",
+};
 const cThroughput = (kind: Kind, bytes: 8 | 64, batch: number) => (s: Sizes) => {
   const n = bytes === 8 ? s.n : s.n64;
   return runC(`throughput${bytes}`, [kind, "xproc", n, CAP, warmOf(n), batch]);
@@ -231,7 +255,13 @@ function oneByOne(kind: Kind, bar?: number): Experiment {
     pairs: ALL_PAIRS,
     ts: (pair, s) => tsThroughput(pair, kind, "f64", 1, s.n),
     c: { one: cThroughput(kind, 8, 1) },
-    rows: [{ workload: `${kind}-1`, metric: "nsPerMsg", c: "one", bar, what: `${ALGO[kind]}, 8-byte f64, tryPush/tryPop one per call, cross-process` }],
+    rows: [{
+      workload: `${kind}-1`,
+      metric: "nsPerMsg",
+      c: "one",
+      bar,
+      what: `${ALGO[kind]}, 8-byte f64, tryPush/tryPop one per call, cross-process`,
+    }],
   };
 }
 
@@ -242,7 +272,13 @@ function bulk(kind: Kind): Experiment {
     ts: (pair, s) => tsThroughput(pair, kind, "f64", 64, s.n),
     c: { one: cThroughput(kind, 8, 1), bulk: cThroughput(kind, 8, 64) },
     rows: [
-      { workload: `${kind}-bulk64`, metric: "nsPerMsg", c: "one", bar: 1, what: `${ALGO[kind]}, 8-byte f64, pushBulk/popBulk 64 per call, against C one per call` },
+      {
+        workload: `${kind}-bulk64`,
+        metric: "nsPerMsg",
+        c: "one",
+        bar: 1,
+        what: `${ALGO[kind]}, 8-byte f64, pushBulk/popBulk 64 per call, against C one per call`,
+      },
       { workload: `${kind}-bulk64-cbulk`, metric: "nsPerMsg", c: "bulk", what: `the same against C's own 64-per-call bulk` },
     ],
   };
@@ -254,7 +290,13 @@ function struct64(kind: Kind): Experiment {
     pairs: ALL_PAIRS,
     ts: (pair, s) => tsThroughput(pair, kind, "msg64", 1, s.n64),
     c: { one: cThroughput(kind, 64, 1) },
-    rows: [{ workload: `${kind}-struct64`, metric: "nsPerMsg", c: "one", bar: 2, what: `${ALGO[kind]}, 64-byte struct, one per call, cross-process` }],
+    rows: [{
+      workload: `${kind}-struct64`,
+      metric: "nsPerMsg",
+      c: "one",
+      bar: 2,
+      what: `${ALGO[kind]}, 64-byte struct, one per call, cross-process`,
+    }],
   };
 }
 
@@ -264,7 +306,13 @@ function same(kind: Kind): Experiment {
     pairs: ["deno", "bun"],
     ts: (pair, s) => tsSame(PAIRS[pair][0], kind, s.nSame),
     c: { same: (s) => runC("throughput8", [kind, "same", s.nSame, CAP, warmOf(s.nSame), 1]) },
-    rows: [{ workload: `same-thread-${kind}`, metric: "nsPerMsg", c: "same", bar: 3, what: `${ALGO[kind]}, push then pop of one f64 in one process` }],
+    rows: [{
+      workload: `same-thread-${kind}`,
+      metric: "nsPerMsg",
+      c: "same",
+      bar: 3,
+      what: `${ALGO[kind]}, push then pop of one f64 in one process`,
+    }],
   };
 }
 
@@ -285,7 +333,13 @@ export const EXPERIMENTS: Experiment[] = [
     ts: (pair, s) => tsRtt(pair, "spin", s.spinIters),
     c: { spin: cRtt("spin") },
     rows: [
-      { workload: "rtt-p50", metric: "p50", c: "spin", bar: 1.2, what: "spin ping-pong through two SpscQueue<f64> (C: two Rigtorp rings), median round trip" },
+      {
+        workload: "rtt-p50",
+        metric: "p50",
+        c: "spin",
+        bar: 1.2,
+        what: "spin ping-pong through two SpscQueue<f64> (C: two Rigtorp rings), median round trip",
+      },
       { workload: "rtt-p99", metric: "p99", c: "spin", what: "the same, 99th percentile" },
       { workload: "rtt-p99.9", metric: "p999", c: "spin", bar: 1.5, what: "the same, 99.9th percentile" },
     ],
@@ -296,7 +350,14 @@ export const EXPERIMENTS: Experiment[] = [
     ts: (pair, s) => tsRtt(pair, "futex", s.parkIters),
     c: { futex: cRtt("futex") },
     rows: [
-      { workload: "futex-rtt", metric: "p50", c: "futex", bar: 2, what: "park-every-time ping-pong: push + popWait({ spin: 0 }) on both sides (C: FUTEX_WAIT/FUTEX_WAKE every time), median" },
+      {
+        workload: "futex-rtt",
+        metric: "p50",
+        c: "futex",
+        bar: 2,
+        what:
+          "park-every-time ping-pong: push + popWait({ spin: 0 }) on both sides (C: FUTEX_WAIT/FUTEX_WAKE every time), median",
+      },
       { workload: "futex-rtt-p99.9", metric: "p999", c: "futex", what: "the same, 99.9th percentile" },
     ],
   },
@@ -306,7 +367,14 @@ export const EXPERIMENTS: Experiment[] = [
     ts: (pair, s) => tsRtt(pair, "park", s.parkIters),
     c: { futex: cRtt("futex") },
     rows: [
-      { workload: "park-rtt", metric: "p50", c: "futex", bar: 1.5, what: "park-only with the async path: push + await popAsync({ spin: 0 }) against a popWait({ spin: 0 }) echo (C: futex ping-pong), median" },
+      {
+        workload: "park-rtt",
+        metric: "p50",
+        c: "futex",
+        bar: 1.5,
+        what:
+          "park-only with the async path: push + await popAsync({ spin: 0 }) against a popWait({ spin: 0 }) echo (C: futex ping-pong), median",
+      },
     ],
   },
   {
@@ -315,7 +383,12 @@ export const EXPERIMENTS: Experiment[] = [
     ts: (pair, s) => tsRtt(pair, "async", s.parkIters),
     c: { spin: cRtt("spin") },
     rows: [
-      { workload: "async-rtt", metric: "p50", c: "spin", what: "push + await popAsync() (adaptive spin) against a popWait() echo, two busy processes (C: spin ping-pong), median" },
+      {
+        workload: "async-rtt",
+        metric: "p50",
+        c: "spin",
+        what: "push + await popAsync() (adaptive spin) against a popWait() echo, two busy processes (C: spin ping-pong), median",
+      },
       { workload: "async-rtt-p99.9", metric: "p999", c: "spin", what: "the same, 99.9th percentile" },
     ],
   },
@@ -324,14 +397,24 @@ export const EXPERIMENTS: Experiment[] = [
     pairs: ALL_PAIRS,
     ts: (pair, s) => tsStream(pair, "socket", s.streamIters),
     c: { socket: cStream("socket") },
-    rows: [{ workload: "socket-rtt", metric: "p50", c: "socket", what: "8-byte round trip over a Unix stream socket: node:net in both runtimes (C: socketpair, blocking read/write), median" }],
+    rows: [{
+      workload: "socket-rtt",
+      metric: "p50",
+      c: "socket",
+      what: "8-byte round trip over a Unix stream socket: node:net in both runtimes (C: socketpair, blocking read/write), median",
+    }],
   },
   {
     id: "pipe",
     pairs: ALL_PAIRS,
     ts: (pair, s) => tsStream(pair, "pipe", s.streamIters),
     c: { pipe: cStream("pipe") },
-    rows: [{ workload: "pipe-rtt", metric: "p50", c: "pipe", what: "8-byte round trip through a child's stdin/stdout (C: two pipes), median" }],
+    rows: [{
+      workload: "pipe-rtt",
+      metric: "p50",
+      c: "pipe",
+      what: "8-byte round trip through a child's stdin/stdout (C: two pipes), median",
+    }],
   },
 ];
 
@@ -445,7 +528,11 @@ export async function runAll(experiments: Experiment[], s: Sizes, machine: Machi
   const t0 = performance.now();
   for (let round = 0; round < s.rounds; round++) {
     machine.load.push(sig(loadavg()[0]));
-    log(`-- round ${round + 1}/${s.rounds} at ${((performance.now() - t0) / 1000).toFixed(0)} s (load average ${loadavg()[0].toFixed(2)})`);
+    log(
+      `-- round ${round + 1}/${s.rounds} at ${((performance.now() - t0) / 1000).toFixed(0)} s (load average ${
+        loadavg()[0].toFixed(2)
+      })`,
+    );
     for (const exp of experiments) {
       for (const pair of exp.pairs) {
         const key = `${exp.id}/${pair}`;
@@ -481,7 +568,9 @@ export async function runAll(experiments: Experiment[], s: Sizes, machine: Machi
   machine.load.push(sig(loadavg()[0]));
   const rows: Row[] = [];
   for (const exp of experiments) {
-    for (const pair of exp.pairs) rows.push(...rowsOf(exp, pair, ts.get(`${exp.id}/${pair}`)!, c.get(`${exp.id}/${pair}`)!, machine));
+    for (const pair of exp.pairs) {
+      rows.push(...rowsOf(exp, pair, ts.get(`${exp.id}/${pair}`)!, c.get(`${exp.id}/${pair}`)!, machine));
+    }
   }
   return rows;
 }
@@ -535,21 +624,31 @@ async function main(): Promise<void> {
   const opts = parseArgs(g.Deno ? g.Deno.args : process.argv.slice(2));
   buildC();
   for (const rt of ["deno", "bun"] as const) {
-    if (executable(rt) === undefined) throw new Error(`no ${rt} executable: run through scripts/bench.sh (it sets SHMKIT_${rt.toUpperCase()})`);
+    if (executable(rt) === undefined) {
+      throw new Error(`no ${rt} executable: run through scripts/bench.sh (it sets SHMKIT_${rt.toUpperCase()})`);
+    }
   }
   const experiments = opts.only
     ? EXPERIMENTS.filter((e) => opts.only!.some((o) => e.id === o || e.rows.some((r) => r.workload === o)))
     : EXPERIMENTS;
-  if (experiments.length === 0) throw new Error(`--only ${opts.only} matches no experiment (${EXPERIMENTS.map((e) => e.id).join(", ")})`);
+  if (experiments.length === 0) {
+    throw new Error(`--only ${opts.only} matches no experiment (${EXPERIMENTS.map((e) => e.id).join(", ")})`);
+  }
   const machine = machineInfo(opts.mode, opts.sizes.rounds);
-  console.log(`shmkit vs C: ${machine.cpu}, ${machine.cores} cores, deno ${machine.deno}, bun ${machine.bun}, zig ${machine.zig}; ${opts.mode} run, ${opts.sizes.rounds} rounds`);
+  console.log(
+    `shmkit vs C: ${machine.cpu}, ${machine.cores} cores, deno ${machine.deno}, bun ${machine.bun}, zig ${machine.zig}; ${opts.mode} run, ${opts.sizes.rounds} rounds`,
+  );
   const t0 = performance.now();
   const rows = await runAll(experiments, opts.sizes, machine);
   mkdirSync(opts.out.replace(/\/[^/]*$/, "") || ".", { recursive: true });
   writeFileSync(opts.out, JSON.stringify(rows, null, 1) + "\n");
   console.log(`\n${table(rows)}\n`);
   console.log(`ratio = shmkit / C, time per message or per round trip, best round of each (median of rounds next to it).`);
-  console.log(`load average (1 min) per round: ${machine.load.join(", ")}; ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${opts.out}`);
+  console.log(
+    `load average (1 min) per round: ${machine.load.join(", ")}; ${
+      ((performance.now() - t0) / 1000).toFixed(0)
+    } s; wrote ${opts.out}`,
+  );
 }
 
 if (import.meta.main) {

@@ -84,7 +84,11 @@ type AnyQueue = SpscQueue<number> | Queue<number> | RingBuffer<number>;
 
 function openStructure<T>(seg: Segment, name: string, kind: Kind, type: ReturnType<typeof elementType>) {
   const t = type as never;
-  const s = kind === "spsc" ? SpscQueue.open(seg, name, t) : kind === "mpmc" ? Queue.open(seg, name, t) : RingBuffer.open(seg, name, t);
+  const s = kind === "spsc"
+    ? SpscQueue.open(seg, name, t)
+    : kind === "mpmc"
+    ? Queue.open(seg, name, t)
+    : RingBuffer.open(seg, name, t);
   return s as unknown as T;
 }
 
@@ -147,7 +151,12 @@ function consume1(q: AnyQueue, count: number, sum: number, idle: (p: number) => 
   return sum;
 }
 
-function consumeStruct(q: SpscQueue<Msg> | Queue<Msg> | RingBuffer<Msg>, count: number, sum: number, idle: (p: number) => void): number {
+function consumeStruct(
+  q: SpscQueue<Msg> | Queue<Msg> | RingBuffer<Msg>,
+  count: number,
+  sum: number,
+  idle: (p: number) => void,
+): number {
   for (let got = 0; got < count;) {
     const m = q.tryPop();
     if (m === undefined) {
@@ -160,7 +169,13 @@ function consumeStruct(q: SpscQueue<Msg> | Queue<Msg> | RingBuffer<Msg>, count: 
   return sum;
 }
 
-function consumeBulkQueue(q: SpscQueue<number> | Queue<number>, count: number, batch: number, sum: number, idle: (p: number) => void): number {
+function consumeBulkQueue(
+  q: SpscQueue<number> | Queue<number>,
+  count: number,
+  batch: number,
+  sum: number,
+  idle: (p: number) => void,
+): number {
   const out: number[] = [];
   for (let got = 0; got < count;) {
     out.length = 0;
@@ -185,7 +200,15 @@ function consumeBulkRing(r: RingBuffer<number>, count: number, batch: number, su
 }
 
 /** Pops `count` messages in whichever form the workload uses; returns the running sum. */
-function consume(q: unknown, kind: Kind, elem: Elem, batch: number, count: number, sum: number, idle: (p: number) => void): number {
+function consume(
+  q: unknown,
+  kind: Kind,
+  elem: Elem,
+  batch: number,
+  count: number,
+  sum: number,
+  idle: (p: number) => void,
+): number {
   if (elem === "msg64") return consumeStruct(q as Queue<Msg>, count, sum, idle);
   if (batch === 1) return consume1(q as AnyQueue, count, sum, idle);
   if (kind === "ring") return consumeBulkRing(q as RingBuffer<number>, count, batch, sum, idle);
@@ -232,7 +255,14 @@ function rttExpected(iters: number, warm: number): number {
   return (total * (total - 1)) / 2 - (warm * (warm - 1)) / 2;
 }
 
-function pingSync(ping: SpscQueue<number>, pong: SpscQueue<number>, mode: RttMode, iters: number, warm: number, now: () => number) {
+function pingSync(
+  ping: SpscQueue<number>,
+  pong: SpscQueue<number>,
+  mode: RttMode,
+  iters: number,
+  warm: number,
+  now: () => number,
+) {
   const t = new Float64Array(iters);
   const idle = idler("ping");
   const opts = { timeout: TIMEOUT_MS, spin: 0 };
@@ -259,7 +289,14 @@ function pingSync(ping: SpscQueue<number>, pong: SpscQueue<number>, mode: RttMod
   return latencyResult(mode, t, sum, rttExpected(iters, warm));
 }
 
-async function pingAsync(ping: SpscQueue<number>, pong: SpscQueue<number>, mode: RttMode, iters: number, warm: number, now: () => number) {
+async function pingAsync(
+  ping: SpscQueue<number>,
+  pong: SpscQueue<number>,
+  mode: RttMode,
+  iters: number,
+  warm: number,
+  now: () => number,
+) {
   const t = new Float64Array(iters);
   // park: the async park path every time (spin 0); async: the default adaptive spin.
   const opts = mode === "park" ? { timeout: TIMEOUT_MS, spin: 0 } : { timeout: TIMEOUT_MS };
@@ -301,7 +338,7 @@ function echo(ping: SpscQueue<number>, pong: SpscQueue<number>, mode: RttMode, c
     }
     if (v < 0) return;
     if (i === corruptAt) v += 1;
-    if (mode === "spin") while (!pong.tryPush(v)) idle(i);
+    if (mode === "spin") { while (!pong.tryPush(v)) idle(i); }
     else pong.push(v);
   }
 }
@@ -407,7 +444,15 @@ async function main(args: string[]): Promise<void> {
       const t0 = now();
       sum = pushPop(q, warm, n - warm, sum);
       const t1 = now();
-      result = { workload: `${kind}-same`, msgs: n, timed: n - warm, ns: t1 - t0, nsPerMsg: (t1 - t0) / (n - warm), checksum: sum, expected: expectedSum("f64", n) };
+      result = {
+        workload: `${kind}-same`,
+        msgs: n,
+        timed: n - warm,
+        ns: t1 - t0,
+        nsPerMsg: (t1 - t0) / (n - warm),
+        checksum: sum,
+        expected: expectedSum("f64", n),
+      };
       if (sum !== expectedSum("f64", n)) fail(`checksum mismatch: got ${sum}, expected ${expectedSum("f64", n)}`);
     } else {
       const elem = args[4] as Elem;
@@ -431,7 +476,15 @@ async function main(args: string[]): Promise<void> {
         const t1 = now();
         const expected = expectedSum(elem, n);
         if (sum !== expected) fail(`checksum mismatch: got ${sum}, expected ${expected}`);
-        result = { workload: `${kind}-xproc`, msgs: n, timed: n - warm, ns: t1 - t0, nsPerMsg: (t1 - t0) / (n - warm), checksum: sum, expected };
+        result = {
+          workload: `${kind}-xproc`,
+          msgs: n,
+          timed: n - warm,
+          ns: t1 - t0,
+          nsPerMsg: (t1 - t0) / (n - warm),
+          checksum: sum,
+          expected,
+        };
       }
     }
     seg.close();

@@ -83,7 +83,16 @@ export interface Native {
    * Queue.tryPush writes it. Codes as spscPush, and FAST_SLOW: a claim may be
    * unfinished, run the TypeScript path (nothing was claimed).
    */
-  mpmcPush(base: number, control: number, data: number, ring: number, capacity: number, layout: number, record: number, value: number): number;
+  mpmcPush(
+    base: number,
+    control: number,
+    data: number,
+    ring: number,
+    capacity: number,
+    layout: number,
+    record: number,
+    value: number,
+  ): number;
   /** Queue (Vyukov) pop; as spscPop (the status may be FAST_SLOW), the record as mpmcPush. */
   mpmcPop(base: number, control: number, data: number, ring: number, layout: number, record: number, state: number): number;
   /** An empty native call (benchmarks: the FFI overhead alone). */
@@ -93,7 +102,16 @@ export interface Native {
   /** Benchmarks: `pairs` SPSC push+pop pairs in a native loop (no FFI crossing per operation); the sum popped. */
   benchSpscPairs(base: number, control: number, data: number, slots: number, kind: number, state: number, pairs: number): number;
   /** Benchmarks: the same on the MPMC fast path (capacity = ring). */
-  benchMpmcPairs(base: number, control: number, data: number, ring: number, layout: number, record: number, state: number, pairs: number): number;
+  benchMpmcPairs(
+    base: number,
+    control: number,
+    data: number,
+    ring: number,
+    layout: number,
+    record: number,
+    state: number,
+    pairs: number,
+  ): number;
 }
 
 /** A pending cancellable wait. */

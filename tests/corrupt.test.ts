@@ -153,10 +153,15 @@ headerCase("heapSize larger than the mapping", (r) => r.setU64(H.heapSize, SIZE)
 headerCase("heapSize 0", (r) => r.setU64(H.heapSize, 0), "CORRUPT", /geometry/);
 headerCase("unknown state (7)", (r) => (r.u32[H.state >> 2] = 7), "CORRUPT", /state 7/);
 headerCase("unknown state (0xffffffff)", (r) => (r.u32[H.state >> 2] = 0xffffffff), "CORRUPT", /state/);
-headerCase("state INITIALISING with no creator recorded → half-created at once", (r) => {
-  r.u32[H.state >> 2] = 0;
-  r.u32[H.creatorPid >> 2] = 0;
-}, "CORRUPT", /half-created/);
+headerCase(
+  "state INITIALISING with no creator recorded → half-created at once",
+  (r) => {
+    r.u32[H.state >> 2] = 0;
+    r.u32[H.creatorPid >> 2] = 0;
+  },
+  "CORRUPT",
+  /half-created/,
+);
 headerCase(
   "state INITIALISING with a creator pid that does not exist",
   (r) => {

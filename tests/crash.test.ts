@@ -340,7 +340,12 @@ test(
     const p = ObjectPool.create(seg, "p", u32, cap);
     const slot = (first: Runtime): ChaosSlot => ({
       start: (n) =>
-        startWorker((n & 1) === 0 ? first : first === "deno" ? "bun" : "deno", INDEX_WORKER, [name, "churn"], pauseSome(n, POOL_POINTS)),
+        startWorker(
+          (n & 1) === 0 ? first : first === "deno" ? "bun" : "deno",
+          INDEX_WORKER,
+          [name, "churn"],
+          pauseSome(n, POOL_POINTS),
+        ),
     });
     const r = await chaos([slot("deno"), slot("bun"), slot("bun")], 5_000, 250);
     assert.deepEqual(r.errors, []);

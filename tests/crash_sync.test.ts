@@ -96,92 +96,124 @@ async function killLoop(seg: Segment, name: string, mode: string): Promise<Recor
 
 const TIMEOUT = SOAK ? 1_800_000 : 120_000;
 
-test(`crash: RWLock under ${KILLS} kills → survivors progress; a writer killed holding it is recovered`, segmentTest("crw", 1 << 20, async (seg, name) => {
-  const rw = RWLock.create(seg, "rw", { maxProcesses: 8 });
-  SharedArray.create(seg, "pair", u32, 2);
-  await killLoop(seg, name, "rwlock");
-  // Whatever the kills left behind, the lock is free again for a writer and for readers.
-  const w = rw.writeLock(3_000);
-  w.unlock();
-  const r = rw.readLock(3_000);
-  r.unlock();
-  assert.equal(rw.writer, 0);
-}), { timeout: TIMEOUT });
+test(
+  `crash: RWLock under ${KILLS} kills → survivors progress; a writer killed holding it is recovered`,
+  segmentTest("crw", 1 << 20, async (seg, name) => {
+    const rw = RWLock.create(seg, "rw", { maxProcesses: 8 });
+    SharedArray.create(seg, "pair", u32, 2);
+    await killLoop(seg, name, "rwlock");
+    // Whatever the kills left behind, the lock is free again for a writer and for readers.
+    const w = rw.writeLock(3_000);
+    w.unlock();
+    const r = rw.readLock(3_000);
+    r.unlock();
+    assert.equal(rw.writer, 0);
+  }),
+  { timeout: TIMEOUT },
+);
 
-test(`crash: Barrier under ${KILLS} kills → survivors progress (BROKEN, reset); afterwards it works again`, segmentTest("cbar", 1 << 20, async (seg, name) => {
-  const bar = Barrier.create(seg, "bar", 2, { maxProcesses: 8 });
-  await killLoop(seg, name, "barrier");
-  bar.reset();
-  const p = bar.waitAsync({ timeout: 3_000 });
-  assert.equal(bar.wait(3_000), true);
-  assert.equal(await p, false);
-}), { timeout: TIMEOUT });
+test(
+  `crash: Barrier under ${KILLS} kills → survivors progress (BROKEN, reset); afterwards it works again`,
+  segmentTest("cbar", 1 << 20, async (seg, name) => {
+    const bar = Barrier.create(seg, "bar", 2, { maxProcesses: 8 });
+    await killLoop(seg, name, "barrier");
+    bar.reset();
+    const p = bar.waitAsync({ timeout: 3_000 });
+    assert.equal(bar.wait(3_000), true);
+    assert.equal(await p, false);
+  }),
+  { timeout: TIMEOUT },
+);
 
-test(`crash: Latch under ${KILLS} kills → waiters released or TIMEOUT, never stuck`, segmentTest("clat", 1 << 20, async (seg, name) => {
-  for (let i = 0; i < 64; i++) Latch.create(seg, `latch.${i}`, 2);
-  const reports = await killLoop(seg, name, "latch");
-  assert.ok(reports.some((r) => (r.ok ?? 0) > 0), JSON.stringify(reports));
-}), { timeout: TIMEOUT });
+test(
+  `crash: Latch under ${KILLS} kills → waiters released or TIMEOUT, never stuck`,
+  segmentTest("clat", 1 << 20, async (seg, name) => {
+    for (let i = 0; i < 64; i++) Latch.create(seg, `latch.${i}`, 2);
+    const reports = await killLoop(seg, name, "latch");
+    assert.ok(reports.some((r) => (r.ok ?? 0) > 0), JSON.stringify(reports));
+  }),
+  { timeout: TIMEOUT },
+);
 
-test("crash: a Latch whose counting process is killed never reaches zero: its waiters time out (documented)", segmentTest("clat2", 1 << 20, async (seg, name) => {
-  SharedArray.create(seg, "ctl", i32, 1);
-  SharedArray.create(seg, "progress", u32, 1);
-  const late = Latch.create(seg, "late", 2);
-  const s = launch("latch-never", name, 0);
-  await s.child.waitForLine((l) => l === "ready");
-  s.child.kill("SIGKILL");
-  await s.child.done;
-  late.countDown();
-  const t0 = performance.now();
-  throwsCode("TIMEOUT", () => late.wait(300));
-  assert.ok(performance.now() - t0 < 2_000);
-  assert.equal(late.count, 1);
-}), { timeout: 60_000 });
+test(
+  "crash: a Latch whose counting process is killed never reaches zero: its waiters time out (documented)",
+  segmentTest("clat2", 1 << 20, async (seg, name) => {
+    SharedArray.create(seg, "ctl", i32, 1);
+    SharedArray.create(seg, "progress", u32, 1);
+    const late = Latch.create(seg, "late", 2);
+    const s = launch("latch-never", name, 0);
+    await s.child.waitForLine((l) => l === "ready");
+    s.child.kill("SIGKILL");
+    await s.child.done;
+    late.countDown();
+    const t0 = performance.now();
+    throwsCode("TIMEOUT", () => late.wait(300));
+    assert.ok(performance.now() - t0 < 2_000);
+    assert.equal(late.count, 1);
+  }),
+  { timeout: 60_000 },
+);
 
-test(`crash: SharedEvent under ${KILLS} kills → survivors progress; set() still releases a waiter`, segmentTest("cev", 1 << 20, async (seg, name) => {
-  const ev = SharedEvent.create(seg, "ev");
-  await killLoop(seg, name, "event");
-  ev.set();
-  ev.wait(1_000);
-  ev.reset();
-  assert.equal(ev.tryWait(), false);
-}), { timeout: TIMEOUT });
+test(
+  `crash: SharedEvent under ${KILLS} kills → survivors progress; set() still releases a waiter`,
+  segmentTest("cev", 1 << 20, async (seg, name) => {
+    const ev = SharedEvent.create(seg, "ev");
+    await killLoop(seg, name, "event");
+    ev.set();
+    ev.wait(1_000);
+    ev.reset();
+    assert.equal(ev.tryWait(), false);
+  }),
+  { timeout: TIMEOUT },
+);
 
-test(`crash: ConditionVariable + Mutex under ${KILLS} kills → survivors progress; the mutex is recovered, notify still wakes`, segmentTest("ccv", 1 << 20, async (seg, name) => {
-  const mu = Mutex.create(seg, "mu");
-  const cv = ConditionVariable.create(seg, "cv");
-  SharedArray.create(seg, "items", i32, 1);
-  await killLoop(seg, name, "condvar");
-  const g = mu.lock(3_000);
-  assert.equal(cv.wait(mu, 20), false); // times out, holds the mutex again
-  g.unlock();
-  cv.notifyAll();
-  assert.equal(mu.locked, false);
-}), { timeout: TIMEOUT });
+test(
+  `crash: ConditionVariable + Mutex under ${KILLS} kills → survivors progress; the mutex is recovered, notify still wakes`,
+  segmentTest("ccv", 1 << 20, async (seg, name) => {
+    const mu = Mutex.create(seg, "mu");
+    const cv = ConditionVariable.create(seg, "cv");
+    SharedArray.create(seg, "items", i32, 1);
+    await killLoop(seg, name, "condvar");
+    const g = mu.lock(3_000);
+    assert.equal(cv.wait(mu, 20), false); // times out, holds the mutex again
+    g.unlock();
+    cv.notifyAll();
+    assert.equal(mu.locked, false);
+  }),
+  { timeout: TIMEOUT },
+);
 
-test(`crash: SharedMap under ${KILLS} kills mid-set/delete → unique keys, written values, size within one per kill`, segmentTest("cmap", 1 << 20, async (seg, name) => {
-  const m = SharedMap.create(seg, "map", u32, u32, 64);
-  await killLoop(seg, name, "map");
-  const keys = [...m.keys()];
-  assert.equal(new Set(keys).size, keys.length, "duplicate keys");
-  for (const [k, v] of m.entries()) assert.equal(v % 1000, k, `key ${k} holds ${v}, which no process wrote`);
-  assert.ok(Math.abs(m.size - keys.length) <= KILLS, `size ${m.size} vs ${keys.length} entries`);
-  // Not wedged: every key can be written and removed.
-  for (let k = 0; k < 32; k++) m.set(k, k);
-  for (let k = 0; k < 32; k++) assert.equal(m.delete(k), true);
-  m.clear();
-  assert.equal(m.size, 0);
-}), { timeout: TIMEOUT });
+test(
+  `crash: SharedMap under ${KILLS} kills mid-set/delete → unique keys, written values, size within one per kill`,
+  segmentTest("cmap", 1 << 20, async (seg, name) => {
+    const m = SharedMap.create(seg, "map", u32, u32, 64);
+    await killLoop(seg, name, "map");
+    const keys = [...m.keys()];
+    assert.equal(new Set(keys).size, keys.length, "duplicate keys");
+    for (const [k, v] of m.entries()) assert.equal(v % 1000, k, `key ${k} holds ${v}, which no process wrote`);
+    assert.ok(Math.abs(m.size - keys.length) <= KILLS, `size ${m.size} vs ${keys.length} entries`);
+    // Not wedged: every key can be written and removed.
+    for (let k = 0; k < 32; k++) m.set(k, k);
+    for (let k = 0; k < 32; k++) assert.equal(m.delete(k), true);
+    m.clear();
+    assert.equal(m.size, 0);
+  }),
+  { timeout: TIMEOUT },
+);
 
-test(`crash: SharedSet under ${KILLS} kills mid-add/delete → unique keys, size within one per kill, not wedged`, segmentTest("cset", 1 << 20, async (seg, name) => {
-  const s = SharedSet.create(seg, "set", u32, 64);
-  await killLoop(seg, name, "set");
-  const keys = [...s.values()];
-  assert.equal(new Set(keys).size, keys.length, "duplicate keys");
-  assert.ok(keys.every((k) => k < 32), `keys ${keys}`);
-  assert.ok(Math.abs(s.size - keys.length) <= KILLS, `size ${s.size} vs ${keys.length} keys`);
-  for (let k = 0; k < 32; k++) s.add(k);
-  assert.equal([...s.values()].length, 32);
-  s.clear();
-  assert.equal(s.size, 0);
-}), { timeout: TIMEOUT });
+test(
+  `crash: SharedSet under ${KILLS} kills mid-add/delete → unique keys, size within one per kill, not wedged`,
+  segmentTest("cset", 1 << 20, async (seg, name) => {
+    const s = SharedSet.create(seg, "set", u32, 64);
+    await killLoop(seg, name, "set");
+    const keys = [...s.values()];
+    assert.equal(new Set(keys).size, keys.length, "duplicate keys");
+    assert.ok(keys.every((k) => k < 32), `keys ${keys}`);
+    assert.ok(Math.abs(s.size - keys.length) <= KILLS, `size ${s.size} vs ${keys.length} keys`);
+    for (let k = 0; k < 32; k++) s.add(k);
+    assert.equal([...s.values()].length, 32);
+    s.clear();
+    assert.equal(s.size, 0);
+  }),
+  { timeout: TIMEOUT },
+);

@@ -56,8 +56,15 @@ test(
       start: (n) => {
         if (nextId >= MAX_IDS) throw new Error("too many appender incarnations");
         // Every third incarnation stops inside an append (a random pass) and is killed there.
-        const env: Record<string, string> = n % 3 === 2 ? { SHMKIT_TEST_PAUSE_AT: `vector.push.reserved:${1 + Math.floor(Math.random() * 500)}` } : {};
-        return startWorker((n & 1) === 0 ? first : first === "deno" ? "bun" : "deno", WORKER, [name, "append", String(nextId++)], env);
+        const env: Record<string, string> = n % 3 === 2
+          ? { SHMKIT_TEST_PAUSE_AT: `vector.push.reserved:${1 + Math.floor(Math.random() * 500)}` }
+          : {};
+        return startWorker(
+          (n & 1) === 0 ? first : first === "deno" ? "bun" : "deno",
+          WORKER,
+          [name, "append", String(nextId++)],
+          env,
+        );
       },
     });
     const r = await chaos([slot("deno"), slot("bun"), slot("bun")], 4_000, 150);
@@ -82,7 +89,9 @@ test(
     }
     const holes = v.stats.holes;
     console.log(
-      `crash Vector: ${r.kills} kills, ${published} published, ${holes} holes, missing ${missing}, duplicates ${duplicates}${SOAK > 1 ? " (soak)" : ""}`,
+      `crash Vector: ${r.kills} kills, ${published} published, ${holes} holes, missing ${missing}, duplicates ${duplicates}${
+        SOAK > 1 ? " (soak)" : ""
+      }`,
     );
     assert.equal(duplicates, 0);
     assert.equal(missing, 0);

@@ -77,7 +77,10 @@ function startChild(rt: Runtime, mode: string, name: string, env: Record<string,
     new Promise<void>((resolve, reject) => {
       if (stdout.split("\n").includes(line)) return resolve();
       waiters.push({ line, resolve });
-      done.then(() => reject(new Error(`${rt} ${mode} exited before printing "${line}"\nstdout: ${stdout}\nstderr: ${stderr}`)), reject);
+      done.then(
+        () => reject(new Error(`${rt} ${mode} exited before printing "${line}"\nstdout: ${stdout}\nstderr: ${stderr}`)),
+        reject,
+      );
     });
   const pid = (async () => {
     for (;;) {
@@ -276,35 +279,39 @@ async function leaveStale(rt: Runtime, name: string): Promise<number> {
 }
 
 for (const rt of RUNTIMES) {
-  test(`stale: a segment whose every attached process (${rt}) is dead: create says so with the fix; replaceStale replaces it`, async () => {
-    const name = uniqueName("stale");
-    try {
-      const dead = await leaveStale(rt, name);
-      const e = throwsCode("EXISTS", () => Segment.create(name, { size: 1 << 16 }), /every process attached|is dead/);
-      assert.equal(e.reason, "STALE");
-      assert.match(e.message, new RegExp(`pid ${dead}`));
-      assert.match(e.message, /replaceStale: true/);
-      assert.match(e.message, /Segment\.unlink\(|shmkit gc/);
-      // Without the option, openOrCreate opens it as it is: its data is still there.
-      const kept = Segment.openOrCreate(name, { size: 1 << 16 });
-      assert.equal(SharedAtomic.open(kept, "mark", i32).load(), 42);
-      // While a live process is attached it is not stale: a plain EXISTS, and replaceStale does nothing.
-      const live = throwsCode("EXISTS", () => Segment.create(name, { size: 1 << 16, replaceStale: true }));
-      assert.equal(live.reason, undefined);
-      kept[Symbol.dispose](); // unlinkOnLastClose came from the header: this removes it
-      assert.ok(!present(name));
-      await leaveStale(rt, name);
-      const fresh = Segment.create(name, { size: 1 << 16, replaceStale: true });
+  test(
+    `stale: a segment whose every attached process (${rt}) is dead: create says so with the fix; replaceStale replaces it`,
+    async () => {
+      const name = uniqueName("stale");
       try {
-        assert.deepEqual(fresh.list(), [], "a new segment, not the stale one");
-        assert.equal(fresh.memory.u32[H.creatorPid >> 2], process.pid);
+        const dead = await leaveStale(rt, name);
+        const e = throwsCode("EXISTS", () => Segment.create(name, { size: 1 << 16 }), /every process attached|is dead/);
+        assert.equal(e.reason, "STALE");
+        assert.match(e.message, new RegExp(`pid ${dead}`));
+        assert.match(e.message, /replaceStale: true/);
+        assert.match(e.message, /Segment\.unlink\(|shmkit gc/);
+        // Without the option, openOrCreate opens it as it is: its data is still there.
+        const kept = Segment.openOrCreate(name, { size: 1 << 16 });
+        assert.equal(SharedAtomic.open(kept, "mark", i32).load(), 42);
+        // While a live process is attached it is not stale: a plain EXISTS, and replaceStale does nothing.
+        const live = throwsCode("EXISTS", () => Segment.create(name, { size: 1 << 16, replaceStale: true }));
+        assert.equal(live.reason, undefined);
+        kept[Symbol.dispose](); // unlinkOnLastClose came from the header: this removes it
+        assert.ok(!present(name));
+        await leaveStale(rt, name);
+        const fresh = Segment.create(name, { size: 1 << 16, replaceStale: true });
+        try {
+          assert.deepEqual(fresh.list(), [], "a new segment, not the stale one");
+          assert.equal(fresh.memory.u32[H.creatorPid >> 2], process.pid);
+        } finally {
+          fresh.close();
+        }
       } finally {
-        fresh.close();
+        Segment.unlink(name);
       }
-    } finally {
-      Segment.unlink(name);
-    }
-  }, { timeout: 60_000 });
+    },
+    { timeout: 60_000 },
+  );
 }
 
 test("stale: a segment that is merely unused (everyone closed it) is not stale: plain EXISTS", () => {
@@ -324,27 +331,31 @@ interface RaceOut {
 }
 
 const RACERS: Runtime[] = ["deno", "bun", "deno", "bun"];
-test(`stale: ${RACERS.length} processes of both runtimes race openOrCreate with replaceStale: exactly one new segment, all in it`, async () => {
-  for (let round = 0; round < 2; round++) {
-    const name = uniqueName("stalerace");
-    try {
-      await leaveStale(round === 0 ? "deno" : "bun", name);
-      const startAt = String(Date.now() + 2_500);
-      const outs = await Promise.all(
-        RACERS.map((rt) => run(rt, WORKER, ["race", name, startAt], 40_000).then((o) => lastJson<RaceOut>(o))),
-      );
-      const seg = Segment.open(name, { timeoutMs: 0 });
+test(
+  `stale: ${RACERS.length} processes of both runtimes race openOrCreate with replaceStale: exactly one new segment, all in it`,
+  async () => {
+    for (let round = 0; round < 2; round++) {
+      const name = uniqueName("stalerace");
       try {
-        assert.equal(seg.has("jobs"), false, `round ${round}: the stale segment is still behind the name`);
-        const n = SharedAtomic.open(seg, "n", i32).load();
-        assert.equal(n, RACERS.length, `round ${round}: only ${n} of ${RACERS.length} racers counted in the final segment`);
+        await leaveStale(round === 0 ? "deno" : "bun", name);
+        const startAt = String(Date.now() + 2_500);
+        const outs = await Promise.all(
+          RACERS.map((rt) => run(rt, WORKER, ["race", name, startAt], 40_000).then((o) => lastJson<RaceOut>(o))),
+        );
+        const seg = Segment.open(name, { timeoutMs: 0 });
+        try {
+          assert.equal(seg.has("jobs"), false, `round ${round}: the stale segment is still behind the name`);
+          const n = SharedAtomic.open(seg, "n", i32).load();
+          assert.equal(n, RACERS.length, `round ${round}: only ${n} of ${RACERS.length} racers counted in the final segment`);
+        } finally {
+          seg.close();
+        }
+        const creators = outs.filter((o) => o.created).length;
+        assert.equal(creators, 1, `round ${round}: ${creators} racers think they made the segment`);
       } finally {
-        seg.close();
+        Segment.unlink(name);
       }
-      const creators = outs.filter((o) => o.created).length;
-      assert.equal(creators, 1, `round ${round}: ${creators} racers think they made the segment`);
-    } finally {
-      Segment.unlink(name);
     }
-  }
-}, { timeout: 120_000 });
+  },
+  { timeout: 120_000 },
+);

@@ -31,7 +31,6 @@ import type { Case } from "./workers/fuzz_worker.ts";
 /** Kinds in the template (and fuzzed). Remove one here to leave it out entirely. */
 const FUZZ_KINDS: KindLabel[] = [...ALL_KINDS];
 
-
 const SOAK = flag("SHMKIT_SOAK");
 const HANG_MS = 2_000;
 const WORKER = new URL("./workers/fuzz_worker.ts", import.meta.url);
@@ -63,7 +62,20 @@ function valuesFor(f: Field, orig: number, rnd: () => number): number[] {
   const cap = f.capacity;
   const v = f.width === 8
     ? [0, 1, 0xffffffff, 2 ** 32, 2 ** 53 - 1, cap + 1, 2 ** 31, orig + 64, orig - 64, orig + 1, cap - 1, 2 ** 31 - 1]
-    : [0xffffffff, 0x80000000, cap + 1, 0, 1, 0x7fffffff, 0xfffffffe, cap, cap - 1, orig + 1, orig - 1, Math.floor(rnd() * 2 ** 32)];
+    : [
+      0xffffffff,
+      0x80000000,
+      cap + 1,
+      0,
+      1,
+      0x7fffffff,
+      0xfffffffe,
+      cap,
+      cap - 1,
+      orig + 1,
+      orig - 1,
+      Math.floor(rnd() * 2 ** 32),
+    ];
   const seen = new Set<number>();
   const out: number[] = [];
   for (const x of v) {
@@ -94,8 +106,24 @@ function plan(): Plan {
     const fields = fieldsOf(t);
     // Two cases that must fail, to show the checks work: a stray write into a gap, and a TypeError.
     const cases: Plan["cases"] = [
-      { id: 0, target: "selftest-canary", at: TEMPLATE_OPTIONS.size - 4, width: 4, v: 0xa5a5a5a5, field: "selftest", fcls: "selftest" },
-      { id: 1, target: "selftest-raw", at: TEMPLATE_OPTIONS.size - 4, width: 4, v: 0xa5a5a5a5, field: "selftest", fcls: "selftest" },
+      {
+        id: 0,
+        target: "selftest-canary",
+        at: TEMPLATE_OPTIONS.size - 4,
+        width: 4,
+        v: 0xa5a5a5a5,
+        field: "selftest",
+        fcls: "selftest",
+      },
+      {
+        id: 1,
+        target: "selftest-raw",
+        at: TEMPLATE_OPTIONS.size - 4,
+        width: 4,
+        v: 0xa5a5a5a5,
+        field: "selftest",
+        fcls: "selftest",
+      },
     ];
     let id = 2;
     for (const f of fields) {
@@ -207,31 +235,40 @@ function summarise(rt: Runtime, p: Plan, results: Map<number, Outcome>): string[
   }
   const typedCodes: Record<string, number> = {};
   for (const o of results.values()) {
-    if (o.cls === "typed") for (const code of o.detail.split(",")) typedCodes[code] = (typedCodes[code] ?? 0) + 1;
+    if (o.cls === "typed") { for (const code of o.detail.split(",")) typedCodes[code] = (typedCodes[code] ?? 0) + 1; }
   }
   console.log(`fuzz ${rt}: seed ${SEED}, ${p.cases.length} cases${SOAK ? " (soak)" : ""}`);
   for (const [cls, row] of byClass) console.log(`  ${cls.padEnd(14)} ${JSON.stringify(row)}`);
   console.log(`  typed codes (per case, each code once) ${JSON.stringify(typedCodes)}`);
   const report = env("SHMKIT_FUZZ_REPORT");
-  if (report) writeFileSync(`${report}.${rt}.json`, JSON.stringify({ seed: SEED, cases: p.cases.length, byClass: Object.fromEntries(byClass), typedCodes, failures }, null, 1));
+  if (report) {
+    writeFileSync(
+      `${report}.${rt}.json`,
+      JSON.stringify({ seed: SEED, cases: p.cases.length, byClass: Object.fromEntries(byClass), typedCodes, failures }, null, 1),
+    );
+  }
   return failures;
 }
 
 // Each runner fuzzes with children of its own runtime (scripts/test.sh runs both runners); soak uses both from either.
 for (const rt of (SOAK ? ["deno", "bun"] : [runtime]) as Runtime[]) {
-  test(`fuzz: mutated segments opened and exercised by a ${rt} child → ok or a typed ShmError, never a hang, signal, raw error or stray write`, async () => {
-    const p = plan();
-    const dir = mkdtempSync(join(tmpdir(), "shmkit-fuzz-"));
-    try {
-      const file = join(dir, "corpus.json");
-      writeFileSync(file, JSON.stringify({ kinds: FUZZ_KINDS, hash: p.hash, cases: p.cases }));
-      const results = await runCorpus(rt, file, p.cases);
-      assert.equal(results.get(0)?.cls, "canary", "the stray-write self-test was not caught");
-      assert.equal(results.get(1)?.cls, "raw", "the raw-error self-test was not caught");
-      const failures = summarise(rt, p, results).filter((f) => !f.startsWith("selftest"));
-      assert.deepEqual(failures, [], `seed ${SEED}: ${failures.length} failing cases`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, { timeout: SOAK ? 3_600_000 : 600_000 });
+  test(
+    `fuzz: mutated segments opened and exercised by a ${rt} child → ok or a typed ShmError, never a hang, signal, raw error or stray write`,
+    async () => {
+      const p = plan();
+      const dir = mkdtempSync(join(tmpdir(), "shmkit-fuzz-"));
+      try {
+        const file = join(dir, "corpus.json");
+        writeFileSync(file, JSON.stringify({ kinds: FUZZ_KINDS, hash: p.hash, cases: p.cases }));
+        const results = await runCorpus(rt, file, p.cases);
+        assert.equal(results.get(0)?.cls, "canary", "the stray-write self-test was not caught");
+        assert.equal(results.get(1)?.cls, "raw", "the raw-error self-test was not caught");
+        const failures = summarise(rt, p, results).filter((f) => !f.startsWith("selftest"));
+        assert.deepEqual(failures, [], `seed ${SEED}: ${failures.length} failing cases`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    { timeout: SOAK ? 3_600_000 : 600_000 },
+  );
 }

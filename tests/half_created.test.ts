@@ -80,27 +80,31 @@ interface RaceOut {
 
 const RACERS: Runtime[] = ["deno", "bun", "deno", "bun"];
 for (const how of ["empty", "dead-creator"] as const) {
-  test(`half-created (${how}): ${RACERS.length} processes of both runtimes race openOrCreate; one replaces it, all share it`, async () => {
-    for (let round = 0; round < 2; round++) {
-      const name = uniqueName("halfrace");
-      leaveHalfCreated(name, how);
-      try {
-        const startAt = String(Date.now() + 2_500);
-        const outs = await Promise.all(
-          RACERS.map((rt) => run(rt, WORKER, ["race", name, startAt], 40_000).then((o) => lastJson<RaceOut>(o))),
-        );
-        const seg = Segment.open(name, { timeoutMs: 0 });
-        const n = SharedAtomic.open(seg, "n", i32).load();
-        seg.close();
-        assert.equal(n, RACERS.length, `round ${round}: only ${n} of ${RACERS.length} racers counted in the final segment`);
-        const creators = outs.filter((o) => o.created).length;
-        assert.equal(creators, 1, `round ${round}: ${creators} racers think they made the segment`);
-      } finally {
-        Segment.unlink(name);
+  test(
+    `half-created (${how}): ${RACERS.length} processes of both runtimes race openOrCreate; one replaces it, all share it`,
+    async () => {
+      for (let round = 0; round < 2; round++) {
+        const name = uniqueName("halfrace");
+        leaveHalfCreated(name, how);
+        try {
+          const startAt = String(Date.now() + 2_500);
+          const outs = await Promise.all(
+            RACERS.map((rt) => run(rt, WORKER, ["race", name, startAt], 40_000).then((o) => lastJson<RaceOut>(o))),
+          );
+          const seg = Segment.open(name, { timeoutMs: 0 });
+          const n = SharedAtomic.open(seg, "n", i32).load();
+          seg.close();
+          assert.equal(n, RACERS.length, `round ${round}: only ${n} of ${RACERS.length} racers counted in the final segment`);
+          const creators = outs.filter((o) => o.created).length;
+          assert.equal(creators, 1, `round ${round}: ${creators} racers think they made the segment`);
+        } finally {
+          Segment.unlink(name);
+        }
       }
-    }
-    assert.deepEqual(leftovers().filter((f) => existsSync(`/dev/shm/${f}`)), []);
-  }, { timeout: 120_000 });
+      assert.deepEqual(leftovers().filter((f) => existsSync(`/dev/shm/${f}`)), []);
+    },
+    { timeout: 120_000 },
+  );
 }
 
 test("half-created: an empty object whose in-place creator holds its flock is waited on (NOT_READY at the deadline), not reported", () => {

@@ -132,7 +132,10 @@ for (const rt of ["deno", "bun"] as const) {
       writeFileSync(`${pkg}/native/libshmkit-${TARGET}.so`, readFileSync(fake));
       writeFileSync(`${pkg}/native/manifest.json`, JSON.stringify({ ...manifest, abi: 99 }));
       expectCode(await run(...cmd("probe.ts"), pkg, userEnv({})), "LIBRARY_MISMATCH", /native ABI 99/);
-      writeFileSync(`${pkg}/native/manifest.json`, JSON.stringify({ abi: ABI_VERSION, libraries: { [TARGET]: { file: "x.so" } } }));
+      writeFileSync(
+        `${pkg}/native/manifest.json`,
+        JSON.stringify({ abi: ABI_VERSION, libraries: { [TARGET]: { file: "x.so" } } }),
+      );
       expectCode(await run(...cmd("probe.ts"), pkg, userEnv({})), "LIBRARY_MISMATCH", /not valid/);
       assert.ok(!existsSync(marker), "a library was loaded despite the manifest");
     } finally {

@@ -19,7 +19,9 @@ test("every script type-checks: child-process workers, helpers, benchmarks and e
   const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
   const dirs = ["tests/workers", "tests/helpers", "bench", "examples", "examples/particles"];
   const files = dirs.flatMap((d) =>
-    (spawnSync("ls", [d], { cwd: root, encoding: "utf8" }).stdout ?? "").split("\n").filter((f) => f.endsWith(".ts")).map((f) => `${d}/${f}`)
+    (spawnSync("ls", [d], { cwd: root, encoding: "utf8" }).stdout ?? "").split("\n").filter((f) => f.endsWith(".ts")).map((f) =>
+      `${d}/${f}`
+    )
   );
   assert.ok(files.length > 30, `found only ${files.length} scripts`);
   const r = spawnSync(deno, ["check", "mod.ts", "cli.ts", ...files], { cwd: root, encoding: "utf8", timeout: 120_000 });

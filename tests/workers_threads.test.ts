@@ -31,24 +31,28 @@ const exists = (name: string) => {
   }
 };
 
-test("workers: unlinkOnLastClose removes the segment after main + 3 Workers (one closed, one never closed, one terminated)", async () => {
-  const name = uniqueName("wreg");
-  const seg = Segment.create(name, { size: 1 << 16, unlinkOnLastClose: true });
-  const ws = ["close", "leave", "stay"].map((then) => {
-    const w = spawnWorker();
-    w.worker.postMessage({ op: "attach", seg: name, then });
-    return w;
-  });
-  for (const w of ws) assert.equal(await w.next(), "attached");
-  await sleep(50);
-  ws[2].worker.terminate();
-  await sleep(50); // both runtimes end a terminated or closed Worker's thread within 10 ms (measured)
-  assert.deepEqual(seg.processes(), [seg.processes()[0]], "one process, however many Workers");
-  seg.close();
-  ws[0].worker.terminate();
-  ws[1].worker.terminate();
-  assert.equal(exists(name), false, "the last live attachment removed the name");
-}, { timeout: 90_000 });
+test(
+  "workers: unlinkOnLastClose removes the segment after main + 3 Workers (one closed, one never closed, one terminated)",
+  async () => {
+    const name = uniqueName("wreg");
+    const seg = Segment.create(name, { size: 1 << 16, unlinkOnLastClose: true });
+    const ws = ["close", "leave", "stay"].map((then) => {
+      const w = spawnWorker();
+      w.worker.postMessage({ op: "attach", seg: name, then });
+      return w;
+    });
+    for (const w of ws) assert.equal(await w.next(), "attached");
+    await sleep(50);
+    ws[2].worker.terminate();
+    await sleep(50); // both runtimes end a terminated or closed Worker's thread within 10 ms (measured)
+    assert.deepEqual(seg.processes(), [seg.processes()[0]], "one process, however many Workers");
+    seg.close();
+    ws[0].worker.terminate();
+    ws[1].worker.terminate();
+    assert.equal(exists(name), false, "the last live attachment removed the name");
+  },
+  { timeout: 90_000 },
+);
 
 test("workers: a view buffer transferred to a Worker detaches nothing else; close never throws nor unmaps under it", async () => {
   const name = uniqueName("wview");

@@ -3,7 +3,20 @@
  * statistics into the shared `stats` array; prints them once a second when it owns
  * the terminal's output (headless mode).
  */
-import { C, env, onInterrupt, openShared, PARTICLES, type ParticleValue, readFrame, running, runtimeName, S, segmentArg, sleep } from "./layout.ts";
+import {
+  C,
+  env,
+  onInterrupt,
+  openShared,
+  PARTICLES,
+  type ParticleValue,
+  readFrame,
+  running,
+  runtimeName,
+  S,
+  segmentArg,
+  sleep,
+} from "./layout.ts";
 
 const sh = openShared(segmentArg());
 // With a terminal the renderer shows these statistics; without one, print them.
@@ -41,8 +54,12 @@ while (running(sh) && !stop) {
     st[S.simFps] = ((frames - lastFrames) * 1000) / (now - lastPrint);
     if (!quiet) {
       console.log(
-        `[analytics/${runtimeName}] frame ${st[S.frame]} | sim ${st[S.simFps].toFixed(0)} fps | mean speed ${st[S.meanSpeed].toFixed(3)} | ` +
-          `energy/particle ${st[S.energy].toFixed(4)} | centre (${st[S.cx].toFixed(3)}, ${st[S.cy].toFixed(3)}) | ids ${ids === expectedIdSum ? "intact" : "BROKEN"}`,
+        `[analytics/${runtimeName}] frame ${st[S.frame]} | sim ${st[S.simFps].toFixed(0)} fps | mean speed ${
+          st[S.meanSpeed].toFixed(3)
+        } | ` +
+          `energy/particle ${st[S.energy].toFixed(4)} | centre (${st[S.cx].toFixed(3)}, ${st[S.cy].toFixed(3)}) | ids ${
+            ids === expectedIdSum ? "intact" : "BROKEN"
+          }`,
       );
     }
     lastPrint = now;
@@ -52,4 +69,3 @@ while (running(sh) && !stop) {
 }
 console.log(`[analytics/${runtimeName}] ${Atomics.load(sh.control, C.samples)} samples`);
 sh.seg.close();
-

@@ -38,7 +38,12 @@ function launch(script: string, rt: Rt) {
   const argv = rt === "deno" ? ["run", "-A", "--quiet", here(script), name] : ["run", here(script), name];
   const child = spawn(cmd, argv, {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...g.process.env, SHMKIT_DEMO_TTY: tty ? "1" : "0", SHMKIT_DEMO_COLS: String(size.columns), SHMKIT_DEMO_ROWS: String(size.rows) },
+    env: {
+      ...g.process.env,
+      SHMKIT_DEMO_TTY: tty ? "1" : "0",
+      SHMKIT_DEMO_COLS: String(size.columns),
+      SHMKIT_DEMO_ROWS: String(size.rows),
+    },
   });
   const exited = new Promise<number>((resolve) => {
     child.on("exit", (code: number | null, signal: string | null) => resolve(code ?? (signal ? 128 : 1)));
@@ -73,12 +78,14 @@ const stopped = new Promise<void>((resolve) => {
 await stopped;
 
 // Give the processes time to leave their loops; kill any that do not.
-const codes = await Promise.all(procs.map((p) =>
-  Promise.race([p.exited, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]).then((code) => {
-    if (code === -1) p.child.kill("SIGKILL");
-    return code;
-  })
-));
+const codes = await Promise.all(
+  procs.map((p) =>
+    Promise.race([p.exited, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]).then((code) => {
+      if (code === -1) p.child.kill("SIGKILL");
+      return code;
+    })
+  ),
+);
 
 const frames = Atomics.load(sh.control, C.frames);
 const rendered = Atomics.load(sh.control, C.rendered);

@@ -3,7 +3,20 @@
  * the terminal, with the statistics the analytics process publishes. Without a
  * terminal it prints one line a second instead.
  */
-import { C, env, onInterrupt, openShared, PARTICLES, type ParticleValue, readFrame, running, runtimeName, S, segmentArg, sleep } from "./layout.ts";
+import {
+  C,
+  env,
+  onInterrupt,
+  openShared,
+  PARTICLES,
+  type ParticleValue,
+  readFrame,
+  running,
+  runtimeName,
+  S,
+  segmentArg,
+  sleep,
+} from "./layout.ts";
 
 const sh = openShared(segmentArg());
 const tty = env("SHMKIT_DEMO_TTY") === "1";

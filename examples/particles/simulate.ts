@@ -47,4 +47,3 @@ while (running(sh) && !stop) {
 const frames = Atomics.load(control, C.frames);
 console.log(`[simulate/${runtimeName}] ${frames} frames in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 sh.seg.close();
-

@@ -90,7 +90,9 @@ export function array<T>(element: ElementType<T>, length: number): ElementType<T
     write(m, o, v) {
       if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw badValue(name, v);
       const values = v as ArrayLike<T>;
-      if (values.length !== length) throw new ShmError("INVALID_ARGUMENT", `${name} needs exactly ${length} values, got ${values.length}`);
+      if (values.length !== length) {
+        throw new ShmError("INVALID_ARGUMENT", `${name} needs exactly ${length} values, got ${values.length}`);
+      }
       // Validate everything first so that a bad value writes nothing.
       for (let i = 0; i < length; i++) checkValue(element, values[i]);
       for (let i = 0; i < length; i++) element.write(m, o + i * stride, values[i]);
@@ -208,9 +210,13 @@ function compileStruct(name: string, list: readonly Field[]): {
       field(key, prop, `words64(${tag}, u32[${w}], ${as64}[${w} + 1])`);
       const unsigned = as64 === "u32";
       checks.push(
-        `if (!Number.isSafeInteger(${v})${unsigned ? ` || ${v} < 0` : ""}) throw badValue(${JSON.stringify(`${f.type.name} (as number)`)}, ${v});`,
+        `if (!Number.isSafeInteger(${v})${unsigned ? ` || ${v} < 0` : ""}) throw badValue(${
+          JSON.stringify(`${f.type.name} (as number)`)
+        }, ${v});`,
       );
-      inlineWrites.push(`{ const hi = Math.floor(${v} / 4294967296); u32[${w}] = ${v} - hi * 4294967296; ${as64}[${w} + 1] = hi; }`);
+      inlineWrites.push(
+        `{ const hi = Math.floor(${v} / 4294967296); u32[${w}] = ${v} - hi * 4294967296; ${as64}[${w} + 1] = hi; }`,
+      );
     } else if (num) {
       views.add(num.view);
       const slot = num.shift === 0 ? `${num.view}[o + ${f.offset}]` : `${num.view}[${at(f.offset)} >> ${num.shift}]`;
@@ -261,7 +267,8 @@ function compileStruct(name: string, list: readonly Field[]): {
     (v: unknown) => badValue(name, v),
     (i: number) => new ShmError("INVALID_ARGUMENT", `${name}: field "${list[i].name}" is missing`),
     numberFromWords,
-    (t: object, k: string, v: unknown) => Object.defineProperty(t, k, { value: v, enumerable: true, writable: true, configurable: true }),
+    (t: object, k: string, v: unknown) =>
+      Object.defineProperty(t, k, { value: v, enumerable: true, writable: true, configurable: true }),
     ...list.flatMap((f) => [f.type, checkerFor(f.type)]),
   ];
   return new Function(...params, source)(...args);
@@ -296,7 +303,9 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
   let offset = 0;
   let maxAlign = 1;
   for (const [name, type] of entries) {
-    if (!type || typeof type.write !== "function") throw new ShmError("INVALID_ARGUMENT", `struct field "${name}" is not an element type`);
+    if (!type || typeof type.write !== "function") {
+      throw new ShmError("INVALID_ARGUMENT", `struct field "${name}" is not an element type`);
+    }
     offset = Math.ceil(offset / type.align) * type.align;
     // defineProperty: an assignment to laid["__proto__"] would set the prototype instead.
     Object.defineProperty(laid, name, { value: { name, offset, type }, enumerable: true, writable: true, configurable: true });

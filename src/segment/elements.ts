@@ -26,5 +26,20 @@ export { array, type Field, string, struct, structReadInto, type StructType, typ
  * ```
  */
 export const types = {
-  i8, u8, i16, u16, i32, u32, f32, f64, i64, u64, i64AsNumber, u64AsNumber, bool, string, array, struct,
+  i8,
+  u8,
+  i16,
+  u16,
+  i32,
+  u32,
+  f32,
+  f64,
+  i64,
+  u64,
+  i64AsNumber,
+  u64AsNumber,
+  bool,
+  string,
+  array,
+  struct,
 } as const;

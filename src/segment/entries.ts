@@ -14,13 +14,13 @@ import type { Geometry } from "./table.ts";
 
 /** Creates entry `name` (its UTF-8 `bytes`) of `spec` with `capacity`; the caller holds the metadata lock. */
 export function createEntryLocked(
-m: Memory,
-g: Geometry,
-segment: string,
-name: string,
-bytes: Uint8Array,
-spec: StructureSpec,
-capacity: number,
+  m: Memory,
+  g: Geometry,
+  segment: string,
+  name: string,
+  bytes: Uint8Array,
+  spec: StructureSpec,
+  capacity: number,
 ): Placement {
   const size = blockSize(blockBytes(spec, capacity));
   if (table.find(m, g, bytes) >= 0) {

@@ -54,7 +54,9 @@ export function halfCreated(name: string, why: string): ShmError {
 
 /** The EXISTS error for a stale segment (reason STALE), naming its dead processes and the fixes. */
 export function staleError(name: string, dead: readonly number[]): ShmError {
-  const who = dead.length === 1 ? `the one process attached to it (pid ${dead[0]}) is dead` : `every process attached to it (pids ${dead.join(", ")}) is dead`;
+  const who = dead.length === 1
+    ? `the one process attached to it (pid ${dead[0]}) is dead`
+    : `every process attached to it (pids ${dead.join(", ")}) is dead`;
   return new ShmError(
     "EXISTS",
     `segment "${name}" already exists, but ${who}: it was left behind by processes that ended without closing it. ` +

@@ -75,7 +75,7 @@ export class Memory {
   viewBuffer(offset: number, length: number): ArrayBuffer {
     if (length === 0) return new ArrayBuffer(0);
     const b = native().view(this.base + offset, length);
-    if (this.#issued.size >= 64) for (const r of this.#issued) if (r.deref() === undefined) this.#issued.delete(r);
+    if (this.#issued.size >= 64) { for (const r of this.#issued) if (r.deref() === undefined) this.#issued.delete(r); }
     this.#issued.add(new WeakRef(b));
     return b;
   }

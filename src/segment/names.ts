@@ -24,7 +24,10 @@ export function checkEntryName(name: unknown, maxNameLength: number): Uint8Array
   if (name.includes("\0")) throw new ShmError("INVALID_ARGUMENT", "structure name must not contain NUL");
   const bytes = encoder.encode(name);
   if (bytes.length > maxNameLength) {
-    throw new ShmError("INVALID_ARGUMENT", `structure name "${name}" is ${bytes.length} bytes; this segment allows ${maxNameLength}`);
+    throw new ShmError(
+      "INVALID_ARGUMENT",
+      `structure name "${name}" is ${bytes.length} bytes; this segment allows ${maxNameLength}`,
+    );
   }
   return bytes;
 }

@@ -39,7 +39,14 @@ function numeric<T extends number | bigint>(
  * assert.throws(() => xs.set(1, 128), { code: "INVALID_ARGUMENT" });
  * ```
  */
-export const i8: ElementType<number> = numeric("i8", 1, Int8Array, (m) => m.i8, (v) => typeof v === "number" && (v << 24) >> 24 === v, (v) => `typeof ${v} === "number" && (${v} << 24) >> 24 === ${v}`);
+export const i8: ElementType<number> = numeric(
+  "i8",
+  1,
+  Int8Array,
+  (m) => m.i8,
+  (v) => typeof v === "number" && (v << 24) >> 24 === v,
+  (v) => `typeof ${v} === "number" && (${v} << 24) >> 24 === ${v}`,
+);
 /**
  * Unsigned 8-bit integer (C `uint8_t`).
  *
@@ -54,7 +61,14 @@ export const i8: ElementType<number> = numeric("i8", 1, Int8Array, (m) => m.i8, 
  * assert.throws(() => xs.set(1, 256), { code: "INVALID_ARGUMENT" });
  * ```
  */
-export const u8: ElementType<number> = numeric("u8", 1, Uint8Array, (m) => m.u8, (v) => typeof v === "number" && (v & 0xff) === v, (v) => `typeof ${v} === "number" && (${v} & 0xff) === ${v}`);
+export const u8: ElementType<number> = numeric(
+  "u8",
+  1,
+  Uint8Array,
+  (m) => m.u8,
+  (v) => typeof v === "number" && (v & 0xff) === v,
+  (v) => `typeof ${v} === "number" && (${v} & 0xff) === ${v}`,
+);
 /**
  * Signed 16-bit integer (C `int16_t`).
  *
@@ -69,7 +83,14 @@ export const u8: ElementType<number> = numeric("u8", 1, Uint8Array, (m) => m.u8,
  * assert.throws(() => xs.set(1, 32768), { code: "INVALID_ARGUMENT" });
  * ```
  */
-export const i16: ElementType<number> = numeric("i16", 2, Int16Array, (m) => m.i16, (v) => typeof v === "number" && (v << 16) >> 16 === v, (v) => `typeof ${v} === "number" && (${v} << 16) >> 16 === ${v}`);
+export const i16: ElementType<number> = numeric(
+  "i16",
+  2,
+  Int16Array,
+  (m) => m.i16,
+  (v) => typeof v === "number" && (v << 16) >> 16 === v,
+  (v) => `typeof ${v} === "number" && (${v} << 16) >> 16 === ${v}`,
+);
 /**
  * Unsigned 16-bit integer (C `uint16_t`).
  *
@@ -84,7 +105,14 @@ export const i16: ElementType<number> = numeric("i16", 2, Int16Array, (m) => m.i
  * assert.throws(() => xs.set(1, -1), { code: "INVALID_ARGUMENT" });
  * ```
  */
-export const u16: ElementType<number> = numeric("u16", 2, Uint16Array, (m) => m.u16, (v) => typeof v === "number" && (v & 0xffff) === v, (v) => `typeof ${v} === "number" && (${v} & 0xffff) === ${v}`);
+export const u16: ElementType<number> = numeric(
+  "u16",
+  2,
+  Uint16Array,
+  (m) => m.u16,
+  (v) => typeof v === "number" && (v & 0xffff) === v,
+  (v) => `typeof ${v} === "number" && (${v} & 0xffff) === ${v}`,
+);
 /**
  * Signed 32-bit integer (C `int32_t`).
  *
@@ -99,7 +127,14 @@ export const u16: ElementType<number> = numeric("u16", 2, Uint16Array, (m) => m.
  * assert.throws(() => xs.set(1, 2 ** 31), { code: "INVALID_ARGUMENT" });
  * ```
  */
-export const i32: ElementType<number> = numeric("i32", 4, Int32Array, (m) => m.i32, (v) => typeof v === "number" && (v | 0) === v, (v) => `typeof ${v} === "number" && (${v} | 0) === ${v}`);
+export const i32: ElementType<number> = numeric(
+  "i32",
+  4,
+  Int32Array,
+  (m) => m.i32,
+  (v) => typeof v === "number" && (v | 0) === v,
+  (v) => `typeof ${v} === "number" && (${v} | 0) === ${v}`,
+);
 /**
  * Unsigned 32-bit integer (C `uint32_t`).
  *
@@ -114,7 +149,14 @@ export const i32: ElementType<number> = numeric("i32", 4, Int32Array, (m) => m.i
  * assert.throws(() => xs.set(1, -1), { code: "INVALID_ARGUMENT" });
  * ```
  */
-export const u32: ElementType<number> = numeric("u32", 4, Uint32Array, (m) => m.u32, (v) => typeof v === "number" && v >>> 0 === v, (v) => `typeof ${v} === "number" && ${v} >>> 0 === ${v}`);
+export const u32: ElementType<number> = numeric(
+  "u32",
+  4,
+  Uint32Array,
+  (m) => m.u32,
+  (v) => typeof v === "number" && v >>> 0 === v,
+  (v) => `typeof ${v} === "number" && ${v} >>> 0 === ${v}`,
+);
 /**
  * 32-bit float (C `float`); values are rounded to single precision.
  *
@@ -128,7 +170,14 @@ export const u32: ElementType<number> = numeric("u32", 4, Uint32Array, (m) => m.
  * assert.equal(xs.get(0), 0.5);
  * ```
  */
-export const f32: ElementType<number> = numeric("f32", 4, Float32Array, (m) => m.f32, (v) => typeof v === "number", (v) => `typeof ${v} === "number"`);
+export const f32: ElementType<number> = numeric(
+  "f32",
+  4,
+  Float32Array,
+  (m) => m.f32,
+  (v) => typeof v === "number",
+  (v) => `typeof ${v} === "number"`,
+);
 /**
  * 64-bit float (C `double`).
  *
@@ -142,7 +191,14 @@ export const f32: ElementType<number> = numeric("f32", 4, Float32Array, (m) => m
  * assert.equal(xs.get(0), 3.25);
  * ```
  */
-export const f64: ElementType<number> = numeric("f64", 8, Float64Array, (m) => m.f64, (v) => typeof v === "number", (v) => `typeof ${v} === "number"`);
+export const f64: ElementType<number> = numeric(
+  "f64",
+  8,
+  Float64Array,
+  (m) => m.f64,
+  (v) => typeof v === "number",
+  (v) => `typeof ${v} === "number"`,
+);
 /**
  * Signed 64-bit integer (C `int64_t`), read and written as bigint.
  *
@@ -156,7 +212,14 @@ export const f64: ElementType<number> = numeric("f64", 8, Float64Array, (m) => m
  * assert.equal(xs.get(0), -(2n ** 63n));
  * ```
  */
-export const i64: ElementType<bigint> = numeric("i64", 8, BigInt64Array, (m) => m.i64, (v) => typeof v === "bigint" && BigInt.asIntN(64, v) === v, (v) => `typeof ${v} === "bigint" && BigInt.asIntN(64, ${v}) === ${v}`);
+export const i64: ElementType<bigint> = numeric(
+  "i64",
+  8,
+  BigInt64Array,
+  (m) => m.i64,
+  (v) => typeof v === "bigint" && BigInt.asIntN(64, v) === v,
+  (v) => `typeof ${v} === "bigint" && BigInt.asIntN(64, ${v}) === ${v}`,
+);
 /**
  * Unsigned 64-bit integer (C `uint64_t`), read and written as bigint.
  *
@@ -170,7 +233,14 @@ export const i64: ElementType<bigint> = numeric("i64", 8, BigInt64Array, (m) => 
  * assert.equal(xs.get(0), 2n ** 64n - 1n);
  * ```
  */
-export const u64: ElementType<bigint> = numeric("u64", 8, BigUint64Array, (m) => m.u64, (v) => typeof v === "bigint" && BigInt.asUintN(64, v) === v, (v) => `typeof ${v} === "bigint" && BigInt.asUintN(64, ${v}) === ${v}`);
+export const u64: ElementType<bigint> = numeric(
+  "u64",
+  8,
+  BigUint64Array,
+  (m) => m.u64,
+  (v) => typeof v === "bigint" && BigInt.asUintN(64, v) === v,
+  (v) => `typeof ${v} === "bigint" && BigInt.asUintN(64, ${v}) === ${v}`,
+);
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -257,7 +327,16 @@ export const bool: ElementType<boolean> = scalar("bool", 1, undefined, (m, o) =>
  * validates a value with the same rules as the kind's `accepts` / `write` here.
  */
 const FAST_KINDS = new Map<ElementType<unknown>, number>([
-  [i8, 0], [u8, 1], [i16, 2], [u16, 3], [i32, 4], [u32, 5], [f32, 6], [f64, 7], [i64AsNumber, 8], [u64AsNumber, 9],
+  [i8, 0],
+  [u8, 1],
+  [i16, 2],
+  [u16, 3],
+  [i32, 4],
+  [u32, 5],
+  [f32, 6],
+  [f64, 7],
+  [i64AsNumber, 8],
+  [u64AsNumber, 9],
 ] as [ElementType<unknown>, number][]);
 
 /** The native fast-path kind number of `t`, or undefined when it has none (bigint, bool, string, array, struct). */

@@ -41,7 +41,6 @@ export type { EntryInfo } from "./table.ts";
 export type { CreateOptions, OpenOptions, OpenOrCreateOptions } from "./options.ts";
 export type { SegmentStats } from "./stats.ts";
 
-
 const HOW_OPEN = 0;
 const LOCK_TIMEOUT_MS = 10_000;
 
@@ -49,7 +48,6 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
-
 
 /** Closes a handle for the segment; an error from one handle must not stop the others or the unmap. */
 function closeQuietly(h: Handle): void {

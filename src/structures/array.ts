@@ -30,7 +30,8 @@ function spec<T>(type: ElementType<T>): StructureSpec {
  * assert.equal(xs.get(0), 5);
  * ```
  */
-export type View<T> = T extends number ? Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array
+export type View<T> = T extends number
+  ? Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array
   : T extends bigint ? BigInt64Array | BigUint64Array
   : never;
 

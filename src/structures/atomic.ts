@@ -45,7 +45,10 @@ function jsOps<T>(view: ArrayOf, shift: number): Ops<T> {
 
 function safe(v: number, what: string): number {
   if (!Number.isSafeInteger(v)) {
-    throw new ShmError("OUT_OF_RANGE", `64-bit atomic holds a value beyond ±2^53 (${v}); open it as i64 to read it exactly (${what})`);
+    throw new ShmError(
+      "OUT_OF_RANGE",
+      `64-bit atomic holds a value beyond ±2^53 (${v}); open it as i64 to read it exactly (${what})`,
+    );
   }
   return v;
 }
@@ -74,7 +77,9 @@ function opsFor(type: ElementType<unknown>): { ops: Ops<unknown>; check: (v: unk
     }
   };
   const big = (bits: "asIntN" | "asUintN") => (v: unknown) => {
-    if (typeof v !== "bigint" || BigInt[bits](64, v) !== v) throw new ShmError("INVALID_ARGUMENT", `${String(v)} is not a valid ${type.name} value`);
+    if (typeof v !== "bigint" || BigInt[bits](64, v) !== v) {
+      throw new ShmError("INVALID_ARGUMENT", `${String(v)} is not a valid ${type.name} value`);
+    }
   };
   const num = (min: number) => (v: unknown) => {
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
@@ -88,9 +93,13 @@ function opsFor(type: ElementType<unknown>): { ops: Ops<unknown>; check: (v: unk
     case "u32":
       return { ops: jsOps((m) => m.u32, 2), check: int32(0, 2 ** 32 - 1) };
     case "i64":
-      return asNumber ? { ops: nativeOps(false) as Ops<unknown>, check: num(-(2 ** 53)) } : { ops: jsOps((m) => m.i64, 3), check: big("asIntN") };
+      return asNumber
+        ? { ops: nativeOps(false) as Ops<unknown>, check: num(-(2 ** 53)) }
+        : { ops: jsOps((m) => m.i64, 3), check: big("asIntN") };
     case "u64":
-      return asNumber ? { ops: nativeOps(true) as Ops<unknown>, check: num(0) } : { ops: jsOps((m) => m.u64, 3), check: big("asUintN") };
+      return asNumber
+        ? { ops: nativeOps(true) as Ops<unknown>, check: num(0) }
+        : { ops: jsOps((m) => m.u64, 3), check: big("asUintN") };
   }
   throw new ShmError("INVALID_ARGUMENT", `SharedAtomic holds i32, u32, i64, u64, i64AsNumber or u64AsNumber, not ${type.name}`);
 }

@@ -23,9 +23,21 @@ import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { ALL, notify } from "../wait/wait.ts";
 import { WriterClaim } from "./writer_claim.ts";
-import { BROADCAST_MAX_CAPACITY, CLAIM, done, elementView, layout, NEW_MESSAGE, POS_EP, POS_LO, published, type ReaderOptions, spec, TWO_31 } from "./broadcast_layout.ts";
+import {
+  BROADCAST_MAX_CAPACITY,
+  CLAIM,
+  done,
+  elementView,
+  layout,
+  NEW_MESSAGE,
+  POS_EP,
+  POS_LO,
+  published,
+  type ReaderOptions,
+  spec,
+  TWO_31,
+} from "./broadcast_layout.ts";
 import { BroadcastReader } from "./broadcast_reader.ts";
-
 
 export { BROADCAST_MAX_CAPACITY, type ReaderOptions } from "./broadcast_layout.ts";
 export { BroadcastReader } from "./broadcast_reader.ts";
@@ -246,7 +258,9 @@ export class BroadcastRing<T> extends Handle {
   reader(options: ReaderOptions = {}): BroadcastReader<T> {
     const m = this.mem();
     const from = options.from ?? "now";
-    if (from !== "now" && from !== "oldest") throw new ShmError("INVALID_ARGUMENT", `reader from must be "now" or "oldest", got ${String(from)}`);
+    if (from !== "now" && from !== "oldest") {
+      throw new ShmError("INVALID_ARGUMENT", `reader from must be "now" or "oldest", got ${String(from)}`);
+    }
     const w = published(m.i32, this.#lo, this.#ep);
     const start = from === "now" ? w : Math.max(0, w - this.capacity);
     const r = new BroadcastReader<T>(this.#seg, this.#p, this, start);

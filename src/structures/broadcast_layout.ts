@@ -69,7 +69,10 @@ export function published(i32: Int32Array, lo: number, ep: number): number {
   if ((e & 1) !== l >>> 31) e -= 1; // the epoch already moved past the low word we read
   const n = Math.floor(e / 2) * TWO_32 + l;
   if (n > MAX_PUBLISHED) {
-    throw new ShmError("CORRUPT", `broadcast ring: published count ${n} (epoch word ${e}) is past 2^53; the ring's memory is damaged`);
+    throw new ShmError(
+      "CORRUPT",
+      `broadcast ring: published count ${n} (epoch word ${e}) is past 2^53; the ring's memory is damaged`,
+    );
   }
   return n;
 }
@@ -93,4 +96,3 @@ export interface ReaderOptions {
   /** "now" (default): only messages published from now on; "oldest": the oldest one still retained. */
   from?: "now" | "oldest";
 }
-

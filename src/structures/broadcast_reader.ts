@@ -7,7 +7,7 @@ import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import type { Segment } from "../segment/segment.ts";
 import type { Placement } from "../segment/structure.ts";
-import { type AsyncWaitOptions, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { type AsyncWaitOptions, type WaitOptions, waitOrThrow, waitOrThrowAsync } from "../wait/wait.ts";
 import type { Selectable } from "../wait/select.ts";
 import { done, elementView, NEW_MESSAGE, POS_LO, published } from "./broadcast_layout.ts";
 import type { BroadcastRing } from "./broadcast.ts";
@@ -179,4 +179,3 @@ export class BroadcastReader<T> extends Handle {
     super.close();
   }
 }
-

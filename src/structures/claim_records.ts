@@ -177,7 +177,9 @@ export class ClaimRecords {
     map!.delete(this.#at);
     if (m.closed) return;
     const i32 = m.i32;
-    if (Atomics.load(i32, this.own + R_N) === 0 && Atomics.load(i32, this.own + R_HOLD) <= 0) Atomics.compareExchange(i32, this.own + R_PID, me().pid, 0);
+    if (Atomics.load(i32, this.own + R_N) === 0 && Atomics.load(i32, this.own + R_HOLD) <= 0) {
+      Atomics.compareExchange(i32, this.own + R_PID, me().pid, 0);
+    }
   }
 
   /**

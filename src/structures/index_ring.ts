@@ -279,7 +279,7 @@ export class IndexRing {
         }
         // The taker of this slot's previous lap claimed it but has not handed it back
         // yet (it is between its CAS and its store): wait for it, or repair if it died.
-        const r = this.#handBackDeadTake(i32, pos, s, seq, (extra ??= []));
+        const r = this.#handBackDeadTake(i32, pos, s, seq, extra ??= []);
         if (r >= 0 || r === -2) {
           if (r >= 0) extra.push(r);
           continue;

@@ -36,7 +36,7 @@
  *                 (i32 state, u32 holder pid, u32 holder start time low 32 bits, u32
  *                 reserved), then (64-aligned) the free ring's slots
  */
-import { native, type Native } from "../../ffi/mod.ts";
+import { type Native, native } from "../../ffi/mod.ts";
 import { type Decide, IndexRing, initRingFull, KEEP, PUT, ringBytes } from "./index_ring.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
 import { assertElementType, type ElementType, type StructType } from "../segment/elements.ts";
@@ -156,7 +156,16 @@ export class ObjectPool<T> extends Handle {
     this.#records = recordsAt(p.data, type.size, p.capacity);
     this.#enq = (p.control + ENQ) >> 2;
     const ring = ringAt(p.data, type.size, p.capacity);
-    this.#free = new IndexRing(this.m, this.#enq, (p.control + DEQ) >> 2, ring, p.capacity, seg.maxProcesses, (p.control + RECOVERED) >> 2, p.name);
+    this.#free = new IndexRing(
+      this.m,
+      this.#enq,
+      (p.control + DEQ) >> 2,
+      ring,
+      p.capacity,
+      seg.maxProcesses,
+      (p.control + RECOVERED) >> 2,
+      p.name,
+    );
     this.#n = native();
     const self = me();
     this.#pid = self.pid;
@@ -232,7 +241,9 @@ export class ObjectPool<T> extends Handle {
       slot = this.#free.take(m);
       if (slot < 0) return undefined;
     }
-    if (slot >= this.capacity) throw new ShmError("CORRUPT", `pool "${this.name}": free ring holds slot ${slot} of ${this.capacity}`);
+    if (slot >= this.capacity) {
+      throw new ShmError("CORRUPT", `pool "${this.name}": free ring holds slot ${slot} of ${this.capacity}`);
+    }
     const i32 = m.i32;
     const r = (this.#records + slot * RECORD) >> 2;
     const free = Atomics.load(i32, r);

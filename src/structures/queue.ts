@@ -334,7 +334,6 @@ export class Queue<T> extends Handle {
     return fastError(code, value, { name: this.name, typeName: this.type.name, staging: this.#staging, corrupt });
   }
 
-
   /** tryPop in TypeScript (as #tryPushTs). */
   #tryPopTs(m: Memory): T | undefined {
     const i32 = m.i32;

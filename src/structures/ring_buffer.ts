@@ -30,11 +30,23 @@ import { Handle } from "../segment/handle.ts";
 import { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { type AsyncWaitOptions, notify, type WaitOptions, waitOrThrow, waitOrThrowAsync } from "../wait/wait.ts";
 import type { Selectable } from "../wait/select.ts";
 import { WriterClaim } from "./writer_claim.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
-import { CLAIM, copyOut, EPOCH, HEAD, NOT_EMPTY, NOT_FULL, type NumericView, RING_MAX_CAPACITY, type Span, spec, TAIL } from "./ring_layout.ts";
+import {
+  CLAIM,
+  copyOut,
+  EPOCH,
+  HEAD,
+  NOT_EMPTY,
+  NOT_FULL,
+  type NumericView,
+  RING_MAX_CAPACITY,
+  type Span,
+  spec,
+  TAIL,
+} from "./ring_layout.ts";
 
 export { _ringTesting, RING_MAX_CAPACITY, type Span } from "./ring_layout.ts";
 
@@ -110,7 +122,9 @@ export class RingBuffer<T> extends Handle {
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
     const cap = p.capacity;
-    if (!(cap >= 1 && cap <= RING_MAX_CAPACITY)) throw new ShmError("CORRUPT", `ring "${p.name}" claims capacity ${cap} (1 to ${RING_MAX_CAPACITY})`);
+    if (!(cap >= 1 && cap <= RING_MAX_CAPACITY)) {
+      throw new ShmError("CORRUPT", `ring "${p.name}" claims capacity ${cap} (1 to ${RING_MAX_CAPACITY})`);
+    }
     this.capacity = cap;
     this.type = type;
     this.#size = type.size;
@@ -400,7 +414,13 @@ export class RingBuffer<T> extends Handle {
   async pushAsync(value: T, options?: AsyncWaitOptions): Promise<void> {
     if (!this.#producing) this.claimProducer(); // rejects with EXISTS at once
     const at = (this.#tail << 2) - TAIL + NOT_FULL;
-    await waitOrThrowAsync(this.mem(), at, () => (this.tryPush(value) ? true : undefined), options, `pushing to ring "${this.name}"`);
+    await waitOrThrowAsync(
+      this.mem(),
+      at,
+      () => (this.tryPush(value) ? true : undefined),
+      options,
+      `pushing to ring "${this.name}"`,
+    );
   }
 
   /** Removes and returns the oldest element; throws EMPTY when the ring is empty. */
@@ -452,7 +472,9 @@ export class RingBuffer<T> extends Handle {
    */
   read(at: number): T | undefined {
     const m = this.mem();
-    if (!Number.isInteger(at) || at < 0) throw new ShmError("OUT_OF_RANGE", `ring index must be a non-negative integer, got ${at}`);
+    if (!Number.isInteger(at) || at < 0) {
+      throw new ShmError("OUT_OF_RANGE", `ring index must be a non-negative integer, got ${at}`);
+    }
     const i32 = m.i32;
     for (;;) {
       const t = this.#pos(Atomics.load(i32, this.#tail));
@@ -513,4 +535,3 @@ export class RingBuffer<T> extends Handle {
     return Math.floor(e / 2) * this.#M + h;
   }
 }
-

@@ -332,7 +332,6 @@ export class SpscQueue<T> extends Handle {
     return fastError(code, value, { name: this.name, typeName: this.type.name, staging: this.#staging, corrupt });
   }
 
-
   /**
    * Removes the oldest element (consumer only) into `target`, an object of the struct
    * type's shape, and returns `target`; undefined if empty. No object is allocated, so

@@ -44,7 +44,7 @@ import { Staging } from "./staging.ts";
 import { align, type Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement, type StructureSpec } from "../segment/structure.ts";
-import { type AsyncWaitOptions, notify, waitOrThrow, waitOrThrowAsync, type WaitOptions } from "../wait/wait.ts";
+import { type AsyncWaitOptions, notify, type WaitOptions, waitOrThrow, waitOrThrowAsync } from "../wait/wait.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 import type { Selectable } from "../wait/select.ts";
 import { IndexRing, initRingFull, ringBytes } from "./index_ring.ts";
@@ -149,7 +149,16 @@ export class Stack<T> extends Handle {
     this.#size = type.size;
     this.#top = p.control + TOP;
     const ring = ringAt(p.data, type.size, p.capacity);
-    this.#free = new IndexRing(this.m, (p.control + FREE_ENQ) >> 2, (p.control + FREE_DEQ) >> 2, ring, p.capacity, seg.maxProcesses, (p.control + RECOVERED) >> 2, p.name);
+    this.#free = new IndexRing(
+      this.m,
+      (p.control + FREE_ENQ) >> 2,
+      (p.control + FREE_DEQ) >> 2,
+      ring,
+      p.capacity,
+      seg.maxProcesses,
+      (p.control + RECOVERED) >> 2,
+      p.name,
+    );
     this.#count = (p.control + COUNT) >> 2;
     const links = linksAt(p.data, type.size, p.capacity) >> 2;
     const states = statesAt(p.data, type.size, p.capacity) >> 2;
@@ -266,7 +275,9 @@ export class Stack<T> extends Handle {
       const tag = Atomics.load(i32, h);
       const top = Atomics.load(i32, h + 1);
       if (top === 0) return undefined;
-      if (!(top > 0 && top <= this.capacity)) throw new ShmError("CORRUPT", `stack "${this.name}": head points outside the stack`);
+      if (!(top > 0 && top <= this.capacity)) {
+        throw new ShmError("CORRUPT", `stack "${this.name}": head points outside the stack`);
+      }
       let v: T | undefined;
       try {
         v = this.type.read(m, this.#data + (top - 1) * this.#size);
@@ -343,7 +354,9 @@ export class Stack<T> extends Handle {
   /** A free node's index, or -1 when none is free. */
   #take(m: Memory): number {
     const node = this.#free.take(m);
-    if (node >= this.capacity) throw new ShmError("CORRUPT", `stack "${this.name}": free ring holds node ${node} of ${this.capacity}`);
+    if (node >= this.capacity) {
+      throw new ShmError("CORRUPT", `stack "${this.name}": free ring holds node ${node} of ${this.capacity}`);
+    }
     return node;
   }
 }

@@ -82,7 +82,9 @@ export class StackList {
       const tag = Atomics.load(i32, h) >>> 0;
       const top = Atomics.load(i32, h + 1);
       if (!(top >= 0 && top <= this.count)) throw corrupt(this.name, `list head points at node ${top - 1} of ${this.count}`);
-      if (top !== 0 && (Atomics.load(i32, this.states + top - 1) & LISTED) === 0 && help(i32, h, this.states, tag, top) < 0) continue;
+      if (top !== 0 && (Atomics.load(i32, this.states + top - 1) & LISTED) === 0 && help(i32, h, this.states, tag, top) < 0) {
+        continue;
+      }
       Atomics.store(i32, this.links + node, top); // link first: the CAS publishes it with the node
       const expected = top * TWO_32 + tag;
       if (this.cas(m, this.head, expected, desiredTop + ((tag + 1) >>> 0)) === expected) return;

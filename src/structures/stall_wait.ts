@@ -73,7 +73,15 @@ export async function waitStalledAsync<T>(
     const r = await waitForAsync(m, at, sp, deadline, options?.signal, what, options?.spin);
     if (r === undefined) throw timeoutError(what, options?.timeout);
     if (r !== STALLED) return r as T;
-    const v = await waitForAsync(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), options?.signal, what, options?.spin);
+    const v = await waitForAsync(
+      m,
+      at,
+      poll,
+      Math.min(deadline, performance.now() + STALL_MS),
+      options?.signal,
+      what,
+      options?.spin,
+    );
     if (v !== undefined) return v;
     if (performance.now() >= deadline) throw timeoutError(what, options?.timeout);
   }

@@ -44,7 +44,12 @@ function recordsOffset(capacity: number, size: number): number {
 
 function spec<T>(type: ElementType<T>, maxProcesses: number): StructureSpec {
   assertElementType(type);
-  return { kind: Kind.VECTOR, type, controlBytes: 128, dataBytes: (n) => recordsOffset(n, type.size) + recordBytes(maxProcesses) };
+  return {
+    kind: Kind.VECTOR,
+    type,
+    controlBytes: 128,
+    dataBytes: (n) => recordsOffset(n, type.size) + recordBytes(maxProcesses),
+  };
 }
 
 /**
@@ -61,7 +66,17 @@ function spec<T>(type: ElementType<T>, maxProcesses: number): StructureSpec {
  * assert.equal(view[0], 7);
  * ```
  */
-export type NumericView = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigInt64Array | BigUint64Array;
+export type NumericView =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /**
  * An append-only vector shared between processes.
@@ -118,7 +133,9 @@ export class Vector<T> extends Handle implements Iterable<T> {
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
-    if (!(p.capacity >= 1 && p.capacity <= VECTOR_MAX_CAPACITY)) throw new ShmError("CORRUPT", `vector "${p.name}" claims capacity ${p.capacity} > ${VECTOR_MAX_CAPACITY}`);
+    if (!(p.capacity >= 1 && p.capacity <= VECTOR_MAX_CAPACITY)) {
+      throw new ShmError("CORRUPT", `vector "${p.name}" claims capacity ${p.capacity} > ${VECTOR_MAX_CAPACITY}`);
+    }
     this.capacity = p.capacity;
     this.type = type;
     this.#size = type.size;
@@ -187,7 +204,10 @@ export class Vector<T> extends Handle implements Iterable<T> {
 
   /** The control words are untrusted: a counter outside [0, capacity] is damage, never an index. */
   #damaged(what: string, v: number): ShmError {
-    return new ShmError("CORRUPT", `vector "${this.name}": ${what} counter ${v} outside [0, ${this.capacity}]; its memory is damaged`);
+    return new ShmError(
+      "CORRUPT",
+      `vector "${this.name}": ${what} counter ${v} outside [0, ${this.capacity}]; its memory is damaged`,
+    );
   }
 
   /** The committed length, range-checked. */

@@ -162,7 +162,6 @@ export const EVENT_COUNT_BYTES = 8;
  */
 export const ALL = 0x7fffffff;
 
-
 /** Validates a timeout option and turns it into an absolute deadline (performance.now() ms). */
 export function deadlineOf(timeout: number | undefined): number {
   if (timeout === undefined || timeout === Infinity) return Infinity;

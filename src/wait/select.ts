@@ -18,7 +18,7 @@
 import { native } from "../../ffi/mod.ts";
 import { ShmError } from "../errors.ts";
 import type { Memory } from "../segment/memory.ts";
-import { ASYNC_SLICE_MS, asyncDeadline, type AsyncWaitOptions, checkAborted, abortError, timeoutError } from "./wait.ts";
+import { abortError, ASYNC_SLICE_MS, asyncDeadline, type AsyncWaitOptions, checkAborted, timeoutError } from "./wait.ts";
 
 /** What `select` needs from a structure: the eventcount it is notified on, and a non-blocking take. */
 export interface Selectable<T> {

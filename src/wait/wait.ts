@@ -71,7 +71,6 @@ import {
 /** Native futex results (negative errno) that mean "we were not woken". */
 const ETIMEDOUT = -Errno.ETIMEDOUT;
 
-
 function sliceNs(deadline: number, sliceMs: number): number {
   const left = Math.min(deadline - performance.now(), sliceMs);
   if (left === Infinity) return -1;

@@ -277,10 +277,24 @@ export function fieldsOf(t: Template): Field[] {
       out.push({ target, cls: "entry", name: `${b.label}.entry.${name}`, at: b.entry + off, width, capacity: b.capacity });
     }
     for (const [name, off, width] of STRUCT_FIELDS) {
-      out.push({ target, cls: "struct-header", name: `${b.label}.header.${name}`, at: b.offset + off, width, capacity: b.capacity });
+      out.push({
+        target,
+        cls: "struct-header",
+        name: `${b.label}.header.${name}`,
+        at: b.offset + off,
+        width,
+        capacity: b.capacity,
+      });
     }
     for (let at = b.offset + S.size; at < b.data; at += 4) {
-      out.push({ target, cls: "control", name: `${b.label}.control+${at - b.offset - S.size}`, at, width: 4, capacity: b.capacity });
+      out.push({
+        target,
+        cls: "control",
+        name: `${b.label}.control+${at - b.offset - S.size}`,
+        at,
+        width: 4,
+        capacity: b.capacity,
+      });
     }
     const words = Math.floor((b.offset + b.size - b.data) / 4);
     const step = Math.max(1, Math.ceil(words / MAX_DATA_WORDS));

@@ -60,7 +60,9 @@ export function start(rt: Runtime, script: string | URL, args: readonly string[]
   const done = new Promise<Result>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${rt} ${path} ${args.join(" ")} did not finish in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(`${rt} ${path} ${args.join(" ")} did not finish in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`),
+      );
     }, timeoutMs);
     child.on("error", (e) => {
       clearTimeout(timer);
@@ -81,7 +83,10 @@ export function start(rt: Runtime, script: string | URL, args: readonly string[]
         const seen = stdout.split("\n").slice(0, -1).find(match);
         if (seen !== undefined) return resolve(seen);
         lineWaiters.push({ match, resolve });
-        done.then(() => reject(new Error(`process exited before printing the line\nstdout: ${stdout}\nstderr: ${stderr}`)), reject);
+        done.then(
+          () => reject(new Error(`process exited before printing the line\nstdout: ${stdout}\nstderr: ${stderr}`)),
+          reject,
+        );
       }),
   };
 }
@@ -90,7 +95,9 @@ export function start(rt: Runtime, script: string | URL, args: readonly string[]
 export async function run(rt: Runtime, script: string | URL, args: readonly string[] = [], timeoutMs = 60_000): Promise<string> {
   const r = await start(rt, script, args, timeoutMs).done;
   if (r.code !== 0) {
-    throw new Error(`${rt} ${script} ${args.join(" ")} exited with ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    throw new Error(
+      `${rt} ${script} ${args.join(" ")} exited with ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+    );
   }
   return r.stdout;
 }

@@ -13,7 +13,7 @@
  */
 import { Segment } from "../../src/segment/segment.ts";
 import { i32 } from "../../src/segment/elements.ts";
-import { msg, Msg, whole } from "./broadcast_msg.ts";
+import { Msg, msg, whole } from "./broadcast_msg.ts";
 import { SharedAtomic } from "../../src/structures/atomic.ts";
 import { BroadcastRing } from "../../src/structures/broadcast.ts";
 import { args as argv, sleep } from "../helpers/worker.ts";

@@ -187,11 +187,11 @@ switch (mode) {
 }
 
 if (mode !== "latch-never") {
-console.log("ready");
-while (Atomics.load(ctl, 0) === 0) {
-  step();
-  Atomics.add(progress, slot, 1);
-}
-console.log(JSON.stringify({ runtime, pid, mode, counts }));
-seg.close();
+  console.log("ready");
+  while (Atomics.load(ctl, 0) === 0) {
+    step();
+    Atomics.add(progress, slot, 1);
+  }
+  console.log(JSON.stringify({ runtime, pid, mode, counts }));
+  seg.close();
 }

@@ -55,10 +55,11 @@ switch (mode) {
     Queue.create(seg, "jobs", u32, 8);
     console.log("ready");
     await new Promise((resolve) => setTimeout(resolve, 200));
-    if (mode === "throw") setTimeout(() => {
-      throw new Error("uncaught on purpose");
-    }, 0);
-    else void Promise.reject(new Error("rejected on purpose"));
+    if (mode === "throw") {
+      setTimeout(() => {
+        throw new Error("uncaught on purpose");
+      }, 0);
+    } else void Promise.reject(new Error("rejected on purpose"));
     forever();
     break;
   }
