@@ -54,6 +54,34 @@ test(
   { timeout: 90_000 },
 );
 
+test(
+  "workers: a Worker terminated while it holds the segment's metadata lock (open/close in a loop) never blocks the other threads, 30 times",
+  async () => {
+    const name = uniqueName("wmeta");
+    const seg = Segment.create(name, { size: 1 << 16 });
+    try {
+      for (let run = 0; run < 30; run++) {
+        const w = spawnWorker();
+        w.worker.postMessage({ op: "churn", seg: name });
+        assert.equal(await w.next(), "churning");
+        await sleep(2 + (run % 7));
+        w.worker.terminate();
+        // Segment.open takes the metadata lock: a lock left by the ended Worker is taken over, not waited out.
+        const t0 = performance.now();
+        const other = Segment.open(name, { timeoutMs: 3_000 });
+        other.close();
+        assert.ok(performance.now() - t0 < 3_000, `run ${run}: open took ${performance.now() - t0} ms`);
+      }
+      await sleep(50);
+      assert.deepEqual(seg.processes().length, 1, "the terminated Workers' attachments were swept");
+    } finally {
+      seg.close();
+      Segment.unlink(name);
+    }
+  },
+  { timeout: 120_000 },
+);
+
 test("workers: a view buffer transferred to a Worker detaches nothing else; close never throws nor unmaps under it", async () => {
   const name = uniqueName("wview");
   const seg = Segment.create(name, { size: 1 << 16 });

@@ -8,6 +8,13 @@
  * caller is told so it can repair what the dead owner left half-done. A holder that is
  * alive but has not been attached to the segment for STRANGER_MS is treated the same
  * way: the lock word is untrusted, and pid 1 must not lock a segment for good.
+ *
+ * The holder also writes its thread id into the next word (after the CAS; cleared
+ * before the release), so a Worker terminated while it held the lock, whose process
+ * lives on, is a dead owner too: a waiter whose owner pid is alive but whose owner
+ * thread has ended (/proc/<pid>/task/<tid>) takes the lock over the same way. A tid
+ * read as 0 (a holder between its CAS and its tid store) says nothing; a tid that
+ * belongs to a later holder makes the takeover CAS from the earlier pid fail.
  */
 import { native } from "../../ffi/mod.ts";
 import { ShmError } from "../errors.ts";
@@ -15,6 +22,7 @@ import { H } from "./format.ts";
 import type { Memory } from "./memory.ts";
 import { isAttached } from "./attached.ts";
 import { isAlive, me } from "./process.ts";
+import { myTid, threadAlive } from "./registry.ts";
 
 const SPINS = 200;
 const PARK_NS = 2_000_000; // re-check the owner's liveness every 2 ms
@@ -26,8 +34,13 @@ export function lockMeta(m: Memory, timeoutMs: number): boolean {
   const i32 = m.i32;
   const word = H.lockOwner >> 2;
   const pid = me().pid;
+  const tidWord = H.lockTid >> 2;
+  const tid = myTid();
   for (let i = 0; i < SPINS; i++) {
-    if (Atomics.compareExchange(i32, word, 0, pid) === 0) return false;
+    if (Atomics.compareExchange(i32, word, 0, pid) === 0) {
+      Atomics.store(i32, tidWord, tid);
+      return false;
+    }
   }
   const n = native();
   const deadline = performance.now() + timeoutMs;
@@ -35,16 +48,26 @@ export function lockMeta(m: Memory, timeoutMs: number): boolean {
   let strangerSince = 0;
   for (;;) {
     const owner = Atomics.compareExchange(i32, word, 0, pid);
-    if (owner === 0) return false;
+    if (owner === 0) {
+      Atomics.store(i32, tidWord, tid);
+      return false;
+    }
     // A live holder not in the registry is an opener about to attach or a closer that
     // just detached (microseconds) -- or a corrupt word naming some other process.
     let gone = !isAlive(owner);
+    if (!gone) {
+      const holder = Atomics.load(i32, tidWord);
+      gone = holder !== 0 && !threadAlive(owner, holder); // its Worker ended while holding it
+    }
     if (!gone && owner !== pid && !isAttached(m, owner)) {
       if (owner !== stranger) [stranger, strangerSince] = [owner, performance.now()];
       else gone = performance.now() - strangerSince > STRANGER_MS;
     } else stranger = 0;
     if (gone) {
-      if (Atomics.compareExchange(i32, word, owner, pid) === owner) return true;
+      if (Atomics.compareExchange(i32, word, owner, pid) === owner) {
+        Atomics.store(i32, tidWord, tid);
+        return true;
+      }
       continue;
     }
     if (performance.now() > deadline) {
@@ -57,6 +80,7 @@ export function lockMeta(m: Memory, timeoutMs: number): boolean {
 }
 
 export function unlockMeta(m: Memory): void {
+  Atomics.store(m.i32, H.lockTid >> 2, 0);
   Atomics.store(m.i32, H.lockOwner >> 2, 0);
   if (Atomics.load(m.i32, H.lockWaiters >> 2) > 0) native().futexWake(m.base, H.lockOwner, 1);
 }

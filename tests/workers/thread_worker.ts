@@ -6,6 +6,9 @@
  * - { op: "view", buffer }: a transferred view buffer (Uint32 elements): writes 1..n
  *   into it after 50 ms (the sender closes its segment meanwhile) and replies its sum.
  * - { op: "pop", seg, n }: pops n u32 from Queue "q" with popWait and replies the count and sum.
+ * - { op: "churn", seg }: opens and closes the segment (each a metadata-lock hold) until
+ *   terminated, replying "churning" once; yields to the event loop every 50 rounds (a
+ *   Deno Worker stops only there, see docs/WAITING.md).
  */
 import { Queue, Segment, u32 } from "../../mod.ts";
 
@@ -27,6 +30,12 @@ w.onmessage = async (e: MessageEvent) => {
       sum += v[i];
     }
     w.postMessage(sum);
+  } else if (d.op === "churn") {
+    w.postMessage("churning");
+    for (let i = 0;; i++) {
+      Segment.open(d.seg).close();
+      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 0));
+    }
   } else if (d.op === "pop") {
     const seg = Segment.open(d.seg);
     const q = Queue.open(seg, "q", u32);
