@@ -35,7 +35,6 @@ export const H = {
   lockOwner: 128,
   lockWaiters: 132,
   tableVersion: 136, // bumped on every table change
-  lockTid: 140, // the metadata lock holder's thread (0: not yet written, or its process as a whole)
   // line 3: reserved
   size: 256,
 } as const;

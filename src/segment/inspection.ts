@@ -272,7 +272,7 @@ export interface SegmentReport extends SegmentListing {
   } | null;
   /** Heap usage (bytes), or null. */
   readonly heap: { readonly size: number; readonly used: number; readonly free: number; readonly largestFree: number } | null;
-  /** The metadata lock's holder, or null when it is free. */
+  /** The metadata lock's holder, or null when it is free (`pid` is the holding thread's id: the pid for a main thread). */
   readonly metaLock: ProcessRef | null;
   /** The header's table version (bumped on every table change), or null. */
   readonly tableVersion: number | null;

@@ -28,7 +28,7 @@ export function myTid(): number {
 }
 
 /** True while the thread `tid` of the live process `pid` still exists (tid 0 or pid: the process). */
-export function threadAlive(pid: number, tid: number): boolean {
+function threadAlive(pid: number, tid: number): boolean {
   if (tid === 0 || tid === pid) return true;
   if (!(tid > 0 && tid <= 0x7fffffff)) return false;
   return native().threadStartTime(pid, tid) >= 0;

@@ -236,7 +236,6 @@ const HEADER_FIELDS: [string, number, 4 | 8][] = [
   ["creatorStart", H.creatorStart, 8],
   ["lockOwner", H.lockOwner, 4],
   ["lockWaiters", H.lockWaiters, 4],
-  ["lockTid", H.lockTid, 4],
   ["tableVersion", H.tableVersion, 4],
 ];
 
