@@ -1,7 +1,8 @@
 //! Where a fast-path push+pop pair's time goes, in a native loop (no FFI, no process
 //! boundary): the bare Rigtorp SPSC pair of bench/c/spsc.h (release stores), the same
 //! with the wake handshake's store→load pair done three ways (`xchg`, `mov; lock or`
-//! on the stack, `mov; mfence`), and shmkit's own fast paths (zig/fastpath.zig, called
+//! on the stack, `mov; mfence`), the bare Vyukov MPMC pair of bench/c/mpmc.h with and
+//! without the handshake, and shmkit's own fast paths (zig/fastpath.zig, called
 //! as bench/fastpath_floor.ts's "native loop" rows call them). Best of 7 rounds of 5M
 //! pairs; one line per row on stderr. See docs/DECISIONS.md "Fast paths".
 //!   zig build-exe -OReleaseFast -mcpu=baseline -lc --dep fastpath -Mroot=bench/fastpath_micro.zig \
@@ -73,6 +74,56 @@ fn rigtorp(comptime f: Fence) fn () f64 {
     }.run;
 }
 
+/// bench/c/mpmc.h's push and pop (Vyukov, CAS claims), inlined: enqueue position at
+/// 2048, dequeue at 2048 + 64, 64 slots of (u32 sequence, f64) at 2048 + 128; with
+/// `handshake`, the sequence stores are seq_cst (xchg) and each is followed by the
+/// waiters load, as the fast paths do (without their claim records and checks).
+fn vyukov(comptime handshake: bool) fn () f64 {
+    return struct {
+        fn run() f64 {
+            const b = @intFromPtr(&mem) + 2048;
+            var sum: f64 = 0;
+            var i: u32 = 0;
+            while (i < N) : (i += 1) {
+                var pos = @atomicLoad(u32, w32(b), .monotonic);
+                while (true) {
+                    const slot = b + 128 + @as(usize, pos & (SLOTS - 1)) * 16;
+                    const dif: i32 = @bitCast(@atomicLoad(u32, w32(slot), .acquire) -% pos);
+                    if (dif != 0) return -1;
+                    if (@cmpxchgWeak(u32, w32(b), pos, pos +% 1, .seq_cst, .monotonic)) |now| {
+                        pos = now;
+                        continue;
+                    }
+                    @as(*f64, @ptrFromInt(slot + 8)).* = @floatFromInt(i);
+                    if (handshake) {
+                        @atomicStore(u32, w32(slot), pos +% 1, .seq_cst);
+                        if (@atomicLoad(u32, w32(b + 12), .seq_cst) != 0) return -2;
+                    } else @atomicStore(u32, w32(slot), pos +% 1, .release);
+                    break;
+                }
+                pos = @atomicLoad(u32, w32(b + 64), .monotonic);
+                while (true) {
+                    const slot = b + 128 + @as(usize, pos & (SLOTS - 1)) * 16;
+                    const dif: i32 = @bitCast(@atomicLoad(u32, w32(slot), .acquire) -% (pos +% 1));
+                    if (dif != 0) return -1;
+                    if (@cmpxchgWeak(u32, w32(b + 64), pos, pos +% 1, .seq_cst, .monotonic)) |now| {
+                        pos = now;
+                        continue;
+                    }
+                    sum += @as(*f64, @ptrFromInt(slot + 8)).*;
+                    if (handshake) {
+                        @atomicStore(u32, w32(slot), pos +% SLOTS, .seq_cst);
+                        if (@atomicLoad(u32, w32(b + 76), .seq_cst) != 0) return -2;
+                    } else @atomicStore(u32, w32(slot), pos +% SLOTS, .release);
+                    break;
+                }
+                std.mem.doNotOptimizeAway(&sum);
+            }
+            return sum;
+        }
+    }.run;
+}
+
 fn spsc(comptime kind: u32) fn () f64 {
     return struct {
         fn run() f64 {
@@ -91,6 +142,8 @@ pub fn main() void {
         .{ "+ handshake, xchg", rigtorp(.xchg) },
         .{ "+ handshake, mov; lock or -64(%rsp)", rigtorp(.lock_or) },
         .{ "+ handshake, mov; mfence", rigtorp(.mfence) },
+        .{ "Vyukov pair, release stores (bench/c/mpmc.h)", vyukov(false) },
+        .{ "+ handshake, xchg", vyukov(true) },
         .{ "shmkit_spsc_push+pop, f64", spsc(7) },
         .{ "shmkit_spsc_push+pop, u32", spsc(5) },
         .{ "shmkit_mpmc_push+pop, f64", mpmc },
