@@ -30,13 +30,11 @@
 //! Element stores and loads are plain; publication is by the index / sequence store.
 //! Reads of the other side's index or a slot's sequence are acquire (on x86 a plain
 //! `mov`); a side's own index is read relaxed (only this side writes it). The publishing
-//! store is seq_cst (on x86 an `xchg`, or for SpscQueue `mov; lock or`: `storeSeqCst`),
-//! followed by a seq_cst load of the eventcount's
+//! store is seq_cst (on x86 an `xchg`), followed by a seq_cst load of the eventcount's
 //! `waiters` (a plain `mov`): that store→load pair is the Dekker handshake with a
 //! parked consumer and the only full fence an operation pays. See `publish`, and there
 //! why moving the fence to the waiter (membarrier) was measured and rejected.
 const std = @import("std");
-const builtin = @import("builtin");
 const linux = std.os.linux;
 const sys = @import("sys.zig");
 const futex = @import("futex.zig");
@@ -167,7 +165,7 @@ inline fn stateOf(state: f64) ?[*]i32 {
 //   (1) waiters += 1; (2) s = seq; (3) re-check: poll the queue (for numeric elements
 //   that is the native pop below); (4) futex_wait(seq, s); waiters -= 1.
 // A producer does (publish below): (a) store the index / sequence, seq_cst (x86: `xchg`,
-// or `mov` then a locked no-op, see `storeSeqCst`: a full fence either way); (b) load waiters, seq_cst (x86: a plain `mov`); if it is non-zero,
+// a full fence); (b) load waiters, seq_cst (x86: a plain `mov`); if it is non-zero,
 // (c) seq += 1 and FUTEX_WAKE.
 //
 // Dekker argument: (1)(2)(3)(a)(b) are all seq_cst, so they lie in one total order. If
@@ -193,43 +191,18 @@ inline fn stateOf(state: f64) ?[*]i32 {
 /// eventcount at `ec` (seq i32 at +0, waiters i32 at +4) if there may be one: steps
 /// (a) (b) (c) above.
 inline fn publish(at: usize, value: u32, ec: usize) void {
-    storeSeqCst(at, value);
+    // Step (a). x86: `xchg`. Its other standard mapping, `mov` then a locked no-op on the
+    // stack (`lock orl $0,-64(%rsp)`, Linux's smp_mb() form; a release store then a
+    // seq_cst fence in the model, for which the Dekker argument above holds too), was
+    // built and measured (docs/DECISIONS.md "Fast paths", bench/fastpath_micro.zig): in a
+    // native loop it saved ~1 ns per SPSC pair (22.2 -> 21.3 ns; -4(%rsp) and -8(%rsp)
+    // were slower still), but called through FFI, which is how shmkit calls it, the pair
+    // got ~1 ns *slower* in both runtimes (Deno raw calls 29.4 -> 30.4 ns, SpscQueue
+    // handle 28.6 -> 29.5; Bun raw calls 34.8 -> 35.9), and for Queue's sequence store
+    // it saved nothing in either. Not kept: the plain seq_cst store is the simpler
+    // argument and the faster one where it matters.
+    @atomicStore(u32, word(at), value, .seq_cst);
     wake(ec);
-}
-
-/// Step (a): a seq_cst store of `value` at `at`, in the cheaper of x86's two standard
-/// mappings. LLVM lowers `@atomicStore(.seq_cst)` to `xchg`; the other mapping of the
-/// C/C++ memory model to x86 (Sewell et al., x86-TSO; GCC's for years) is `mov` then a
-/// full fence, and Linux's smp_mb() on x86-64 is `lock orl $0,-4(%rsp)`, a locked
-/// no-op on this thread's own stack, cheaper than `mfence`. On TSO the only reordering
-/// is a store passing later loads through the store buffer; any locked instruction
-/// drains the buffer before later loads execute, exactly as the implicitly locked
-/// `xchg` does, so `mov; lock or` orders everything `xchg` orders (the element writes
-/// before the index, release; the index before the waiters load, the Dekker pair),
-/// and TSO's single global store order is unchanged. In the language model it is a
-/// release store then a seq_cst fence, for which the handshake still holds (C++
-/// [atomics.order]: the fence is sequenced after the store and before the waiters
-/// load; if the waiter's increment precedes the fence in S the load sees it, else the
-/// waiter's seq_cst re-check follows the fence in S and sees the store).
-/// Measured in a native loop (docs/DECISIONS.md "Fast paths", bench/fastpath_micro.zig):
-/// the bare Rigtorp pair plus this handshake ~19 ns with `xchg`, ~17 ns with `mov; lock
-/// or` (`mfence`: ~37 ns); the SPSC fast paths' pair 22.3 -> 21.3 ns. Queue keeps the
-/// `xchg` for its sequence store: there the same change measured 36.8 -> 37.2 ns (and
-/// 38 ns with the record's clear moved before the fence); its claiming CAS just before
-/// has already drained the store buffer, so there was nothing to win.
-/// The target word is -64(%rsp), in the red zone (or-ing 0 atomically changes no value
-/// the compiler may keep there). Linux uses -4(%rsp); measured here, called in a loop,
-/// -4 and -8 cost 1-8 ns more per pair than -64 or -128 (the next call's `call` and
-/// register pushes write those bytes right after the locked access; -64 is away from
-/// them). Other targets keep the seq_cst store (aarch64: `stlr`, which is ordered
-/// before the `ldar` of the waiters load).
-inline fn storeSeqCst(at: usize, value: u32) void {
-    if (builtin.cpu.arch == .x86_64) {
-        @atomicStore(u32, word(at), value, .release); // x86: mov
-        asm volatile ("lock orl $0, -64(%%rsp)" ::: "memory", "cc");
-    } else {
-        @atomicStore(u32, word(at), value, .seq_cst);
-    }
 }
 
 /// Step (b) and (c): wakes one waiter of the eventcount at `ec` if there may be one.
@@ -451,7 +424,7 @@ inline fn mpmcPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32,
                 continue;
             }
             elemAt(k, slot + elem_off).* = x; // validated above
-            @atomicStore(u32, word(slot), pos +% 1, .seq_cst); // step 3: publish (x86: xchg; see `storeSeqCst` for why not its mapping here)
+            @atomicStore(u32, word(slot), pos +% 1, .seq_cst); // step 3: publish (x86: xchg; see `publish`)
             @atomicStore(i32, &r[1], 0, .release); // step 4: the claim is over (release: see `clearRecord`)
             wake(c + NOT_EMPTY);
             return OK;
