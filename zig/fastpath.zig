@@ -655,3 +655,29 @@ test "mpmc push and pop, hostile sequences, claim records" {
     try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 3, 3, lay, REC, 1));
     try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC + 4, 1));
 }
+
+test "encode: integer checks by converting back accept exactly what @trunc(v) == v in range accepted" {
+    const cases = [_]f64{ 0, -0.0, 0.5, -0.5, 1, -1, 127, 127.5, -128, -128.5, 128, 255, 255.5, 256, 32767, -32768, 65535, 65536, 2147483647, -2147483648, 2147483648, 4294967295, 4294967295.5, 4294967296, 9007199254740991, -9007199254740991, 9007199254740992, 1e300, -1e300, 1e-300, std.math.inf(f64), -std.math.inf(f64), std.math.nan(f64) };
+    inline for (.{ Kind.i8, Kind.u8, Kind.i16, Kind.u16, Kind.i32, Kind.u32, Kind.i64n, Kind.u64n }) |k| {
+        const T = Elem(k);
+        const lo: f64 = switch (k) {
+            .i64n => -MAX_SAFE,
+            .u64n => 0,
+            else => @floatFromInt(std.math.minInt(T)),
+        };
+        const hi: f64 = switch (k) {
+            .i64n, .u64n => MAX_SAFE,
+            else => @floatFromInt(std.math.maxInt(T)),
+        };
+        for (cases) |v| {
+            const want = v >= lo and v <= hi and @trunc(v) == v; // the old rule
+            const got = encode(k, v);
+            try std.testing.expectEqual(want, got != null);
+            if (got) |x| {
+                var range = false;
+                try std.testing.expectEqual(v, decode(k, x, &range)); // -0 gives 0, equal as f64
+                try std.testing.expect(!range);
+            }
+        }
+    }
+}
