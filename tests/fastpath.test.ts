@@ -4,7 +4,8 @@
  * segments (an out-of-range index is CORRUPT, never an access), and multi-process
  * stress, Deno and Bun mixed, aimed at the weakened orderings: release publication
  * with acquire reads (exact values, counts and sums) and the asymmetric wake
- * handshake (a ping-pong in which every wait parks: a lost wake-up stalls it).
+ * handshake (a ping-pong in which every wait parks, and a capacity-1 stream in which
+ * the producer parks on "not full" too: a lost wake-up stalls it).
  * No timing is asserted.
  */
 import assert from "node:assert/strict";
@@ -258,6 +259,26 @@ for (const [a, b] of [["deno", "bun"], ["bun", "deno"], ["bun", "bun"]] as [Runt
       assert.equal(lastJson<{ sum: number }>(rc).sum, want, "the consumer saw every element once, in order");
     }),
     { timeout: 120_000 },
+  );
+}
+
+for (const [a, b] of [["deno", "bun"], ["bun", "deno"]] as [Runtime, Runtime][]) {
+  test(
+    `fastpath multiprocess: SpscQueue<f64> of capacity 1 ${a} -> ${b}, both sides park on every wait (push and pop handshakes), no lost wake-up`,
+    segmentTest("fpw", 1 << 20, async (seg, name) => {
+      SpscQueue.create(seg, "q", f64, 1);
+      const count = 3000;
+      const [rp, rc] = await Promise.all([
+        run(a, WORKER, ["spsc-park-stream", name, "q", "produce", String(count)], 60_000),
+        run(b, WORKER, ["spsc-park-stream", name, "q", "consume", String(count)], 60_000),
+      ]);
+      const jp = lastJson<{ sum: number; stalls: number }>(rp), jc = lastJson<{ sum: number; stalls: number }>(rc);
+      const want = (count * (count - 1)) / 2;
+      assert.equal(jp.sum, want);
+      assert.equal(jc.sum, want, "the consumer saw every element once, in order");
+      assert.equal(jp.stalls + jc.stalls, 0, "a wait ran into its 3 s deadline: a lost wake-up");
+    }),
+    { timeout: 90_000 },
   );
 }
 

@@ -53,7 +53,22 @@ pub const SLOW: i32 = -@as(i32, @intFromEnum(linux.E.AGAIN));
 /// Element kinds, as `fastKind` numbers them in src/segment/elements.ts.
 const Kind = enum(u32) { i8 = 0, u8 = 1, i16 = 2, u16 = 3, i32 = 4, u32 = 5, f32 = 6, f64 = 7, i64n = 8, u64n = 9 };
 const KINDS = 10;
-const SIZES = [KINDS]u32{ 1, 1, 2, 2, 4, 4, 4, 8, 8, 8 };
+
+/// The stored type of a kind (the 64-bit "as number" kinds are stored as i64 / u64).
+fn Elem(comptime k: Kind) type {
+    return switch (k) {
+        .i8 => i8,
+        .u8 => u8,
+        .i16 => i16,
+        .u16 => u16,
+        .i32 => i32,
+        .u32 => u32,
+        .f32 => f32,
+        .f64 => f64,
+        .i64n => i64,
+        .u64n => u64,
+    };
+}
 
 /// Private state block (i32 words, 8-aligned, in TypeScript-owned process memory):
 const CACHED_READ = 0; // producer's last view of the read index (SPSC)
@@ -62,81 +77,58 @@ const STATUS = 2; // outcome of the last pop that returned NaN
 
 const MAX_SAFE: f64 = 9007199254740991.0; // 2^53 - 1
 
-inline fn fits(comptime T: type, v: f64) bool {
-    if (!(v >= @as(f64, @floatFromInt(std.math.minInt(T))) and v <= @as(f64, @floatFromInt(std.math.maxInt(T))))) return false;
-    return @trunc(v) == v;
+// Each operation is specialised on the element kind at compile time: the exported
+// function switches on `kind` once (`inline else`: one jump table) into a body in which
+// the element's size, conversion and checks are constants. Measured with the rest of
+// this change (docs/DECISIONS.md "Fast paths"): the kind dispatch in `store` / `load`
+// was a second jump table per call, and the slot address a multiply by SIZES[kind].
+
+/// `v` as a T when it is an integer in T's range, else null. The range test comes
+/// first (it also refuses NaN), so the conversion is defined and exact-or-truncating;
+/// `v` is an integer exactly when converting back gives it again (-0 gives 0 == -0:
+/// accepted, as `accepts` does). This replaces `@trunc(v) == v`: with the packaged
+/// libraries' baseline x86-64 (no SSE4.1 `roundsd`) `@trunc` is a call to libc's
+/// `trunc` through the PLT, and its spills made every fast path save registers.
+inline fn integral(comptime T: type, v: f64, lo: f64, hi: f64) ?T {
+    if (!(v >= lo and v <= hi)) return null;
+    const x: T = @intFromFloat(v);
+    return if (@as(f64, @floatFromInt(x)) == v) x else null;
 }
 
-/// Validates `v` for `kind` (the same rules as the type's `accepts` in elements.ts)
-/// and stores it at `p`. Returns false (storing nothing) when it does not fit.
-inline fn store(kind: u32, p: usize, v: f64) bool {
-    switch (kind) {
-        @intFromEnum(Kind.f64) => @as(*align(1) f64, @ptrFromInt(p)).* = v,
-        @intFromEnum(Kind.u32) => {
-            if (!fits(u32, v)) return false;
-            @as(*align(1) u32, @ptrFromInt(p)).* = @intFromFloat(v);
-        },
-        @intFromEnum(Kind.i32) => {
-            if (!fits(i32, v)) return false;
-            @as(*align(1) i32, @ptrFromInt(p)).* = @intFromFloat(v);
-        },
-        @intFromEnum(Kind.f32) => @as(*align(1) f32, @ptrFromInt(p)).* = @floatCast(v),
-        @intFromEnum(Kind.i8) => {
-            if (!fits(i8, v)) return false;
-            @as(*align(1) i8, @ptrFromInt(p)).* = @intFromFloat(v);
-        },
-        @intFromEnum(Kind.u8) => {
-            if (!fits(u8, v)) return false;
-            @as(*align(1) u8, @ptrFromInt(p)).* = @intFromFloat(v);
-        },
-        @intFromEnum(Kind.i16) => {
-            if (!fits(i16, v)) return false;
-            @as(*align(1) i16, @ptrFromInt(p)).* = @intFromFloat(v);
-        },
-        @intFromEnum(Kind.u16) => {
-            if (!fits(u16, v)) return false;
-            @as(*align(1) u16, @ptrFromInt(p)).* = @intFromFloat(v);
-        },
-        @intFromEnum(Kind.i64n) => { // Number.isSafeInteger
-            if (!(v >= -MAX_SAFE and v <= MAX_SAFE) or @trunc(v) != v) return false;
-            @as(*align(1) i64, @ptrFromInt(p)).* = @intFromFloat(v);
-        },
-        @intFromEnum(Kind.u64n) => {
-            if (!(v >= 0 and v <= MAX_SAFE) or @trunc(v) != v) return false;
-            @as(*align(1) u64, @ptrFromInt(p)).* = @intFromFloat(v);
-        },
-        else => return false,
-    }
-    return true;
+/// `v` as kind `k` stores it (the same rules as the type's `accepts` in elements.ts),
+/// or null when it does not fit.
+inline fn encode(comptime k: Kind, v: f64) ?Elem(k) {
+    const T = Elem(k);
+    return switch (k) {
+        .f64 => v,
+        .f32 => @floatCast(v),
+        .i64n => integral(i64, v, -MAX_SAFE, MAX_SAFE), // Number.isSafeInteger
+        // Through i64 (one cvttsd2si; f64 -> u64 is a longer sequence), exact below 2^53.
+        .u64n => if (integral(i64, v, 0, MAX_SAFE)) |x| @bitCast(x) else null,
+        else => integral(T, v, @floatFromInt(std.math.minInt(T)), @floatFromInt(std.math.maxInt(T))),
+    };
 }
 
-/// Reads the element at `p` as an f64; for the 64-bit "as number" kinds, a value
-/// beyond ±(2^53 - 1) sets `range` (the caller reports OUT_OF_RANGE, as elements.ts does).
-inline fn load(kind: u32, p: usize, range: *bool) f64 {
-    switch (kind) {
-        @intFromEnum(Kind.f64) => return @as(*align(1) const f64, @ptrFromInt(p)).*,
-        @intFromEnum(Kind.u32) => return @floatFromInt(@as(*align(1) const u32, @ptrFromInt(p)).*),
-        @intFromEnum(Kind.i32) => return @floatFromInt(@as(*align(1) const i32, @ptrFromInt(p)).*),
-        @intFromEnum(Kind.f32) => return @floatCast(@as(*align(1) const f32, @ptrFromInt(p)).*),
-        @intFromEnum(Kind.i8) => return @floatFromInt(@as(*align(1) const i8, @ptrFromInt(p)).*),
-        @intFromEnum(Kind.u8) => return @floatFromInt(@as(*align(1) const u8, @ptrFromInt(p)).*),
-        @intFromEnum(Kind.i16) => return @floatFromInt(@as(*align(1) const i16, @ptrFromInt(p)).*),
-        @intFromEnum(Kind.u16) => return @floatFromInt(@as(*align(1) const u16, @ptrFromInt(p)).*),
-        @intFromEnum(Kind.i64n) => {
-            const x = @as(*align(1) const i64, @ptrFromInt(p)).*;
+/// The stored `x` as an f64; for the 64-bit "as number" kinds, a value beyond
+/// ±(2^53 - 1) sets `range` (the caller reports OUT_OF_RANGE, as elements.ts does).
+inline fn decode(comptime k: Kind, x: Elem(k), range: *bool) f64 {
+    switch (k) {
+        .f64 => return x,
+        .f32 => return @floatCast(x),
+        .i64n => {
             if (x > (1 << 53) - 1 or x < -((1 << 53) - 1)) range.* = true;
             return @floatFromInt(x);
         },
-        @intFromEnum(Kind.u64n) => {
-            const x = @as(*align(1) const u64, @ptrFromInt(p)).*;
+        .u64n => {
             if (x > (1 << 53) - 1) range.* = true;
-            return @floatFromInt(x);
+            return @floatFromInt(@as(i64, @bitCast(x))); // through i64 (shorter than u64 -> f64); a value >= 2^63 is RANGE anyway
         },
-        else => {
-            range.* = true;
-            return 0;
-        },
+        else => return @floatFromInt(x),
     }
+}
+
+inline fn elemAt(comptime k: Kind, p: usize) *align(1) Elem(k) {
+    return @ptrFromInt(p);
 }
 
 inline fn word(addr: usize) *u32 {
@@ -151,7 +143,9 @@ inline fn word(addr: usize) *u32 {
 /// control offset TypeScript passes is aligned too).
 inline fn addressOf(a: f64, comptime alignment: usize) ?usize {
     if (!(a > 0 and a < 0x1p48)) return null;
-    const x: usize = @intFromFloat(a);
+    // Through i64: one cvttsd2si (f64 -> u64 is a longer sequence for values >= 2^63,
+    // which the test above has excluded).
+    const x: usize = @intCast(@as(i64, @intFromFloat(a)));
     if (x % alignment != 0) return null;
     return x;
 }
@@ -197,7 +191,17 @@ inline fn stateOf(state: f64) ?[*]i32 {
 /// eventcount at `ec` (seq i32 at +0, waiters i32 at +4) if there may be one: steps
 /// (a) (b) (c) above.
 inline fn publish(at: usize, value: u32, ec: usize) void {
-    @atomicStore(u32, word(at), value, .seq_cst); // x86: xchg
+    // Step (a). x86: `xchg`. Its other standard mapping, `mov` then a locked no-op on the
+    // stack (`lock orl $0,-64(%rsp)`, Linux's smp_mb() form; a release store then a
+    // seq_cst fence in the model, for which the Dekker argument above holds too), was
+    // built and measured (docs/DECISIONS.md "Fast paths", bench/fastpath_micro.zig): in a
+    // native loop it saved ~1 ns per SPSC pair (22.2 -> 21.3 ns; -4(%rsp) and -8(%rsp)
+    // were slower still), but called through FFI, which is how shmkit calls it, the pair
+    // got ~1 ns *slower* in both runtimes (Deno raw calls 29.4 -> 30.4 ns, SpscQueue
+    // handle 28.6 -> 29.5; Bun raw calls 34.8 -> 35.9), and for Queue's sequence store
+    // it saved nothing in either. Not kept: the plain seq_cst store is the simpler
+    // argument and the faster one where it matters.
+    @atomicStore(u32, word(at), value, .seq_cst);
     wake(ec);
 }
 
@@ -224,9 +228,16 @@ const NOT_FULL = 72;
 /// fit the kind; checked first, so a bad value is INVALID even when full), CORRUPT
 /// (an index in the segment is out of range), or BADARG.
 pub export fn shmkit_spsc_push(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64, value: f64) i32 {
+    if (kind >= KINDS) return BADARG;
+    return switch (@as(Kind, @enumFromInt(kind))) {
+        inline else => |k| spscPush(k, base, ctrl, data, slots, state, value),
+    };
+}
+
+inline fn spscPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32, state: f64, value: f64) i32 {
     const b = baseOf(base) orelse return BADARG;
     const st = stateOf(state) orelse return BADARG;
-    if (kind >= KINDS or slots < 2) return BADARG;
+    if (slots < 2) return BADARG;
     const c = b + ctrl;
     // Own index: only this producer writes it, so a relaxed load sees its own last store.
     const w = @atomicLoad(u32, word(c + W), .monotonic);
@@ -239,13 +250,11 @@ pub export fn shmkit_spsc_push(base: f64, ctrl: u32, data: u32, slots: u32, kind
         const r = @atomicLoad(u32, word(c + R), .acquire);
         if (r >= slots) return CORRUPT;
         st[CACHED_READ] = @bitCast(r);
-        if (next == r) {
-            var scratch: u64 = 0;
-            return if (store(kind, @intFromPtr(&scratch), value)) NONE else INVALID;
-        }
+        if (next == r) return if (encode(k, value) == null) INVALID else NONE; // a bad value is INVALID even when full
     }
     // The slot is unpublished until the index store, so a rejected value changes nothing.
-    if (!store(kind, b + data + @as(usize, w) * SIZES[kind], value)) return INVALID;
+    const x = encode(k, value) orelse return INVALID;
+    elemAt(k, b + data + @as(usize, w) * @sizeOf(Elem(k))).* = x;
     publish(c + W, next, c + NOT_EMPTY);
     return OK;
 }
@@ -255,13 +264,26 @@ pub export fn shmkit_spsc_push(base: f64, ctrl: u32, data: u32, slots: u32, kind
 /// 64-bit element beyond ±2^53; the element is consumed, as the JS read does), CORRUPT
 /// or BADARG.
 pub export fn shmkit_spsc_pop(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64) f64 {
+    if (kind >= KINDS) return fail(state, BADARG);
+    return switch (@as(Kind, @enumFromInt(kind))) {
+        inline else => |k| spscPop(k, base, ctrl, data, slots, state),
+    };
+}
+
+/// Reports `status` through the state block (if it is a valid address) and returns NaN.
+noinline fn fail(state: f64, status: i32) f64 {
+    if (stateOf(state)) |st| st[STATUS] = status;
+    return std.math.nan(f64);
+}
+
+inline fn spscPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32, state: f64) f64 {
     const nan = std.math.nan(f64);
     const st = stateOf(state) orelse return nan; // no status word to report through
     const b = baseOf(base) orelse {
         st[STATUS] = BADARG;
         return nan;
     };
-    if (kind >= KINDS or slots < 2) {
+    if (slots < 2) {
         st[STATUS] = BADARG;
         return nan;
     }
@@ -286,11 +308,11 @@ pub export fn shmkit_spsc_pop(base: f64, ctrl: u32, data: u32, slots: u32, kind:
         }
     }
     var range = false;
-    const v = load(kind, b + data + @as(usize, r) * SIZES[kind], &range);
+    const v = decode(k, elemAt(k, b + data + @as(usize, r) * @sizeOf(Elem(k))).*, &range);
     var next = r + 1;
     if (next == slots) next = 0;
-    // The element is read before the slot is handed back (the store is seq_cst: the
-    // same Dekker handshake as push, with a producer parked on "not full").
+    // The element is read before the slot is handed back (the same publish, and wake
+    // handshake, as push, with a producer parked on "not full").
     publish(c + R, next, c + NOT_FULL);
     if (range) {
         st[STATUS] = RANGE;
@@ -361,15 +383,21 @@ inline fn recordOf(b: usize, rec: u32) ?[*]i32 {
 /// SLOW (run the TypeScript path), CORRUPT (a sequence ahead of a position that does
 /// not move) or BADARG.
 pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, value: f64) i32 {
+    const kind = layout & 0xff;
+    if (kind >= KINDS) return BADARG;
+    return switch (@as(Kind, @enumFromInt(kind))) {
+        inline else => |k| mpmcPush(k, base, ctrl, data, ring, capacity, layout, rec, value),
+    };
+}
+
+inline fn mpmcPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, value: f64) i32 {
     const b = baseOf(base) orelse return BADARG;
     const r = recordOf(b, rec) orelse return BADARG;
-    const kind = layout & 0xff;
     const elem_off = (layout >> 8) & 0xff;
     const stride = layout >> 16;
-    if (kind >= KINDS or ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring) return BADARG;
+    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring) return BADARG;
     // Validate before claiming: a claimed slot must always be published.
-    var staged: u64 = 0;
-    if (!store(kind, @intFromPtr(&staged), value)) return INVALID;
+    const x = encode(k, value) orelse return INVALID;
     const c = b + ctrl;
     const mask = ring - 1;
     // Relaxed, as in Vyukov's code (the TypeScript reads it plainly): the sequence test
@@ -395,8 +423,8 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
                 pos = found;
                 continue;
             }
-            _ = store(kind, slot + elem_off, value); // validated above
-            @atomicStore(u32, word(slot), pos +% 1, .seq_cst); // step 3: publish
+            elemAt(k, slot + elem_off).* = x; // validated above
+            @atomicStore(u32, word(slot), pos +% 1, .seq_cst); // step 3: publish (x86: xchg; see `publish`)
             @atomicStore(i32, &r[1], 0, .release); // step 4: the claim is over (release: see `clearRecord`)
             wake(c + NOT_EMPTY);
             return OK;
@@ -422,6 +450,14 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
 /// (as shmkit_spsc_pop: OK for a NaN element, NONE empty, RANGE, CORRUPT, BADARG; and
 /// SLOW: run the TypeScript path, nothing was taken).
 pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64) f64 {
+    const kind = layout & 0xff;
+    if (kind >= KINDS) return fail(state, BADARG);
+    return switch (@as(Kind, @enumFromInt(kind))) {
+        inline else => |k| mpmcPop(k, base, ctrl, data, ring, layout, rec, state),
+    };
+}
+
+inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64) f64 {
     const nan = std.math.nan(f64);
     const st = stateOf(state) orelse return nan;
     const b = baseOf(base) orelse {
@@ -432,10 +468,9 @@ pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout
         st[STATUS] = BADARG;
         return nan;
     };
-    const kind = layout & 0xff;
     const elem_off = (layout >> 8) & 0xff;
     const stride = layout >> 16;
-    if (kind >= KINDS or ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30) {
+    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30) {
         st[STATUS] = BADARG;
         return nan;
     }
@@ -456,8 +491,8 @@ pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout
                 continue;
             }
             var range = false;
-            const v = load(kind, slot + elem_off, &range);
-            @atomicStore(u32, word(slot), pos +% ring, .seq_cst); // step 3: hand the slot to the next lap, after the read
+            const v = decode(k, elemAt(k, slot + elem_off).*, &range);
+            @atomicStore(u32, word(slot), pos +% ring, .seq_cst); // step 3: hand the slot to the next lap, after the read (x86: xchg)
             @atomicStore(i32, &r[1], 0, .release); // step 4 (release: see `clearRecord`)
             wake(c + NOT_FULL);
             if (range) {
@@ -619,4 +654,30 @@ test "mpmc push and pop, hostile sequences, claim records" {
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
     try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 3, 3, lay, REC, 1));
     try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC + 4, 1));
+}
+
+test "encode: integer checks by converting back accept exactly what @trunc(v) == v in range accepted" {
+    const cases = [_]f64{ 0, -0.0, 0.5, -0.5, 1, -1, 127, 127.5, -128, -128.5, 128, 255, 255.5, 256, 32767, -32768, 65535, 65536, 2147483647, -2147483648, 2147483648, 4294967295, 4294967295.5, 4294967296, 9007199254740991, -9007199254740991, 9007199254740992, 1e300, -1e300, 1e-300, std.math.inf(f64), -std.math.inf(f64), std.math.nan(f64) };
+    inline for (.{ Kind.i8, Kind.u8, Kind.i16, Kind.u16, Kind.i32, Kind.u32, Kind.i64n, Kind.u64n }) |k| {
+        const T = Elem(k);
+        const lo: f64 = switch (k) {
+            .i64n => -MAX_SAFE,
+            .u64n => 0,
+            else => @floatFromInt(std.math.minInt(T)),
+        };
+        const hi: f64 = switch (k) {
+            .i64n, .u64n => MAX_SAFE,
+            else => @floatFromInt(std.math.maxInt(T)),
+        };
+        for (cases) |v| {
+            const want = v >= lo and v <= hi and @trunc(v) == v; // the old rule
+            const got = encode(k, v);
+            try std.testing.expectEqual(want, got != null);
+            if (got) |x| {
+                var range = false;
+                try std.testing.expectEqual(v, decode(k, x, &range)); // -0 gives 0, equal as f64
+                try std.testing.expect(!range);
+            }
+        }
+    }
 }

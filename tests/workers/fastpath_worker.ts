@@ -8,6 +8,11 @@
  *       as its poll, so with spin 0 every round parks: a lost wake-up of the
  *       handshake stalls the pair until the wait's deadline (counted as `stalls`).
  *   spsc-stream <seg> <queue> <produce|consume> <count>        0..count-1, spinning, checked in order
+ *   spsc-park-stream <seg> <queue> <produce|consume> <count>
+ *       0..count-1 through the library's wait with spin 0 on both sides: on a queue of
+ *       capacity 1 the producer parks on "not full" and the consumer on "not empty", so
+ *       both publishing stores' wake handshakes (push and pop) are exercised; a lost
+ *       wake-up stalls a side until the wait's deadline (counted as `stalls`).
  *   mpmc-produce <seg> <queue> <id> <count> <mode> <spin>      pushes id*count + i
  *   mpmc-consume <seg> <queue> <total> <done-atomic> <mode> <spin>
  *       pops until `done-atomic` reaches `total`; prints its count and sum
@@ -101,6 +106,22 @@ if (cmd === "spsc-pingpong") {
   }
   q.releaseRoles();
   console.log(JSON.stringify({ runtime, role, count, sum, spins }));
+} else if (cmd === "spsc-park-stream") {
+  const [, , qName, role, countArg] = args;
+  const count = Number(countArg);
+  const q = spscOps(seg, SpscQueue.open(seg, qName, f64));
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    if (role === "produce") {
+      until(seg, q.notFull, () => q.push(i), 0, stalls);
+      sum += i;
+    } else {
+      const v = until(seg, q.notEmpty, () => q.pop(), 0, stalls);
+      if (v !== i) throw new Error(`element ${i}: got ${v}`);
+      sum += v;
+    }
+  }
+  console.log(JSON.stringify({ runtime, role, count, sum, stalls: stalls.n }));
 } else if (cmd === "mpmc-produce") {
   const [, , qName, idArg, countArg, , spinArg] = args;
   const id = Number(idArg), count = Number(countArg), spin = Number(spinArg);
