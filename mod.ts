@@ -59,6 +59,7 @@ export {
   i64,
   i64AsNumber,
   i8,
+  type NumericView,
   string,
   struct,
   type StructType,
@@ -87,7 +88,7 @@ export { ObjectPool, type PoolHandle } from "./src/structures/pool.ts";
 export { libraryPath } from "./ffi/mod.ts";
 export { RingBuffer, type Span } from "./src/structures/ring_buffer.ts";
 export { BroadcastReader, BroadcastRing, type ReaderOptions } from "./src/structures/broadcast.ts";
-export { type NumericView, Vector } from "./src/structures/vector.ts";
+export { Vector } from "./src/structures/vector.ts";
 export {
   ALL,
   ASYNC_FAST_PARK_US,

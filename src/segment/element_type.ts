@@ -31,6 +31,33 @@ export type TypedArrayCtor =
   | BigUint64ArrayConstructor;
 
 /**
+ * A typed array over numeric elements: what `Vector.view()` returns, and the view the
+ * numeric rings and queues move elements through.
+ *
+ * @example
+ * ```ts
+ * import { Segment, type NumericView, u32, Vector } from "@shmkit/shmkit";
+ * import assert from "node:assert/strict";
+ * using seg = Segment.create("doc-nview-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+ * const v = Vector.create(seg, "v", u32, 16);
+ * v.push(7);
+ * const view: NumericView = v.view();
+ * assert.equal(view[0], 7);
+ * ```
+ */
+export type NumericView =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/**
  * Describes one element type. `read`/`write` take a byte offset into the segment.
  *
  * @example

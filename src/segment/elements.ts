@@ -7,7 +7,15 @@
 import { array, string, struct } from "./composite.ts";
 import { bool, f32, f64, i16, i32, i64, i64AsNumber, i8, u16, u32, u64, u64AsNumber, u8 } from "./numeric.ts";
 
-export { assertElementType, type ElementType, fnv1a, isIntegerType, type TypedArrayCtor, type ValueOf } from "./element_type.ts";
+export {
+  assertElementType,
+  type ElementType,
+  fnv1a,
+  isIntegerType,
+  type NumericView,
+  type TypedArrayCtor,
+  type ValueOf,
+} from "./element_type.ts";
 export { bool, f32, f64, fastKind, i16, i32, i64, i64AsNumber, i8, u16, u32, u64, u64AsNumber, u8 } from "./numeric.ts";
 export { array, type Field, string, struct, structReadInto, type StructType, type StructValue } from "./composite.ts";
 

@@ -24,7 +24,7 @@
  * format always had: blocks keep their size, and rings created before the claim existed
  * hold 0 there, i.e. "no producer".
  */
-import type { ElementType } from "../segment/elements.ts";
+import type { ElementType, NumericView } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import { Memory } from "../segment/memory.ts";
@@ -34,19 +34,7 @@ import { type AsyncWaitOptions, notify, type WaitOptions, waitOrThrow, waitOrThr
 import type { Selectable } from "../wait/select.ts";
 import { WriterClaim } from "./writer_claim.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
-import {
-  CLAIM,
-  copyOut,
-  EPOCH,
-  HEAD,
-  NOT_EMPTY,
-  NOT_FULL,
-  type NumericView,
-  RING_MAX_CAPACITY,
-  type Span,
-  spec,
-  TAIL,
-} from "./ring_layout.ts";
+import { CLAIM, copyOut, EPOCH, HEAD, NOT_EMPTY, NOT_FULL, RING_MAX_CAPACITY, type Span, spec, TAIL } from "./ring_layout.ts";
 
 export { _ringTesting, RING_MAX_CAPACITY, type Span } from "./ring_layout.ts";
 

@@ -2,7 +2,7 @@
  * RingBuffer's block layout (docs/FORMAT.md, kind 7), its StructureSpec, the bulk copy
  * out of the data region, and the test helpers that move a ring's positions.
  */
-import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { assertElementType, type ElementType, type NumericView } from "../segment/elements.ts";
 import { Kind } from "../segment/kinds.ts";
 import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
@@ -40,18 +40,6 @@ export function spec<T>(type: ElementType<T>): StructureSpec {
  * ```
  */
 export type Span<T> = ArrayLike<T> & { [n: number]: T };
-
-export type NumericView =
-  | Float64Array
-  | Float32Array
-  | Int32Array
-  | Uint32Array
-  | Int16Array
-  | Uint16Array
-  | Int8Array
-  | Uint8Array
-  | BigInt64Array
-  | BigUint64Array;
 
 /**
  * Copies k elements from slot `s` on (wrapping at `capacity`) into out[0..k): one typed

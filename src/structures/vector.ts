@@ -15,7 +15,7 @@
  *            then (64-aligned) the appenders' claim records (claim_records.ts: pos = index
  *            being written or −1 before the reservation, n = 1 while appending)
  */
-import { assertElementType, type ElementType } from "../segment/elements.ts";
+import { assertElementType, type ElementType, type NumericView } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import { Kind } from "../segment/kinds.ts";
@@ -51,32 +51,6 @@ function spec<T>(type: ElementType<T>, maxProcesses: number): StructureSpec {
     dataBytes: (n) => recordsOffset(n, type.size) + recordBytes(maxProcesses),
   };
 }
-
-/**
- * The typed array `Vector.view()` returns.
- *
- * @example
- * ```ts
- * import { Segment, type NumericView, u32, Vector } from "@shmkit/shmkit";
- * import assert from "node:assert/strict";
- * using seg = Segment.create("doc-nview-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
- * const v = Vector.create(seg, "v", u32, 16);
- * v.push(7);
- * const view: NumericView = v.view();
- * assert.equal(view[0], 7);
- * ```
- */
-export type NumericView =
-  | Float64Array
-  | Float32Array
-  | Int32Array
-  | Uint32Array
-  | Int16Array
-  | Uint16Array
-  | Int8Array
-  | Uint8Array
-  | BigInt64Array
-  | BigUint64Array;
 
 /**
  * An append-only vector shared between processes.
