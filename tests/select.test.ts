@@ -124,3 +124,22 @@ test(
   }),
   { timeout: 60_000 },
 );
+
+test(
+  "select: bad sources are INVALID_ARGUMENT, a closed one CLOSED, and nothing is taken from the good ones",
+  segmentTest("sel4", 1 << 16, async (seg) => {
+    const q = Queue.create(seg, "q", u32, 8);
+    q.push(1);
+    const invalid = (e: unknown) => e instanceof ShmError && e.code === "INVALID_ARGUMENT";
+    const bads: unknown[][] = [[], [q, {}], [q, null], [q, 42], [q, { selectable: 1 }]];
+    for (const [i, bad] of bads.entries()) {
+      await assert.rejects(select(bad as SelectSource<number>[], { timeout: 10 }), invalid, `bad source list ${i}`);
+    }
+    await assert.rejects(select("q" as unknown as SelectSource<number>[]), invalid);
+    const other = Queue.create(seg, "other", u32, 8);
+    other.close();
+    await assert.rejects(select([q, other], { timeout: 10 }), (e) => e instanceof ShmError && e.code === "CLOSED");
+    assert.equal(q.size, 1, "the good source kept its element");
+  }),
+  { timeout: 30_000 },
+);

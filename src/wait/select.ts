@@ -99,8 +99,16 @@ function pollAll<T>(s: readonly Selectable<T>[]): Selected<T> | undefined {
 export async function select<T>(sources: readonly SelectSource<T>[], options?: AsyncWaitOptions): Promise<Selected<T>> {
   const what = "select";
   if (!Array.isArray(sources) || sources.length === 0) {
-    throw new ShmError("INVALID_ARGUMENT", "select needs a non-empty array of queues, rings, stacks or pools");
+    throw new ShmError("INVALID_ARGUMENT", "select needs a non-empty array of queues, rings, stacks, pools or broadcast readers");
   }
+  sources.forEach((src, i) => {
+    if (typeof (src as Partial<SelectSource<T>> | null)?.selectable !== "function") {
+      throw new ShmError(
+        "INVALID_ARGUMENT",
+        `select: source ${i} is not a Queue, SpscQueue, RingBuffer, Stack, ObjectPool or BroadcastReader`,
+      );
+    }
+  });
   const deadline = asyncDeadline(options);
   const signal = options?.signal;
   checkAborted(what, signal);
