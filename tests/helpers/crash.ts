@@ -8,6 +8,7 @@
  * `PAUSED <point>` when they reach the pause point named by SHMKIT_TEST_PAUSE_AT.
  */
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { command, type Runtime } from "./procs.ts";
 import { flag } from "../harness.ts";
 
@@ -19,8 +20,11 @@ export interface Worker {
   readonly rt: Runtime;
   /** Resolves with the exit code or signal when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: string | null; stderr: string; stdout: string }>;
-  /** Resolves with the first stdout line starting with `prefix` (rejects if the process exits first or after `ms`). */
-  line(prefix: string, ms?: number): Promise<string>;
+  /**
+   * Resolves with the first stdout line starting with `prefix` (or with one of several
+   * prefixes); rejects if the process exits first or after `ms`.
+   */
+  line(prefix: string | readonly string[], ms?: number): Promise<string>;
   kill(): void;
 }
 
@@ -38,13 +42,14 @@ export function startWorker(rt: Runtime, script: URL, args: readonly string[], e
   const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], env: fullEnv });
   let stdout = "";
   let stderr = "";
-  const waiters: { prefix: string; resolve: (l: string) => void }[] = [];
+  const waiters: { prefixes: readonly string[]; resolve: (l: string) => void }[] = [];
+  const find = (prefixes: readonly string[]) => stdout.split("\n").find((l) => prefixes.some((p) => l.startsWith(p)));
   child.stdout!.setEncoding("utf8");
   child.stderr!.setEncoding("utf8");
   child.stdout!.on("data", (c: string) => {
     stdout += c;
     for (let i = waiters.length - 1; i >= 0; i--) {
-      const hit = stdout.split("\n").find((l) => l.startsWith(waiters[i].prefix));
+      const hit = find(waiters[i].prefixes);
       if (hit !== undefined) waiters.splice(i, 1)[0].resolve(hit);
     }
   });
@@ -60,13 +65,14 @@ export function startWorker(rt: Runtime, script: URL, args: readonly string[], e
     kill: () => void child.kill("SIGKILL"),
     line: (prefix, ms = 20_000) =>
       new Promise((resolve, reject) => {
-        const hit = stdout.split("\n").find((l) => l.startsWith(prefix));
+        const prefixes = typeof prefix === "string" ? [prefix] : prefix;
+        const hit = find(prefixes);
         if (hit !== undefined) return resolve(hit);
         const timer = setTimeout(
           () => reject(new Error(`no "${prefix}" line from ${rt} worker after ${ms} ms\nstdout: ${stdout}\nstderr: ${stderr}`)),
           ms,
         );
-        waiters.push({ prefix, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+        waiters.push({ prefixes, resolve: (l) => (clearTimeout(timer), resolve(l)) });
         exited.then((r) => {
           clearTimeout(timer);
           reject(
@@ -78,6 +84,19 @@ export function startWorker(rt: Runtime, script: URL, args: readonly string[], e
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the kernel says each thread of `pid` is doing (state and wait channel), for a stuck worker's report. */
+function where(pid: number): string {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const wchan = readFileSync(`/proc/${pid}/task/${tid}/wchan`, "utf8");
+      return `  thread ${tid} ${stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)} ${wchan}`;
+    }).join("\n");
+  } catch (e) {
+    return `  (no /proc entry for ${pid}: ${e})`;
+  }
+}
 
 export interface ChaosSlot {
   /** Starts incarnation `n` of this slot (alternate the runtime with `n`). */
@@ -105,12 +124,18 @@ export async function chaos(slots: ChaosSlot[], durationMs: number, maxRunMs = 6
       const w = slot.start(incarnation++);
       let killed = false;
       try {
-        await w.line("READY");
+        // A worker told to pause may reach its pause point inside open, before READY
+        // (opening a pool resolves dead holders through the free ring): either line
+        // means it is where a kill is wanted.
+        await w.line(["READY", "PAUSED"]);
         await Promise.race([sleep(5 + Math.random() * (maxRunMs - 5)), w.exited]);
         w.kill();
         killed = true;
       } catch (e) {
-        result.errors.push(String(e));
+        // No READY (a worker stuck before its loop): say where it is, then kill it, or
+        // the `exited` below would wait for a process that never ends.
+        result.errors.push(`${String(e)}\n${where(w.pid)}`);
+        w.kill();
       }
       const r = await w.exited;
       if (r.signal === "SIGKILL" && killed) result.kills++;
