@@ -12,7 +12,9 @@
  *   re-reading the head: a stale helper's CAS fails on the generation). So a node of
  *   generation g that is not the top and not LISTED was never linked in generation g.
  * - A popper records (S_POP, node, g) as its hold before each head CAS; the winner then
- *   records (S_POPPED, node, g + 1) and CASes the state from (g, LISTED) to (g + 1, 0).
+ *   records S_POPPED (same node, same g: one store turns the candidate into the winner,
+ *   so a kill cannot leave a record half way between the two) and CASes the state from
+ *   (g, LISTED) to (g + 1, 0).
  *   A node in state (g, LISTED) that is not on the list, with no record naming it
  *   S_POPPED and no live record naming it S_POP, was popped by a popper that died
  *   before recording S_POPPED: the survivor that wins that same state CAS puts it back.
@@ -130,11 +132,12 @@ export class StackList {
       const expected = top * TWO_32 + tag;
       if (this.cas(m, this.head, expected, next * TWO_32 + ((tag + 1) >>> 0)) === expected) {
         if (PAUSE_POINT !== undefined) pauseHere("stack.pop.cas");
-        const g1 = (g + 1) & GEN;
-        i32[own + R_AUX] = g1;
+        // One store: (S_POP, node, g) becomes (S_POPPED, node, g). Changing the datum too
+        // would take two stores, and a kill between them left a record a survivor
+        // misjudged (a node lost; the random-kill suite found it about once in 18 runs).
         i32[own + R_HOLD] = S_POPPED;
         if (PAUSE_POINT !== undefined) pauseHere("stack.pop.won");
-        Atomics.compareExchange(i32, this.states + top - 1, s, (g1 << 1) | 0);
+        Atomics.compareExchange(i32, this.states + top - 1, s, (((g + 1) & GEN) << 1) | 0);
         box.value = v;
         return top - 1;
       }
@@ -182,9 +185,8 @@ export class StackList {
       return g === ((aux - 1) & GEN) ? PUT : KEEP; // new generation not stored yet / moved on since
     }
     if (phase === S_POPPED) {
-      // The dead popper won the node. Finish its state CAS, so that no S_POP resolver takes it too.
-      const g = (aux - 1) & GEN;
-      Atomics.compareExchange(i32, w, (g << 1) | LISTED, (aux << 1) | 0);
+      // The dead popper won the node (generation aux). Finish its state CAS, so that no S_POP resolver takes it too.
+      Atomics.compareExchange(i32, w, (aux << 1) | LISTED, (((aux + 1) & GEN) << 1) | 0);
       return PUT;
     }
     if (phase === S_POP) {
@@ -194,7 +196,7 @@ export class StackList {
       if (on === undefined) return WAIT;
       if (on) return KEEP; // the dead popper lost (or never tried) its CAS
       const g1 = (aux + 1) & GEN;
-      const who = this.ring.popWinner(this.m, node, S_POP, aux, S_POPPED, g1);
+      const who = this.ring.popWinner(this.m, node, S_POP, aux, S_POPPED, aux);
       if (who !== PUT) return who; // the winner is known (KEEP) or may be alive (WAIT)
       return Atomics.compareExchange(i32, w, s, (g1 << 1) | 0) === s ? PUT_MINE : KEEP;
     }
