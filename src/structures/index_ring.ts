@@ -19,7 +19,9 @@
  *   the dead putter's index from its record: no index is lost.
  * - A taker killed between its CAS and its hand-back: the putter of the next lap finds
  *   the slot stalled with no live claim, hands it back, and puts the index the dead
- *   taker never returned (still in the slot) back into the ring.
+ *   taker never returned (still in the slot) back into the ring. A survivor resolving
+ *   dead holds (`resolveDead`, on the empty path) does the same, because that putter may
+ *   never come: with every other index taken, nobody puts.
  * Both are counted in the caller's `recovered` word.
  */
 import { ShmError } from "../errors.ts";
@@ -409,9 +411,25 @@ export class IndexRing {
       let verdict: number;
       if (n === CONSUME) {
         const q = Atomics.load(i32, b + R_POS);
-        const seq = Atomics.load(i32, (this.#slots + (q & this.#mask) * 8) >> 2);
+        const s = (this.#slots + (q & this.#mask) * 8) >> 2;
+        const seq = Atomics.load(i32, s);
         if (seq === ((q + 1) | 0)) {
-          held++; // not handed back: the putter that reaches the slot repairs it
+          // Not handed back. The putter of the next lap would repair it, but that putter
+          // may never come: with every other index taken (a pool acquired to exhaustion,
+          // a stack pushed full) nobody puts. So repair it here exactly as that putter
+          // would: the slot CAS picks one repairer, the hold CAS one owner of the index.
+          const extra: number[] = [];
+          const v = this.#handBackDeadTake(i32, (q + this.#ring) | 0, s, seq, extra);
+          if (v === -1) {
+            held++; // the taker may be alive, or the stall is not due yet
+            continue;
+          }
+          if (v >= 0) extra.push(v);
+          for (const x of extra) {
+            if (!(x >= 0 && x < this.#capacity)) throw damaged(this.#name);
+            this.put(m, x);
+            put++;
+          }
           continue;
         }
         verdict = PUT; // handed back by the dead taker itself (its hold is TAKEN)
