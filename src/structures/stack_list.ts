@@ -133,8 +133,8 @@ export class StackList {
       if (this.cas(m, this.head, expected, next * TWO_32 + ((tag + 1) >>> 0)) === expected) {
         if (PAUSE_POINT !== undefined) pauseHere("stack.pop.cas");
         // One store: (S_POP, node, g) becomes (S_POPPED, node, g). Changing the datum too
-        // would take two stores, and a kill between them left a record a survivor
-        // misjudged (a node lost; the random-kill suite found it about once in 18 runs).
+        // would take two stores, and a kill between them would leave (S_POP, node, g + 1),
+        // which a survivor judges "not its generation: keep": the node would be lost.
         i32[own + R_HOLD] = S_POPPED;
         if (PAUSE_POINT !== undefined) pauseHere("stack.pop.won");
         Atomics.compareExchange(i32, this.states + top - 1, s, (((g + 1) & GEN) << 1) | 0);
