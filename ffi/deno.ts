@@ -62,11 +62,17 @@ export function loadDeno(deno: DenoFfi, path: string): Native {
   function futexWaitCancellable(b: number, o: number, e: number, t: number): CancellableWait {
     const job: number = s.shmkit_wait_job_new(b, o, e, t);
     if (job < 0) return { promise: Promise.resolve(job), cancel() {} };
+    let released = false;
     const promise = s.shmkit_wait_job_run_nonblocking(job).then((rc) => {
+      released = true;
       s.shmkit_wait_job_release(job);
       return rc;
     });
-    return { promise, cancel: () => s.shmkit_wait_job_cancel(job) };
+    // After the release the job is freed memory: a cancel then (select cancels every
+    // wait it started, the winner's too) must not write its cancel word. Both run on
+    // this thread, so the flag cannot race. (It did write: a heap corruption that
+    // aborted Deno, "corrupted double-linked list", in about one select run of 12.)
+    return { promise, cancel: () => released || s.shmkit_wait_job_cancel(job) };
   }
   return bind(s, {
     runtime: "deno",
