@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { i32, type Segment, SharedArray, ShmError } from "../mod.ts";
+import { Errno } from "../src/errors.ts";
+import { native } from "../ffi/mod.ts";
 import {
   ASYNC_FAST_PARK_US,
   ASYNC_IDLE_PARK_US,
@@ -267,4 +269,34 @@ test(
     // aborted wait natively and reporting through a socket, never the Worker's JSCallback
     // (docs/WAITING.md, "Workers: termination and cancellation").
   },
+);
+
+for (const rt of ["deno", "bun"] as Runtime[]) {
+  test(
+    `wait: cancel() after a cancellable wait completed touches nothing (${rt}: 20,000 rounds of two; Deno wrote into the freed job, Bun leaked a descriptor per stop)`,
+    async () => {
+      const child = start(rt, new URL("./workers/cancel_worker.ts", import.meta.url), ["20000"]);
+      const r = await child.done;
+      assert.equal(r.code, 0, `exit ${r.code ?? r.signal}: ${r.stderr.slice(0, 500)}`);
+      assert.deepEqual(lastJson(r.stdout), { rounds: 20000, again: 40000 });
+    },
+    { timeout: 60_000 },
+  );
+}
+
+test(
+  "wait: cancel() of a finished wait cannot cancel a newer one (Deno: the freed job was reused by the next wait, which the stale cancel ended)",
+  segmentTest("cancel2", 1 << 16, async (seg) => {
+    const n = native();
+    const at = 4096; // a zero word of the heap
+    const results: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const done = n.futexWaitCancellable(seg.memory.base, at, 1, 1e9); // returns EAGAIN at once
+      assert.equal(await done.promise, -Errno.EAGAIN);
+      const next = n.futexWaitCancellable(seg.memory.base, at, 0, 5e6); // parks 5 ms (likely in the freed job's memory)
+      done.cancel();
+      results.push(await next.promise);
+    }
+    assert.deepEqual(new Set(results), new Set([-Errno.ETIMEDOUT]), "a newer wait was cancelled by an old handle");
+  }),
 );
