@@ -41,6 +41,8 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
     futexWaitAsync: parts.futexWaitAsync,
     futexWaitCancellable: parts.futexWaitCancellable,
     futexWake: (b, o, n) => s.shmkit_futex_wake(b, o, n),
+    heavyBarrier: () => s.shmkit_heavy_barrier(),
+    lightPublish: () => s.shmkit_light_publish() === 1,
     getpid: () => s.shmkit_getpid(),
     gettid: () => s.shmkit_gettid(),
     threadStartTime: (pid, tid) => s.shmkit_thread_start_time(pid, tid),

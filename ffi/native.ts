@@ -47,6 +47,13 @@ export interface Native {
   futexWaitCancellable(base: number, offset: number, expected: number, timeoutNs: number): CancellableWait;
   /** Wakes up to `count` waiters; returns how many woke, or -errno. */
   futexWake(base: number, offset: number, count: number): number;
+  /**
+   * membarrier(GLOBAL_EXPEDITED), the heavy side of the wake handshake's asymmetric
+   * fence (zig/fence.zig; src/wait/wait.ts arms an eventcount with it): 0 or -errno.
+   */
+  heavyBarrier(): number;
+  /** Whether this process's native fast paths publish with release stores (registered for the asymmetric fence). */
+  lightPublish(): boolean;
 
   getpid(): number;
   /** The calling thread's kernel thread id (the pid on the main thread). */
@@ -140,4 +147,4 @@ export const FAST_SLOW = -11; // -EAGAIN (Queue): a claim may be unfinished; tak
 export const FAST_STATUS = 2;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;

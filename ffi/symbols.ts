@@ -28,6 +28,8 @@ export const SYMBOLS = {
   shmkit_unmap: { args: ["usize", "i64"], returns: "i32" },
   shmkit_futex_wait: { args: [...AT, "i32", "f64"], returns: "i32" },
   shmkit_futex_wake: { args: [...AT, "i32"], returns: "i32" },
+  shmkit_heavy_barrier: { args: [], returns: "i32" },
+  shmkit_light_publish: { args: [], returns: "i32" },
   shmkit_futex_wait_thread: { args: [...AT, "i32", "f64", "callback", "u32"], returns: "i32" },
   // Cancellable waits (zig/waiter.zig): a job waits on the word and on its own cancel word.
   shmkit_wait_job_new: { args: [...AT, "i32", "f64"], returns: "f64" },

@@ -372,7 +372,8 @@ export function decode(layout: KindLayout, c: DecodeContext): Decoded {
     out.counters[k.name] = k.read(c);
     if (k.wrap !== undefined) out.wraps[k.name] = k.wrap;
   }
-  for (const w of layout.waiters ?? []) out.waiters[w.name] = Math.max(0, c.ctl.i32(w.at));
+  // The count is the low 30 bits: an eventcount's top two are its arming flags (docs/FORMAT.md).
+  for (const w of layout.waiters ?? []) out.waiters[w.name] = c.ctl.i32(w.at) & 0x3fff_ffff;
   layout.decode?.(c, out);
   return out;
 }

@@ -18,7 +18,17 @@
 import { native } from "../../ffi/mod.ts";
 import { ShmError } from "../errors.ts";
 import type { Memory } from "../segment/memory.ts";
-import { abortError, ASYNC_SLICE_MS, asyncDeadline, type AsyncWaitOptions, checkAborted, timeoutError } from "./wait.ts";
+import {
+  abortError,
+  ASYNC_SLICE_MS,
+  asyncDeadline,
+  type AsyncWaitOptions,
+  checkAborted,
+  delist,
+  enlist,
+  parkSliceMs,
+  timeoutError,
+} from "./wait.ts";
 
 /** What `select` needs from a structure: the eventcount it is notified on, and a non-blocking take. */
 export interface Selectable<T> {
@@ -120,12 +130,12 @@ export async function select<T>(sources: readonly SelectSource<T>[], options?: A
     checkAborted(what, signal);
     const left = deadline - performance.now();
     if (left <= 0) throw timeoutError(what, options?.timeout);
-    for (const x of s) Atomics.add(x.memory.i32, (x.at + 4) >> 2, 1);
+    for (const x of s) enlist(x.memory, x.at);
     try {
       const seqs = s.map((x) => Atomics.load(x.memory.i32, x.at >> 2));
       const again = pollAll<T>(s);
       if (again) return again;
-      const ns = Math.ceil(Math.min(left, ASYNC_SLICE_MS) * 1e6);
+      const ns = Math.ceil(Math.min(left, ASYNC_SLICE_MS, parkSliceMs()) * 1e6);
       const waits = s.map((x, i) => n.futexWaitCancellable(x.memory.base, x.at, seqs[i], ns));
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<void>((resolve) => {
@@ -139,7 +149,7 @@ export async function select<T>(sources: readonly SelectSource<T>[], options?: A
       }
       if (signal?.aborted) throw abortError(what, signal);
     } finally {
-      for (const x of s) if (!x.memory.closed) Atomics.sub(x.memory.i32, (x.at + 4) >> 2, 1);
+      for (const x of s) if (!x.memory.closed) delist(x.memory, x.at);
     }
     for (const x of s) if (x.memory.closed) throw new ShmError("CLOSED", "select: a segment was closed while waiting");
   }

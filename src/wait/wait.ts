@@ -104,7 +104,8 @@ export function onWorkerThread(): boolean {
  */
 export function park(m: Memory, at: number, expected: number, deadline: number, sliceMs = Infinity): number {
   const worker = onWorkerThread();
-  const ns = sliceNs(deadline, worker ? Math.min(sliceMs, WORKER_SLICE_MS) : sliceMs);
+  const cap = Math.min(sliceMs, parkSliceMs());
+  const ns = sliceNs(deadline, worker ? Math.min(cap, WORKER_SLICE_MS) : cap);
   if (ns === 0) return ETIMEDOUT;
   return native().futexWait(m.base, at, expected, ns);
 }
@@ -127,7 +128,7 @@ export function parkAsync(
   sliceMs = ASYNC_SLICE_MS,
 ): Promise<number> {
   if (signal?.aborted) return Promise.reject(abortError(what, signal));
-  const ns = sliceNs(deadline, Math.min(sliceMs, ASYNC_SLICE_MS));
+  const ns = sliceNs(deadline, Math.min(sliceMs, ASYNC_SLICE_MS, parkSliceMs()));
   if (ns === 0) return Promise.resolve(ETIMEDOUT);
   const n = native();
   if (!signal) return n.futexWaitCancellable(m.base, at, expected, ns).promise;
@@ -153,6 +154,49 @@ export function parkAsync(
 /** Byte offset helpers for an eventcount at `at`. */
 const SEQ = 0;
 const WAITERS = 4;
+/**
+ * Flags above the count in `waiters` (docs/WAITING.md "Arming"; zig/fence.zig): set,
+ * for good, by the first waiter that parks, around one membarrier. Until then the
+ * native fast paths publish without a full fence.
+ */
+export const ARMING = 0x4000_0000;
+export const ARMED = 0x8000_0000 | 0;
+const COUNT = 0x3fff_ffff;
+
+/** Set when this process's membarrier failed: its parks then last at most FALLBACK_SLICE_MS. */
+let heavyFailed = false;
+/**
+ * Longest park of a process that could not arm an eventcount (membarrier refused, e.g.
+ * by a seccomp filter): a light publish it raced with may not wake it, so it re-checks.
+ */
+export const FALLBACK_SLICE_MS = 1;
+
+/**
+ * Registers the caller as a waiter of the eventcount at `at` (waiters += 1), arming
+ * it first if nobody has: ARMING, then the heavy barrier (membarrier), then ARMED. A
+ * second waiter that sees ARMING without ARMED issues its own barrier (the first may
+ * still be inside its call, or dead). The barrier is paid once per eventcount.
+ */
+export function enlist(m: Memory, at: number): void {
+  const i32 = m.i32;
+  const w = (at + WAITERS) >> 2;
+  if ((Atomics.load(i32, w) & ARMED) === 0) {
+    Atomics.or(i32, w, ARMING);
+    if (native().heavyBarrier() < 0) heavyFailed = true;
+    else Atomics.or(i32, w, ARMED);
+  }
+  Atomics.add(i32, w, 1);
+}
+
+/** The longest park this process may make on an eventcount (Infinity unless arming failed). */
+export function parkSliceMs(): number {
+  return heavyFailed ? FALLBACK_SLICE_MS : Infinity;
+}
+
+/** Undoes `enlist` (waiters −= 1; the flags stay). */
+export function delist(m: Memory, at: number): void {
+  Atomics.sub(m.i32, (at + WAITERS) >> 2, 1);
+}
 
 /** Zeroes an eventcount (a freshly created block is already zero). */
 export function initEventCount(m: Memory, at: number): void {
@@ -166,7 +210,7 @@ export function initEventCount(m: Memory, at: number): void {
  * Returns true when a wake was issued.
  */
 export function notify(m: Memory, at: number, count = ALL): boolean {
-  if (Atomics.load(m.i32, (at + WAITERS) >> 2) === 0) return false;
+  if ((Atomics.load(m.i32, (at + WAITERS) >> 2) & COUNT) === 0) return false;
   Atomics.add(m.i32, (at + SEQ) >> 2, 1);
   native().futexWake(m.base, at + SEQ, count);
   return true;
@@ -174,7 +218,7 @@ export function notify(m: Memory, at: number, count = ALL): boolean {
 
 /** How many processes/threads are registered as waiting on the eventcount (diagnostics, tests). */
 export function waiterCount(m: Memory, at: number): number {
-  return Atomics.load(m.i32, (at + WAITERS) >> 2);
+  return Atomics.load(m.i32, (at + WAITERS) >> 2) & COUNT;
 }
 
 // The adaptive async spin: polls per eventcount word (byte offset) of each mapping, in this
@@ -228,14 +272,13 @@ export function waitFor<T>(
   if (r !== undefined) return r;
   const i32 = m.i32;
   const seqIndex = (at + SEQ) >> 2;
-  const waitersIndex = (at + WAITERS) >> 2;
   for (;;) {
     if (performance.now() >= deadline) return poll();
-    Atomics.add(i32, waitersIndex, 1);
+    enlist(m, at);
     const seq = Atomics.load(i32, seqIndex);
     r = poll();
     if (r === undefined) park(m, at + SEQ, seq, deadline);
-    Atomics.sub(i32, waitersIndex, 1);
+    delist(m, at);
     if (r !== undefined) return r;
     r = poll();
     if (r !== undefined) return r;
@@ -275,18 +318,17 @@ export async function waitForAsync<T>(
   const parkedAt = spin === undefined ? performance.now() : 0;
   if (spin === undefined) setAsyncSpin(m, at, ASYNC_SPIN);
   const seqIndex = (at + SEQ) >> 2;
-  const waitersIndex = (at + WAITERS) >> 2;
   for (;;) {
     checkAborted(what, signal);
     if (performance.now() >= deadline) return poll();
-    Atomics.add(m.i32, waitersIndex, 1);
+    enlist(m, at);
     const seq = Atomics.load(m.i32, seqIndex);
     try {
       r = poll();
       if (r === undefined) await parkAsync(m, at + SEQ, seq, deadline, signal, what);
     } finally {
       // The helper thread may still be parked after an abort; it only reads the word.
-      if (!m.closed) Atomics.sub(m.i32, waitersIndex, 1);
+      if (!m.closed) delist(m, at);
     }
     if (r === undefined) {
       if (m.closed) throw new ShmError("CLOSED", `${what}: the segment was closed while waiting`);
