@@ -30,14 +30,16 @@
 //! Element stores and loads are plain; publication is by the index / sequence store.
 //! Reads of the other side's index or a slot's sequence are acquire (on x86 a plain
 //! `mov`); a side's own index is read relaxed (only this side writes it). The publishing
-//! store is seq_cst (on x86 an `xchg`), followed by a seq_cst load of the eventcount's
-//! `waiters` (a plain `mov`): that store→load pair is the Dekker handshake with a
-//! parked consumer and the only full fence an operation pays. See `publish`, and there
-//! why moving the fence to the waiter (membarrier) was measured and rejected.
+//! store is a release store (x86: `mov`) in a process registered for the asymmetric
+//! fence (fence.zig), then a relaxed load of the eventcount's `waiters`; only when that
+//! is non-zero (the eventcount is armed: a waiter exists or existed) is the full fence
+//! of the Dekker handshake paid. Unregistered: a seq_cst store (`xchg`) and a seq_cst
+//! load, the plain handshake. See `store` and `wake`, and "The wake handshake" below.
 const std = @import("std");
 const linux = std.os.linux;
 const sys = @import("sys.zig");
 const futex = @import("futex.zig");
+const fence = @import("fence.zig");
 
 /// Result codes (i32 results and the state block's status word).
 pub const OK: i32 = 1; // pushed / popped
@@ -162,7 +164,7 @@ inline fn stateOf(state: f64) ?[*]i32 {
 // The wake handshake.
 //
 // A consumer that parks on an eventcount does (src/wait/wait.ts, all seq_cst JS Atomics):
-//   (1) waiters += 1; (2) s = seq; (3) re-check: poll the queue (for numeric elements
+//   (0) arm the eventcount unless it is ARMED (once: fence.zig); (1) waiters += 1; (2) s = seq; (3) re-check: poll the queue (for numeric elements
 //   that is the native pop below); (4) futex_wait(seq, s); waiters -= 1.
 // A producer does (publish below): (a) store the index / sequence, seq_cst (x86: `xchg`,
 // a full fence); (b) load waiters, seq_cst (x86: a plain `mov`); if it is non-zero,
@@ -178,40 +180,56 @@ inline fn stateOf(state: f64) ?[*]i32 {
 // fence an operation pays; everything else is plain or acquire/release. The read-modify-
 // write and the syscall (c) are paid only when someone is parked.
 //
-// Moving that fence to the waiter (release store here, membarrier(GLOBAL_EXPEDITED) in
-// the waiter between (1) and a second re-check: folly's asymmetric barrier) was built and
-// measured: it saves the `xchg` (push+pop pair in a native loop, this VM under load:
-// 9-13 ns instead of 24-34 ns) but one membarrier costs 17.6 µs p50 when the producer's
-// process is running on the other vCPU (the IPI and its VM exit; 0.35 µs when nobody else
-// is registered) — more than a whole futex round trip here (2.3 µs p50). The park-only
-// round trip then went from ~4 µs to ~52 µs in some runs. Rejected (docs/DECISIONS.md).
-// C programs keep the protocol they already follow (docs/WAITING.md).
+// That is the unregistered form. A registered process moves the fence to the waiter,
+// once per eventcount (fence.zig, "asymmetric"): (a) is a release store, (b) a relaxed
+// load after a compiler barrier; 0 ends it (no waiter ever armed the eventcount, and
+// the membarrier of one arming now covers this store); non-zero means armed, and the
+// full fence is a seq_cst RMW on `waiters` (ordered with every waiter's `waiters += 1`:
+// either it reads the waiter's increment and wakes, or the waiter's increment reads
+// it, so the waiter's re-check sees the store). A membarrier per park instead was
+// built and rejected (17.6 µs each with a running peer on this VM; docs/DECISIONS.md).
+// Stress: tests/wake_handshake.test.ts.
+// C programs: docs/WAITING.md (a C producer may always use the seq_cst form; a C waiter arms first).
 
-/// Publishes `value` at the index / sequence word `at`, then wakes one waiter of the
-/// eventcount at `ec` (seq i32 at +0, waiters i32 at +4) if there may be one: steps
-/// (a) (b) (c) above.
-inline fn publish(at: usize, value: u32, ec: usize) void {
-    // Step (a). x86: `xchg`. Its other standard mapping, `mov` then a locked no-op on the
-    // stack (`lock orl $0,-64(%rsp)`, Linux's smp_mb() form; a release store then a
-    // seq_cst fence in the model, for which the Dekker argument above holds too), was
-    // built and measured (docs/DECISIONS.md "Fast paths", bench/fastpath_micro.zig): in a
-    // native loop it saved ~1 ns per SPSC pair (22.2 -> 21.3 ns; -4(%rsp) and -8(%rsp)
-    // were slower still), but called through FFI, which is how shmkit calls it, the pair
-    // got ~1 ns *slower* in both runtimes (Deno raw calls 29.4 -> 30.4 ns, SpscQueue
-    // handle 28.6 -> 29.5; Bun raw calls 34.8 -> 35.9), and for Queue's sequence store
-    // it saved nothing in either. Not kept: the plain seq_cst store is the simpler
-    // argument and the faster one where it matters.
-    @atomicStore(u32, word(at), value, .seq_cst);
-    wake(ec);
+/// Step (a): the publishing store of the index / sequence word `at`. Release when this
+/// process is registered for the asymmetric fence (fence.zig): the handshake's full
+/// fence is then paid in `wake`, and only on an armed eventcount. Otherwise seq_cst
+/// (x86: `xchg`), the plain Dekker form above.
+inline fn store(at: usize, value: u32) void {
+    if (fence.light()) {
+        @atomicStore(u32, word(at), value, .release); // x86: mov
+    } else {
+        // Its other standard mapping, `mov` then `lock orl $0,-64(%rsp)`, was measured and
+        // not kept (docs/DECISIONS.md "Fast paths": ~1 ns slower through FFI).
+        @atomicStore(u32, word(at), value, .seq_cst);
+    }
 }
 
-/// Step (b) and (c): wakes one waiter of the eventcount at `ec` if there may be one.
-/// Callers do a seq_cst store (the publish) before it.
+/// Steps (b) and (c): wakes one waiter of the eventcount at `ec` if there may be one.
+/// Callers did `store` (and possibly more release stores) before it.
 inline fn wake(ec: usize) void {
-    if (@atomicLoad(u32, word(ec + 4), .seq_cst) != 0) { // x86: mov
-        _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
-        _ = linux.syscall3(.futex, ec, 1, 1); // FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG), one waiter
+    const w = word(ec + 4);
+    if (fence.light()) {
+        // Keeps the compiler from hoisting the load above the publishing store: the
+        // membarrier argument (fence.zig) needs them in program order; the hardware
+        // keeps it for the IPI barrier.
+        asm volatile ("" ::: "memory");
+        // 0: never armed and nobody waiting: no waiter relies on this publish (fence.zig).
+        if (@atomicLoad(u32, w, .monotonic) == 0) return;
+        // Armed: the full fence of the Dekker handshake, as a seq_cst RMW on `waiters`
+        // itself (x86: `lock xadd`): it is ordered with every waiter's `waiters += 1`.
+        if (@atomicRmw(u32, w, .Add, 0, .seq_cst) & fence.COUNT == 0) return;
+    } else {
+        if (@atomicLoad(u32, w, .seq_cst) & fence.COUNT == 0) return; // x86: mov
     }
+    _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
+    _ = linux.syscall3(.futex, ec, 1, 1); // FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG), one waiter
+}
+
+/// Publishes `value` at `at`, then wakes one waiter of the eventcount at `ec`.
+inline fn publish(at: usize, value: u32, ec: usize) void {
+    store(at, value);
+    wake(ec);
 }
 
 // ---------------------------------------------------------------------------------
@@ -335,7 +353,7 @@ inline fn spscPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32,
 //   1. plain stores pos = p, then n = +1 (push) / -1 (pop);
 //   2. the claiming CAS on the counter (seq_cst: the lemma needs the stores of 1 to be
 //      visible to whoever reads the counter past p; on x86 `lock cmpxchg`);
-//   3. the slot work, ending with the slot's sequence store (seq_cst);
+//   3. the slot work, ending with the slot's sequence store (`store`: release, or seq_cst unregistered);
 //   4. the store n = 0 (release: `clearRecord` below argues why); then the waiters
 //      load of the wake handshake.
 // A push that reports full, or a pop that reports empty, stores n = 0 (plain), as the
@@ -358,8 +376,8 @@ inline fn spscPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32,
 // model, the next step 1 stores are ordered before that operation's seq_cst CAS, which
 // a scanner must read past before the record matters. A stale n = ±1 seen by a scanner
 // only makes it wait (the claim looks live); it never makes it repair. The wake
-// handshake is unaffected: its store→load pair is step 3 (seq_cst) → the waiters load
-// (seq_cst), and a release store between them does not weaken either.
+// handshake is unaffected: step 3 is its publishing store (`store`), and `wake` runs
+// after step 4; a release store between them weakens neither form of it.
 // Stress: tests/fastpath.test.ts (Queue, Deno and Bun producers and consumers, exact
 // count and sum) and tests/crash.test.ts ("SIGKILLed at random": repairs beside
 // live native claims).
@@ -424,7 +442,7 @@ inline fn mpmcPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32,
                 continue;
             }
             elemAt(k, slot + elem_off).* = x; // validated above
-            @atomicStore(u32, word(slot), pos +% 1, .seq_cst); // step 3: publish (x86: xchg; see `publish`)
+            store(slot, pos +% 1); // step 3: publish (see `store`)
             @atomicStore(i32, &r[1], 0, .release); // step 4: the claim is over (release: see `clearRecord`)
             wake(c + NOT_EMPTY);
             return OK;
@@ -492,7 +510,7 @@ inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, 
             }
             var range = false;
             const v = decode(k, elemAt(k, slot + elem_off).*, &range);
-            @atomicStore(u32, word(slot), pos +% ring, .seq_cst); // step 3: hand the slot to the next lap, after the read (x86: xchg)
+            store(slot, pos +% ring); // step 3: hand the slot to the next lap, after the read (see `store`)
             @atomicStore(i32, &r[1], 0, .release); // step 4 (release: see `clearRecord`)
             wake(c + NOT_FULL);
             if (range) {
