@@ -175,14 +175,15 @@ test(
 );
 
 test(
-  "Queue bulk: the native calls stop where a repair is due; the TypeScript path repairs and does the rest",
+  "Queue bulk: the native calls stop where a repair may be due; from there the TypeScript path repairs and does the rest",
   segmentTest("qb", 1 << 20, async (seg) => {
     const q = Queue.create(seg, "q", u32, 8);
     const g = geometry(seg, q as Queue<unknown>), i32 = seg.memory.i32;
     assert.equal(q.pushBulk([1, 2, 3]), 3);
     Atomics.add(i32, g.enq, 1); // a producer claimed position 3 and died (no record names it)
     assert.equal(q.pushBulk([5, 6]), 2);
-    assert.deepEqual(q.popBulk(10), [1, 2, 3], "stops at the unpublished position 3");
+    assert.deepEqual(q.popBulk(10), [1, 2, 3], "stops at the unpublished position 3, returning what it popped");
+    assert.deepEqual(q.popBulk(10), [], "from position 3: the TypeScript path, whose stall clock starts");
     await sleep(10);
     assert.deepEqual(q.popBulk(10), [5, 6], "skipped after STALL_MS, then the rest");
     assert.equal(q.stats.recoveredPushes, 1);

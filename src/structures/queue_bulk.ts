@@ -91,7 +91,8 @@ function numberArray(v: ArrayLike<unknown>): v is ArrayLike<number> & { subarray
  * number; a typed array copied with one `set`), BULK_CHUNK per call; the call checks
  * them as tryPush does before claiming anything. More than one chunk: all are checked
  * here first, so one bad value still means nothing pushed. Where the native call stops
- * at a position that needs a repair (FAST_SLOW), the TypeScript loop does the rest.
+ * at a position that may need a repair (FAST_SLOW) having pushed nothing, the TypeScript
+ * loop does the rest; having pushed some, it returns them (see there).
  */
 export function pushBulkFast(c: QueueCore<number>, m: Memory, f: FastBulk, values: ArrayLike<unknown>): number {
   const count = values.length;
@@ -118,16 +119,23 @@ export function pushBulkFast(c: QueueCore<number>, m: Memory, f: FastBulk, value
     if (rc === FAST_INVALID) throw f.error(rc, values[done + f.status[FAST_DONE]]); // nothing of this call pushed
     done += f.status[FAST_DONE];
     if (rc !== FAST_SLOW) throw f.error(rc, undefined);
-    return done + pushBulk(c, m, values as ArrayLike<number>, done);
+    // The next position's slot is claimed by a consumer that has not handed it back: almost
+    // always a live one mid-read. With something pushed, return that (full, for now): the
+    // next call starts at that position and, pushing nothing natively, runs the TypeScript
+    // path, whose stall clock decides on a repair. Running it now would cost every call
+    // that races a consumer a liveness check (measured: mpmc-bulk64).
+    if (done > 0) return done;
+    return pushBulk(c, m, values as ArrayLike<number>, 0);
   }
   return done;
 }
 
 /**
  * popBulk for a numeric element type with a native fast path: elements come back
- * through `f.values`, BULK_CHUNK per call, and are handed to `sink(values, k)`. Where the
- * native call stops at a position that needs a repair (FAST_SLOW), the TypeScript loop
- * pops the rest into `slow` (an array that `sink` is then given too: see the callers).
+ * through `f.values`, BULK_CHUNK per call, and are handed to `sink(values, k, from)`.
+ * Where the native call stops at a position that may need a repair (FAST_SLOW) before
+ * anything was popped, the TypeScript loop pops the rest (handed to `sink` through
+ * `f.values` too); after some were popped, it returns them.
  * A 64-bit element beyond ±(2^53 − 1) is consumed and dropped, and OUT_OF_RANGE thrown
  * at the end, as the TypeScript path does. Returns how many went to `sink`.
  */
@@ -159,6 +167,10 @@ export function popBulkFast(
       continue;
     }
     if (rc !== FAST_SLOW) throw f.error(rc, undefined);
+    // A producer has claimed the next position and not published it (almost always a live
+    // one mid-write): with something popped, return that (as pushBulkFast); the next call
+    // starts there and runs the TypeScript path with its stall clock.
+    if (got > 0) break;
     let rest: number[] = [];
     try {
       rest = popBulk(c, m, max - got, rest);
