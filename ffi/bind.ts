@@ -65,6 +65,8 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
     spscPop: s.shmkit_spsc_pop,
     mpmcPush: s.shmkit_mpmc_push,
     mpmcPop: s.shmkit_mpmc_pop,
+    mpmcPushBulk: s.shmkit_mpmc_push_bulk,
+    mpmcPopBulk: s.shmkit_mpmc_pop_bulk,
     noop: s.shmkit_noop,
     benchSpscPairs: s.shmkit_bench_spsc_pairs,
     benchMpmcPairs: s.shmkit_bench_mpmc_pairs,
@@ -72,6 +74,10 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
       // Its own ArrayBuffer: backing stores of ArrayBuffers do not move in V8 or JSC.
       const cells = new BigUint64Array(new ArrayBuffer(64));
       return { words: new Int32Array(cells.buffer), address: parts.addressOf(cells) };
+    },
+    fastBuffer(length) {
+      const cells = new BigUint64Array(new ArrayBuffer(length * 8)); // its own ArrayBuffer, as fastState
+      return { values: new Float64Array(cells.buffer), address: parts.addressOf(cells) };
     },
   };
 }

@@ -102,10 +102,47 @@ export interface Native {
   ): number;
   /** Queue (Vyukov) pop; as spscPop (the status may be FAST_SLOW), the record as mpmcPush. */
   mpmcPop(base: number, control: number, data: number, ring: number, layout: number, record: number, state: number): number;
+  /**
+   * Queue (Vyukov) bulk push of `count` f64 values at address `values` (a FastBuffer),
+   * arguments otherwise as mpmcPush and `state` as mpmcPop. Returns how many were pushed
+   * (all, or fewer when full), or a negative FAST_* code with how many were pushed first
+   * in `state.words[FAST_DONE]`: FAST_SLOW (the next position needs the TypeScript path),
+   * FAST_INVALID (nothing pushed; FAST_DONE is the index of the first bad value), FAST_CORRUPT.
+   */
+  mpmcPushBulk(
+    base: number,
+    control: number,
+    data: number,
+    ring: number,
+    capacity: number,
+    layout: number,
+    record: number,
+    state: number,
+    values: number,
+    count: number,
+  ): number;
+  /**
+   * Queue (Vyukov) bulk pop of up to `max` elements into the FastBuffer at `values`, as
+   * f64. Returns how many, or a negative code as mpmcPushBulk. `state.words[FAST_RANGE_COUNT]`:
+   * how many were 64-bit values beyond ±(2^53 − 1), consumed and given as NaN.
+   */
+  mpmcPopBulk(
+    base: number,
+    control: number,
+    data: number,
+    ring: number,
+    layout: number,
+    record: number,
+    state: number,
+    values: number,
+    max: number,
+  ): number;
   /** An empty native call (benchmarks: the FFI overhead alone). */
   noop(): void;
   /** A new private state block for the fast paths (cached indices and a status word). */
   fastState(): FastState;
+  /** A new process-private Float64Array of `length` values for the bulk calls, and its native address. */
+  fastBuffer(length: number): FastBuffer;
   /** Benchmarks: `pairs` SPSC push+pop pairs in a native loop (no FFI crossing per operation); the sum popped. */
   benchSpscPairs(base: number, control: number, data: number, slots: number, kind: number, state: number, pairs: number): number;
   /** Benchmarks: the same on the MPMC fast path (capacity = ring). */
@@ -128,10 +165,17 @@ export interface CancellableWait {
   cancel(): void;
 }
 
-/** Process-private memory the fast paths keep per handle: words[0] producer's cached read index, [1] consumer's cached write index, [2] status of the last pop that returned NaN. */
+/** Process-private memory the fast paths keep per handle: words[0] producer's cached read index, [1] consumer's cached write index, [2] status of the last pop that returned NaN, [3] and [4] the bulk calls' FAST_DONE and FAST_RANGE_COUNT. */
 export interface FastState {
   readonly words: Int32Array;
   /** Native address of `words`, passed to the fast-path calls. */
+  readonly address: number;
+}
+
+/** Process-private values the bulk fast paths read or fill (its memory never moves). */
+export interface FastBuffer {
+  readonly values: Float64Array;
+  /** Native address of `values`. */
   readonly address: number;
 }
 
@@ -145,6 +189,10 @@ export const FAST_BADARG = -14; // -EFAULT: a bad address, kind or layout (a bug
 export const FAST_SLOW = -11; // -EAGAIN (Queue): a claim may be unfinished; take the TypeScript path
 /** Index of the status word in FastState.words. */
 export const FAST_STATUS = 2;
+/** Index of the word in which a bulk call that returned a negative code says how many it moved first. */
+export const FAST_DONE = 3;
+/** Index of the word in which mpmcPopBulk counts the 64-bit elements it gave as NaN (OUT_OF_RANGE). */
+export const FAST_RANGE_COUNT = 4;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
 export const ABI_VERSION = 4;

@@ -59,6 +59,9 @@ export const SYMBOLS = {
   shmkit_spsc_pop: { args: [...AT, "u32", "u32", "u32", "f64"], returns: "f64" },
   shmkit_mpmc_push: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
   shmkit_mpmc_pop: { args: [...AT, "u32", "u32", "u32", "u32", "f64"], returns: "f64" },
+  // Queue bulk (ABI 4): ..., state, the address of a Float64Array of values, their count.
+  shmkit_mpmc_push_bulk: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "f64", "f64", "u32"], returns: "i32" },
+  shmkit_mpmc_pop_bulk: { args: [...AT, "u32", "u32", "u32", "u32", "f64", "f64", "u32"], returns: "i32" },
   shmkit_noop: { args: [], returns: "void" },
   shmkit_bench_spsc_pairs: { args: [...AT, "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
   shmkit_bench_mpmc_pairs: { args: [...AT, "u32", "u32", "u32", "u32", "f64", "u32"], returns: "f64" },

@@ -26,6 +26,8 @@ import {
   u8,
 } from "../mod.ts";
 import type { Runtime } from "./helpers/procs.ts";
+import { recordCount } from "../src/structures/claim_records.ts";
+import { recordsAt } from "../src/structures/queue_layout.ts";
 
 const QUEUE_WORKER = new URL("./workers/crash_queue.ts", import.meta.url);
 const INDEX_WORKER = new URL("./workers/crash_index.ts", import.meta.url);
@@ -193,6 +195,75 @@ for (const variant of ["u32", "struct"] as const) {
 }
 
 for (const rt of RUNTIMES) {
+  test(
+    `crash Queue: a ${rt} process SIGKILLed inside native bulk runs of 512: its record names the run, the queue is repaired`,
+    segmentTest("crash-qb", 4 << 20, async (seg, name) => {
+      const RING = 4096;
+      const q = Queue.create(seg, "q", u32, RING);
+      const i32 = seg.memory.i32, u32v = seg.memory.u32;
+      const control = q.offset + 64, data = q.offset + u32v[(q.offset + 12) >> 2];
+      const enq = control >> 2, deq = (control + 64) >> 2, stride = 8;
+      const seqOf = (p: number) => u32v[(data + (p & (RING - 1)) * stride) >> 2];
+      const recs = recordsAt(data, RING, stride) >> 2;
+      const vals = Uint32Array.from({ length: RING }, (_, i) => i * 7);
+      let inRun = 0, attempts = 0;
+      while (inRun < 2 && attempts < 40) {
+        attempts++;
+        const w = startWorker(rt, QUEUE_WORKER, [name, "bulkloop"]);
+        const pid = Number((await w.line("READY")).split(" ")[1]);
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 60));
+        w.kill();
+        await w.exited;
+        let rec = -1;
+        for (let i = 0; i < recordCount(seg.maxProcesses); i++) if (i32[recs + i * 16 + 2] === pid) rec = recs + i * 16;
+        assert.ok(rec >= 0, "the dead worker's record");
+        const pos = u32v[rec], n = i32[rec + 1];
+        // Every claimed, unfinished position lies in the dead record's run; its finished ones are a prefix of it.
+        const e = u32v[enq], d = u32v[deq];
+        let unfinished = 0;
+        for (let p = d; p !== e; p = (p + 1) >>> 0) {
+          if (seqOf(p) === ((p + 1) >>> 0)) continue; // published
+          assert.ok(n > 0 && ((p - pos) >>> 0) < n, `unpublished position ${p} outside the record (${pos}, ${n})`);
+          unfinished++;
+        }
+        if (n < 0) {
+          for (let j = 0; j < -n; j++) {
+            const p = (pos + j) >>> 0, s = seqOf(p);
+            if (s !== ((p + 1) >>> 0)) assert.equal(s, (p + RING) >>> 0, `position ${p} of the pop run`);
+            else unfinished++;
+          }
+        }
+        if (n > 0) assert.ok(((e - pos) >>> 0) >= n, "the push run was claimed");
+        if (unfinished > 0) inRun++;
+        // Repair: drain (dead producer: its positions are skipped), then fill the whole ring
+        // (dead consumer: its slots are handed back), then read it all back.
+        const end = Date.now() + 20_000;
+        while (Atomics.load(i32, deq) !== Atomics.load(i32, enq)) {
+          q.popBulk(RING);
+          if (Date.now() > end) throw new Error(`wedged draining: deq ${u32v[deq]}, enq ${u32v[enq]}`);
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        let pushed = 0;
+        for (;;) {
+          pushed += q.pushBulk(pushed === 0 ? vals : vals.subarray(pushed));
+          if (pushed === RING) break;
+          if (Date.now() > end) throw new Error(`wedged filling: ${pushed} of ${RING} pushed`);
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        assert.equal(q.tryPush(1), false);
+        const back = new Uint32Array(RING + 1);
+        assert.equal(q.popBulkInto(back), RING);
+        assert.deepEqual(back.subarray(0, RING), vals, "capacity whole, every element once, in order");
+      }
+      const st = q.stats;
+      console.log(
+        `crash Queue bulk (${rt}): ${attempts} kills, ${inRun} inside a run; recovered pushes ${st.recoveredPushes}, pops ${st.recoveredPops}`,
+      );
+      assert.ok(inRun >= 1, `no kill of ${attempts} landed inside a run`);
+    }),
+    { timeout: 120_000 },
+  );
+
   test(
     `crash ObjectPool: a ${rt} process killed inside the free ring costs no slot (issue 10: acquire returned undefined forever)`,
     segmentTest("crash-pool", 1 << 20, async (seg, name) => {

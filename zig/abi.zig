@@ -3,5 +3,6 @@
 //! TypeScript loader against ffi/native.ts `ABI_VERSION`.
 /// 2: hot-path functions take (f64 base, u32 offset) and f64 values.
 /// 3: native per-operation fast paths (fastpath.zig: shmkit_spsc_*, shmkit_mpmc_*, shmkit_noop, shmkit_bench_*).
-/// 4: the asymmetric wake fence (fence.zig: shmkit_heavy_barrier, shmkit_light_publish).
+/// 4: the asymmetric wake fence (fence.zig: shmkit_heavy_barrier, shmkit_light_publish) and the
+///    Queue bulk fast paths (fastpath.zig: shmkit_mpmc_push_bulk, shmkit_mpmc_pop_bulk).
 pub const version: i32 = 4;

@@ -76,6 +76,8 @@ fn Elem(comptime k: Kind) type {
 const CACHED_READ = 0; // producer's last view of the read index (SPSC)
 const CACHED_WRITE = 1; // consumer's last view of the write index (SPSC)
 const STATUS = 2; // outcome of the last pop that returned NaN
+const DONE = 3; // bulk calls that return a negative code: how many elements they moved first
+const BULK_RANGE = 4; // mpmc_pop_bulk: how many of the elements it moved were RANGE (given as NaN)
 
 const MAX_SAFE: f64 = 9007199254740991.0; // 2^53 - 1
 
@@ -541,6 +543,248 @@ inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, 
     }
 }
 
+// ---------------------------------------------------------------------------------
+// Queue bulk operations (Queue.pushBulk / popBulk, src/structures/queue_bulk.ts): runs
+// of positions claimed with one CAS each, the whole run named in the claim record,
+// step for step as queue_bulk.ts does it:
+//   1. plain stores pos = p, then n = +k (push) / -k (pop);
+//   2. the claiming CAS p -> p + k on the counter (seq_cst, as in the single calls);
+//   3. for each position of the run: the element, then the slot's sequence store;
+//   4. the store n = 0 (release, as `clearRecord` argues), after every sequence store
+//      of the run; then the next run, or the end, where n = 0 is stored once more (a
+//      failed CAS may have left the record naming someone else's claim, as in the
+//      TypeScript).
+// Where queue_bulk.ts would call a repair (the `dif < 0` cases that SLOW marks in the
+// single calls) these stop before claiming and return SLOW with what they did in
+// state[DONE]; Queue then runs queue_bulk.ts for the rest (it owns the stall clock and
+// the repairs). A run is never left half done: SLOW only ever stops between runs.
+//
+// Values cross as f64 (a Float64Array the caller owns, `buf`, 8-aligned): the same
+// `encode` / `decode` as the single calls, so a bulk push accepts and refuses exactly
+// what tryPush does (a buffer of the element's own type would have to be filled by a
+// typed-array store, which wraps 300 into a u8 instead of refusing it), and the 64-bit
+// "as number" kinds, which have no typed array of numbers, work too.
+//
+// Orderings, the one place these differ from the single calls: the per-slot sequence
+// stores are release (x86: plain `mov`; Vyukov's and the C baseline's ordering: it
+// pairs with the other side's acquire load of the sequence), not seq_cst. The single
+// calls, unregistered, make their sequence store seq_cst for the wake handshake (`store`);
+// here one seq_cst read-modify-write of the eventcount's `waiters` after the whole run
+// (`wakeBulk`) is that handshake, for any number of sequence stores, and it is sound in
+// the model without reference to the waiter's re-check ordering: the waiter's
+// `waiters += 1` is a seq_cst RMW too, so the two RMWs are ordered in `waiters`'
+// modification order; if ours is later, it reads >= 1 and wakes; if ours is earlier,
+// theirs reads from ours (release → acquire), so every sequence store of the run
+// happens before the waiter's re-check, which sees the elements and does not park. One
+// `lock xadd` per call instead of one `xchg` per element (measured: docs/DECISIONS.md
+// "Fast paths"). What the claim-record lemma needs of the sequence stores is unchanged:
+// step 4's release store orders all of them before n = 0 (a scanner that reads n = 0,
+// acquire, then re-reads a sequence sees the store), and n = ±k is stored before the
+// CAS exactly as before.
+//
+// Hostile segments: as the single calls (every slot address is `pos & (ring - 1)`
+// below `ring`, an argument), and no loop spins on static bytes: a run count is at most
+// min(count, ring) per claim, a failed CAS means another process moved the counter,
+// and a sequence "ahead" of a counter that has not moved is CORRUPT.
+
+/// Wakes up to `n` waiters of the eventcount at `ec` if there may be one. The RMW of
+/// `waiters` (adding 0) is the bulk calls' one full fence: see above. In a process
+/// registered for the asymmetric fence (fence.zig) even that is skipped while the
+/// eventcount was never armed: a relaxed load after a compiler barrier reads 0, and an
+/// arming waiter's membarrier covers the run's stores (the argument of `wake`).
+inline fn wakeBulk(ec: usize, n: u32) void {
+    const w = word(ec + 4);
+    if (fence.light()) {
+        asm volatile ("" ::: "memory");
+        if (@atomicLoad(u32, w, .monotonic) == 0) return;
+    }
+    // The count is the low 30 bits (the top two are the arming flags, fence.zig).
+    if (@atomicRmw(u32, w, .Add, 0, .seq_cst) & fence.COUNT == 0) return;
+    _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
+    _ = linux.syscall3(.futex, ec, 1, n); // FUTEX_WAKE (shared), up to n waiters
+}
+
+inline fn f64Buf(a: f64) ?[*]f64 {
+    return @ptrFromInt(addressOf(a, 8) orelse return null);
+}
+
+/// Pushes `count` f64 values from `buf`, in order, as Queue.pushBulk does; stops when
+/// the queue is full. Every value is checked first: INVALID with the index of the
+/// first bad one in state[DONE], nothing pushed. Returns how many were pushed (all, or
+/// fewer when full), or a negative code with how many were pushed first in state[DONE]:
+/// SLOW (the next position needs the TypeScript path), CORRUPT, BADARG.
+pub export fn shmkit_mpmc_push_bulk(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, state: f64, buf: f64, count: u32) i32 {
+    const kind = layout & 0xff;
+    if (kind >= KINDS) return BADARG;
+    return switch (@as(Kind, @enumFromInt(kind))) {
+        inline else => |k| mpmcPushBulk(k, base, ctrl, data, ring, capacity, layout, rec, state, buf, count),
+    };
+}
+
+inline fn mpmcPushBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, state: f64, buf: f64, count: u32) i32 {
+    const st = stateOf(state) orelse return BADARG;
+    st[DONE] = 0;
+    const b = baseOf(base) orelse return BADARG;
+    const r = recordOf(b, rec) orelse return BADARG;
+    const src = f64Buf(buf) orelse return BADARG;
+    const elem_off = (layout >> 8) & 0xff;
+    const stride = layout >> 16;
+    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring or count > 1 << 30) return BADARG;
+    // Validate before claiming: a claimed slot must always be published.
+    var i: u32 = 0;
+    while (i < count) : (i += 1) {
+        if (encode(k, src[i]) == null) {
+            st[DONE] = @bitCast(i);
+            return INVALID;
+        }
+    }
+    const c = b + ctrl;
+    const mask = ring - 1;
+    var done: u32 = 0;
+    var code: i32 = OK;
+    var pos = @atomicLoad(u32, word(c + ENQ), .monotonic);
+    while (done < count) {
+        const want = @min(count - done, ring);
+        var n: u32 = 0;
+        var dif: i32 = 0;
+        while (n < want) : (n += 1) {
+            const p = pos +% n;
+            // Acquire: pairs with the consumer's release of this slot (as mpmcPush).
+            dif = diff(@atomicLoad(u32, word(b + data + @as(usize, p & mask) * stride), .acquire), p);
+            if (dif != 0) break;
+        }
+        if (n == 0) {
+            if (dif < 0) {
+                // As mpmcPush: full, unless the consumer of pos - ring has claimed it
+                // (it may be dead: the TypeScript path's handBackDeadConsumer).
+                if (dif == -@as(i32, @intCast(ring)) or dif == 1 - @as(i32, @intCast(ring))) {
+                    if (diff(@atomicLoad(u32, word(c + DEQ), .seq_cst), pos -% ring) > 0) code = SLOW;
+                }
+                break;
+            }
+            const now = @atomicLoad(u32, word(c + ENQ), .seq_cst);
+            if (now == pos) {
+                code = CORRUPT; // a sequence ahead of a position that did not move
+                break;
+            }
+            pos = now;
+            continue;
+        }
+        if (capacity != ring) {
+            const used = diff(pos, @atomicLoad(u32, word(c + DEQ), .seq_cst));
+            const room = @as(i64, capacity) - used;
+            if (room <= 0) break;
+            if (room < n) n = @intCast(room);
+        }
+        // Step 1: the record names the whole run [pos, pos + n).
+        @atomicStore(i32, &r[0], @bitCast(pos), .monotonic);
+        @atomicStore(i32, &r[1], @intCast(n), .monotonic);
+        // Step 2: the claim.
+        if (@cmpxchgStrong(u32, word(c + ENQ), pos, pos +% n, .seq_cst, .seq_cst)) |found| {
+            pos = found;
+            continue;
+        }
+        // Step 3: the elements, each published by its sequence (release: see above).
+        var j: u32 = 0;
+        while (j < n) : (j += 1) {
+            const p = pos +% j;
+            const slot = b + data + @as(usize, p & mask) * stride;
+            elemAt(k, slot + elem_off).* = encode(k, src[done + j]).?; // validated above
+            @atomicStore(u32, word(slot), p +% 1, .release);
+        }
+        @atomicStore(i32, &r[1], 0, .release); // step 4: the run's claim is over
+        done += n;
+        pos +%= n;
+    }
+    @atomicStore(i32, &r[1], 0, .monotonic);
+    if (done > 0) wakeBulk(c + NOT_EMPTY, done);
+    if (code == OK) return @bitCast(done);
+    st[DONE] = @bitCast(done);
+    return code;
+}
+
+/// Pops up to `max` elements into `buf` (as f64), oldest first, as Queue.popBulk does;
+/// stops when the queue is empty. Returns how many were popped, or a negative code with
+/// how many were popped first in state[DONE]: SLOW (the next position needs the
+/// TypeScript path), CORRUPT, BADARG. A 64-bit element beyond ±(2^53 - 1) is consumed
+/// and given as NaN, counted in state[BULK_RANGE] (the caller reports OUT_OF_RANGE).
+pub export fn shmkit_mpmc_pop_bulk(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64, buf: f64, max: u32) i32 {
+    const kind = layout & 0xff;
+    if (kind >= KINDS) return BADARG;
+    return switch (@as(Kind, @enumFromInt(kind))) {
+        inline else => |k| mpmcPopBulk(k, base, ctrl, data, ring, layout, rec, state, buf, max),
+    };
+}
+
+inline fn mpmcPopBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64, buf: f64, max: u32) i32 {
+    const st = stateOf(state) orelse return BADARG;
+    st[DONE] = 0;
+    st[BULK_RANGE] = 0;
+    const b = baseOf(base) orelse return BADARG;
+    const r = recordOf(b, rec) orelse return BADARG;
+    const dst = f64Buf(buf) orelse return BADARG;
+    const elem_off = (layout >> 8) & 0xff;
+    const stride = layout >> 16;
+    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or max > 1 << 30) return BADARG;
+    const c = b + ctrl;
+    const mask = ring - 1;
+    var got: u32 = 0;
+    var ranged: i32 = 0;
+    var code: i32 = OK;
+    var pos = @atomicLoad(u32, word(c + DEQ), .monotonic);
+    while (got < max) {
+        const want = @min(max - got, ring);
+        var n: u32 = 0;
+        var dif: i32 = 0;
+        while (n < want) : (n += 1) {
+            const p = pos +% n;
+            // Acquire: pairs with the producer's release of this sequence (after its element write).
+            dif = diff(@atomicLoad(u32, word(b + data + @as(usize, p & mask) * stride), .acquire), p +% 1);
+            if (dif != 0) break;
+        }
+        if (n == 0) {
+            if (dif < 0) {
+                // As mpmcPop: empty, unless a producer has claimed pos (it may be dead:
+                // the TypeScript path's skipDeadProducer).
+                if (dif == -1 and @atomicLoad(u32, word(c + ENQ), .seq_cst) != pos) code = SLOW;
+                break;
+            }
+            const now = @atomicLoad(u32, word(c + DEQ), .seq_cst);
+            if (now == pos) {
+                code = CORRUPT;
+                break;
+            }
+            pos = now;
+            continue;
+        }
+        @atomicStore(i32, &r[0], @bitCast(pos), .monotonic); // step 1
+        @atomicStore(i32, &r[1], -@as(i32, @intCast(n)), .monotonic);
+        if (@cmpxchgStrong(u32, word(c + DEQ), pos, pos +% n, .seq_cst, .seq_cst)) |found| { // step 2
+            pos = found;
+            continue;
+        }
+        var j: u32 = 0;
+        while (j < n) : (j += 1) { // step 3: read, then hand the slot to the next lap
+            const p = pos +% j;
+            const slot = b + data + @as(usize, p & mask) * stride;
+            var range = false;
+            const v = decode(k, elemAt(k, slot + elem_off).*, &range);
+            if (range) ranged += 1;
+            dst[got + j] = if (range) std.math.nan(f64) else v;
+            @atomicStore(u32, word(slot), p +% ring, .release);
+        }
+        @atomicStore(i32, &r[1], 0, .release); // step 4
+        got += n;
+        pos +%= n;
+    }
+    @atomicStore(i32, &r[1], 0, .monotonic);
+    st[BULK_RANGE] = ranged;
+    if (got > 0) wakeBulk(c + NOT_FULL, got);
+    if (code == OK) return @bitCast(got);
+    st[DONE] = @bitCast(got);
+    return code;
+}
+
 /// An empty call, for benchmarks: the FFI overhead alone, measured in the same run.
 pub export fn shmkit_noop() void {}
 
@@ -698,4 +942,66 @@ test "encode: integer checks by converting back accept exactly what @trunc(v) ==
             }
         }
     }
+}
+
+test "mpmc bulk push and pop: runs, records, full, empty, SLOW, CORRUPT, INVALID" {
+    // ring 4 of stride 16 (seq + f64 at 8) at 128, a claim record at 192
+    var mem: [128 + 4 * 16 + 64]u8 align(64) = [_]u8{0} ** (128 + 4 * 16 + 64);
+    var st = [8]i32{ 0, 0, 0, 0, 0, 0, 0, 0 };
+    var buf = [8]f64{ 1, 2, 3, 4, 5, 6, 7, 8 };
+    var out = [8]f64{ 0, 0, 0, 0, 0, 0, 0, 0 };
+    const b = addrOf(&mem);
+    const s = addrOf(&st);
+    const in = addrOf(&buf);
+    const o = addrOf(&out);
+    const REC: u32 = 192;
+    const rec: *[2]i32 = @ptrCast(@alignCast(&mem[REC]));
+    const seqs: *[16]u32 = @ptrCast(@alignCast(&mem[128]));
+    const enq: *u32 = @ptrCast(@alignCast(&mem[0]));
+    const deq: *u32 = @ptrCast(@alignCast(&mem[64]));
+    for (0..4) |i| seqs[i * 4] = @intCast(i);
+    const lay: u32 = 7 | 8 << 8 | 16 << 16;
+    rec[1] = 99;
+    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 3));
+    try std.testing.expectEqual([2]i32{ 0, 0 }, rec.*); // the run [0, 3) was named, then cleared
+    try std.testing.expectEqual(@as(i32, 1), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 8)); // one slot left
+    try std.testing.expectEqual(@as(i32, 0), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 8)); // full
+    try std.testing.expectEqual(@as(i32, 2), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 2));
+    try std.testing.expectEqual([2]f64{ 1, 2 }, out[0..2].*);
+    try std.testing.expectEqual(@as(i32, 2), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8));
+    try std.testing.expectEqual([2]f64{ 3, 1 }, out[0..2].*);
+    try std.testing.expectEqual(@as(i32, 0), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8)); // empty
+    try std.testing.expectEqual([2]i32{ 2, 0 }, rec.*);
+    // wrap-around: positions 4.. reuse the slots
+    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in + 32, 4));
+    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 4));
+    try std.testing.expectEqual([4]f64{ 5, 6, 7, 8 }, out[0..4].*);
+    // capacity 3 in a ring of 4: bounded by the count
+    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_push_bulk(b, 0, 128, 4, 3, lay, REC, s, in, 8));
+    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8));
+    // a producer claimed the next position and did not publish: SLOW, nothing taken
+    enq.* += 1;
+    try std.testing.expectEqual(SLOW, shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8));
+    try std.testing.expectEqual(@as(i32, 0), st[DONE]);
+    enq.* -= 1;
+    // full, and a consumer of last lap's position claimed it: push gives what fit, then SLOW
+    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 4));
+    deq.* += 1;
+    try std.testing.expectEqual(SLOW, shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 2));
+    try std.testing.expectEqual(@as(i32, 0), st[DONE]);
+    deq.* -= 1;
+    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8));
+    // a bad value anywhere: INVALID naming it, nothing pushed
+    const lay_u8: u32 = 1 | 4 << 8 | 8 << 16; // stride 8 works for the addressing too
+    buf[2] = 300;
+    try std.testing.expectEqual(INVALID, shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay_u8, REC, s, in, 4));
+    try std.testing.expectEqual(@as(i32, 2), st[DONE]);
+    buf[2] = 3;
+    // hostile: a sequence ahead of a position that never moves
+    seqs[(enq.* & 3) * 4] = enq.* + 1000;
+    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 2));
+    seqs[(deq.* & 3) * 4] = deq.* + 50;
+    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 2));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in + 4, 2));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_pop_bulk(b, 0, 128, 3, lay, REC, s, o, 2));
 }

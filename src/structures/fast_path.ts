@@ -6,7 +6,7 @@
  * those calls return, worded as the TypeScript paths word them.
  */
 import { native } from "../../ffi/mod.ts";
-import { FAST_CORRUPT, FAST_INVALID, FAST_RANGE, type FastState } from "../../ffi/native.ts";
+import { FAST_CORRUPT, FAST_INVALID, FAST_RANGE, type FastBuffer, type FastState } from "../../ffi/native.ts";
 import { ShmError } from "../errors.ts";
 import type { Memory } from "../segment/memory.ts";
 import type { Staging } from "./staging.ts";
@@ -32,6 +32,23 @@ export function bindSpsc(m: Memory, control: number, data: number, slots: number
   };
 }
 
+/** Queue's calls: the single ones, and the bulk ones over the isolate's FastBuffer. */
+export interface MpmcCalls extends FastCalls {
+  /** Pushes `buffer.values[0, count)`: how many (all, or fewer when full), or a negative code (count pushed in FAST_DONE). */
+  readonly pushBulk: (count: number) => number;
+  /** Pops up to `max` into `buffer.values`: how many, or a negative code (count popped in FAST_DONE). */
+  readonly popBulk: (max: number) => number;
+  readonly buffer: FastBuffer;
+}
+
+/**
+ * Values per bulk call: a pushBulk / popBulk of more moves them in calls of this many
+ * (one FFI call costs a few ns; 512 makes it nothing per element). The buffer is one
+ * per isolate, 4 KiB: calls are synchronous, so no two use it at once.
+ */
+export const BULK_CHUNK = 512;
+let bulkBuffer: FastBuffer | undefined;
+
 /**
  * Queue (Vyukov): `ring` slots at `data` (`layout` packs the kind, the element's
  * offset in its slot and the slot stride), positions at `control`, the calling
@@ -45,13 +62,20 @@ export function bindMpmc(
   capacity: number,
   layout: number,
   record: number,
-): FastCalls {
-  const { mpmcPush, mpmcPop, fastState } = native(), base = m.base;
+): MpmcCalls {
+  const { mpmcPush, mpmcPop, mpmcPushBulk, mpmcPopBulk, fastState, fastBuffer } = native(), base = m.base;
   const state = fastState(), st = state.address;
+  // The values cross as f64 through a buffer of our own (zig/fastpath.zig says why f64),
+  // never the caller's typed array: its address would cost a pointer object per call in
+  // Deno, and a small typed array may live on the JS heap, where the GC moves it.
+  const buffer = bulkBuffer ??= fastBuffer(BULK_CHUNK), buf = buffer.address;
   return {
     push: (v) => mpmcPush(base, control, data, ring, capacity, layout, record, v),
     pop: () => mpmcPop(base, control, data, ring, layout, record, st),
+    pushBulk: (count) => mpmcPushBulk(base, control, data, ring, capacity, layout, record, st, buf, count),
+    popBulk: (max) => mpmcPopBulk(base, control, data, ring, layout, record, st, buf, max),
     state,
+    buffer,
   };
 }
 

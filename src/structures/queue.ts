@@ -39,7 +39,7 @@
  * of two is supported: producers then also check `enqueue - dequeue < capacity`,
  * which costs one extra load per push; power-of-two capacities skip it.
  */
-import { type ElementType, fastKind } from "../segment/elements.ts";
+import { type ElementType, fastKind, type NumericView } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { FAST_NONE, FAST_OK, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
 import { bindMpmc, fastError } from "./fast_path.ts";
@@ -64,7 +64,7 @@ import {
 import { CONSUME, handBackDeadConsumer, PRODUCE, skipDeadProducer } from "./vyukov_repair.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
-import { popBulk, pushBulk, type QueueCore, reload } from "./queue_bulk.ts";
+import { type FastBulk, popBulk, popBulkFast, pushBulk, pushBulkFast, type QueueCore, reload } from "./queue_bulk.ts";
 import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
@@ -147,6 +147,10 @@ export class Queue<T> extends Handle {
   readonly #pushN: (v: number) => number;
   readonly #popN: () => number;
   readonly #status: Int32Array;
+  /** The native bulk calls (pushBulk / popBulk / popBulkInto when #fastKind >= 0). */
+  readonly #bulk: FastBulk;
+  /** True for element types whose values are numbers (a fast-path kind, used or not). */
+  readonly #numeric: boolean;
 
   static {
     setPositions = (q, pos) => q.#setPositions(pos);
@@ -214,6 +218,14 @@ export class Queue<T> extends Handle {
     this.#pushN = fast.push;
     this.#popN = fast.pop;
     this.#status = fast.state.words;
+    this.#numeric = kind !== undefined;
+    this.#bulk = {
+      push: fast.pushBulk,
+      pop: fast.popBulk,
+      values: fast.buffer.values,
+      status: fast.state.words,
+      error: (code, value) => this.#fastError(code, value),
+    };
   }
 
   /** Gives the claim record back when the last handle of this queue in the Segment closes. */
@@ -393,21 +405,78 @@ export class Queue<T> extends Handle {
    * Appends as many of `values` as fit, in order, claiming runs of slots with one CAS;
    * returns how many were pushed (fewer than values.length when the queue fills up).
    * Every value is validated first: one bad value throws INVALID_ARGUMENT with nothing pushed.
+   * `values` may be an array or, for numeric element types, a typed array; numeric
+   * elements move in native calls of up to BULK_CHUNK (fast_path.ts) elements each.
    */
   pushBulk(values: ArrayLike<T>): number {
-    return pushBulk(this.#core, this.mem(), values);
+    const m = this.mem();
+    if (this.#fastKind >= 0) return pushBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk, values);
+    return pushBulk(this.#core, m, values);
   }
 
   /**
    * Removes up to `max` elements (oldest first), claiming runs of slots with one CAS,
-   * and appends them to `out` (a new array by default), which it returns.
+   * and appends them to `out` (a new array by default), which it returns. For numeric
+   * element types without an array per call: `popBulkInto`.
    */
   popBulk(max: number, out: T[] = []): T[] {
     const m = this.mem();
     if (!(Number.isInteger(max) && max >= 0)) {
       throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
     }
-    return popBulk(this.#core, m, max, out);
+    if (this.#fastKind < 0) return popBulk(this.#core, m, max, out);
+    const o = out as unknown as number[];
+    popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk, max, (b, k) => {
+      for (let j = 0; j < k; j++) o.push(b[j]);
+    });
+    return out;
+  }
+
+  /**
+   * Removes up to `target.length` elements (oldest first) into `target`, from index 0,
+   * and returns how many: popBulk without an array per call. Numbers (every numeric
+   * element type but i64/u64) go into a typed array of numbers, converted as typed-array
+   * stores convert (a u32 queue into a Float64Array is exact; into a Uint8Array it wraps);
+   * i64 / u64 (bigint) into a BigInt64Array or BigUint64Array. Anything else is
+   * INVALID_ARGUMENT, with nothing taken. An OUT_OF_RANGE (an i64AsNumber or u64AsNumber
+   * element beyond ±(2^53 − 1), consumed and dropped) is thrown after the call, the other
+   * elements it took then being in `target` in order.
+   *
+   * @example
+   * ```ts
+   * import { Queue, Segment, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-qinto-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const q = Queue.create(seg, "ticks", u32, 256);
+   * q.pushBulk(Uint32Array.of(5, 6, 7));
+   * const batch = new Uint32Array(64); // reused for every call
+   * const k = q.popBulkInto(batch);
+   * assert.equal(k, 3);
+   * assert.deepEqual(Array.from(batch.subarray(0, k)), [5, 6, 7]);
+   * assert.equal(q.popBulkInto(batch), 0);
+   * ```
+   */
+  popBulkInto(target: NumericView): number {
+    const m = this.mem();
+    const typed = ArrayBuffer.isView(target) && !(target instanceof DataView);
+    const big = target instanceof BigInt64Array || target instanceof BigUint64Array;
+    const bigType = this.type.typedArray === BigInt64Array || this.type.typedArray === BigUint64Array;
+    if (!typed || (this.#numeric ? big : !(bigType && big))) {
+      const what = typed ? target.constructor.name : typeof target;
+      throw new ShmError("INVALID_ARGUMENT", `popBulkInto: a queue of ${this.type.name} cannot fill a ${what}`);
+    }
+    if (this.#fastKind >= 0) {
+      return popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk, target.length, (b, k, from) => {
+        (target as Float64Array).set(k === b.length ? b : b.subarray(0, k), from);
+      });
+    }
+    const got: unknown[] = [];
+    try {
+      popBulk(this.#core, m, target.length, got as T[]);
+    } finally {
+      for (let i = 0; i < got.length; i++) (target as unknown as unknown[])[i] = got[i];
+    }
+    return got.length;
   }
 
   /**

@@ -6,12 +6,14 @@
  *   crash_queue.ts <segment> push1 <v>      one push (with a pause point set: killed inside it)
  *   crash_queue.ts <segment> pop1           one pop, printing the value
  *   crash_queue.ts <segment> hold           claims the SpscQueue producer role and sleeps
+ *   crash_queue.ts <segment> bulkloop       pushBulk of 512 then popBulkInto of 512, forever (u32: the
+ *                                           native bulk calls; killed inside their runs), after READY <pid>
  * Structures in the segment: Queue "q" (u32, or struct with "struct", or SpscQueue u32 with "spsc"), SharedArray
  * "acked" (u32 × MAX_IDS), SharedArray "seen" (u8 × MAX_IDS × PER_ID), SharedAtomic "stop".
  * Prints READY when it is in its loop.
  */
 import { Queue, Segment, SharedArray, SharedAtomic, SpscQueue, struct, u32, u8 } from "../../mod.ts";
-import { args } from "../helpers/worker.ts";
+import { args, pid } from "../helpers/worker.ts";
 import { PER_ID, say } from "../helpers/crash_worker.ts";
 
 const [segName, role, arg, variant] = args;
@@ -27,7 +29,15 @@ const wrap = variant === "struct" ? (v: number) => ({ v, pad: v ^ 0x5a5a, blob: 
 // deno-lint-ignore no-explicit-any
 const unwrap = variant === "struct" ? (x: any) => x.v as number : (x: any) => x as number;
 
-if (role === "hold") {
+if (role === "bulkloop") {
+  // The same values every time (they are not checked): as little JS outside the native runs as possible.
+  const vals = Uint32Array.from({ length: 512 }, (_, j) => j), into = new Uint32Array(512);
+  say(`READY ${pid}`);
+  for (;;) {
+    (q as Queue<number>).pushBulk(vals);
+    (q as Queue<number>).popBulkInto(into);
+  }
+} else if (role === "hold") {
   (q as SpscQueue<number>).claimProducer();
   say("READY");
   setInterval(() => {}, 1 << 30);

@@ -2,6 +2,8 @@
  * Multi-process queue worker. Usage:
  *   queue_worker.ts <segment> <queue> produce <producerId> <count> [spsc]
  *   queue_worker.ts <segment> <queue> consume <total> <producers> [spsc]
+ *   variant `bulk` (Queue): producers use pushBulk only (runs of 1 to 70, plain arrays
+ *   and Uint32Arrays in turn), consumers popBulk and popBulkInto only (1 to 100 per call).
  * Producers push producerId * 2^20 + seq for seq in [0, count). Consumers pop until the
  * shared "taken" counter reaches `total`, and report per producer: count, sum, order
  * violations (a value not greater than the previous one from the same producer).
@@ -13,6 +15,7 @@ import { args } from "../helpers/worker.ts";
 const [segName, qName, role, a, b, variant] = args;
 const seg = Segment.open(segName);
 const q = variant === "spsc" ? SpscQueue.open(seg, qName, u32) : Queue.open(seg, qName, u32);
+const bulk = variant === "bulk";
 const deadline = Date.now() + 30_000;
 const SHIFT = 2 ** 20;
 
@@ -20,7 +23,20 @@ if (role === "produce") {
   const id = Number(a);
   const count = Number(b);
   let fullSpins = 0;
-  for (let seq = 0; seq < count; seq++) {
+  if (bulk) {
+    const typed = new Uint32Array(70);
+    let calls = 0;
+    for (let seq = 0; seq < count;) {
+      const k = Math.min(count - seq, 1 + ((calls * 37) % 70));
+      const vs: ArrayLike<number> = (calls++ & 1) === 0
+        ? Array.from({ length: k }, (_, j) => id * SHIFT + seq + j)
+        : typed.subarray(0, k).map((_, j) => id * SHIFT + seq + j);
+      const n = (q as Queue<number>).pushBulk(vs);
+      seq += n;
+      if (n === 0 && (++fullSpins & 0xffff) === 0 && Date.now() > deadline) throw new Error("producer timed out");
+    }
+  }
+  for (let seq = bulk ? count : 0; seq < count; seq++) {
     while (!q.tryPush(id * SHIFT + seq)) {
       fullSpins++;
       if ((fullSpins & 0xffff) === 0 && Date.now() > deadline) throw new Error("producer timed out");
@@ -38,10 +54,18 @@ if (role === "produce") {
   let bad = 0;
   let spins = 0;
   const batch: number[] = [];
+  const into = new Float64Array(100);
   for (;;) {
     // Mix single pops and bulk pops so both paths are exercised under contention.
     batch.length = 0;
-    if ((spins & 1) === 0) {
+    if (bulk) {
+      const max = 1 + ((spins * 29) % 100);
+      if ((spins & 1) === 0) (q as Queue<number>).popBulk(max, batch);
+      else {
+        const k = (q as Queue<number>).popBulkInto(into.subarray(0, max));
+        for (let j = 0; j < k; j++) batch.push(into[j]);
+      }
+    } else if ((spins & 1) === 0) {
       const v = q.tryPop();
       if (v !== undefined) batch.push(v);
     } else {
