@@ -193,36 +193,46 @@ inline fn stateOf(state: f64) ?[*]i32 {
 // Stress: tests/wake_handshake.test.ts.
 // C programs: docs/WAITING.md (a C producer may always use the seq_cst form; a C waiter arms first).
 
-/// Step (a): the publishing store of the index / sequence word `at`. Release when this
-/// process is registered for the asymmetric fence (fence.zig): the handshake's full
-/// fence is then paid in `wake`, and only on an armed eventcount. Otherwise seq_cst
-/// (x86: `xchg`), the plain Dekker form above.
-inline fn store(at: usize, value: u32) void {
-    if (fence.light()) {
-        @atomicStore(u32, word(at), value, .release); // x86: mov
-    } else {
+/// Which form the next publish to the eventcount at `ec` takes: true = the plain
+/// Dekker form (seq_cst store, then a seq_cst load of `waiters`), for an unregistered
+/// process or an eventcount that is armed (or has a waiter) already — the flags are
+/// sticky, so a value read before the store can only be stale towards "not armed",
+/// and that form re-checks after its store. So an armed eventcount costs what it cost
+/// before the asymmetric fence; the light form's fallback, a seq_cst RMW of `waiters`,
+/// writes a line the other side reads, and is left to the rare publish that races an
+/// arming.
+inline fn dekker(ec: usize) bool {
+    return !fence.light() or @atomicLoad(u32, word(ec + 4), .monotonic) != 0;
+}
+
+/// Step (a): the publishing store of the index / sequence word `at`: seq_cst (x86:
+/// `xchg`) in the Dekker form, else release (x86: `mov`; fence.zig).
+inline fn store(at: usize, value: u32, dk: bool) void {
+    if (dk) {
         // Its other standard mapping, `mov` then `lock orl $0,-64(%rsp)`, was measured and
         // not kept (docs/DECISIONS.md "Fast paths": ~1 ns slower through FFI).
         @atomicStore(u32, word(at), value, .seq_cst);
+    } else {
+        @atomicStore(u32, word(at), value, .release);
     }
 }
 
 /// Steps (b) and (c): wakes one waiter of the eventcount at `ec` if there may be one.
-/// Callers did `store` (and possibly more release stores) before it.
-inline fn wake(ec: usize) void {
+/// Callers did `store(.., dk)` (and possibly more release stores) before it.
+inline fn wake(ec: usize, dk: bool) void {
     const w = word(ec + 4);
-    if (fence.light()) {
+    if (dk) {
+        if (@atomicLoad(u32, w, .seq_cst) & fence.COUNT == 0) return; // x86: mov
+    } else {
         // Keeps the compiler from hoisting the load above the publishing store: the
         // membarrier argument (fence.zig) needs them in program order; the hardware
         // keeps it for the IPI barrier.
         asm volatile ("" ::: "memory");
-        // 0: never armed and nobody waiting: no waiter relies on this publish (fence.zig).
+        // 0: still never armed and nobody waiting: no waiter relies on this publish.
         if (@atomicLoad(u32, w, .monotonic) == 0) return;
-        // Armed: the full fence of the Dekker handshake, as a seq_cst RMW on `waiters`
-        // itself (x86: `lock xadd`): it is ordered with every waiter's `waiters += 1`.
+        // Armed since `dekker` read it: the full fence of the handshake, as a seq_cst RMW
+        // on `waiters` itself (x86: `lock xadd`), ordered with every `waiters += 1`.
         if (@atomicRmw(u32, w, .Add, 0, .seq_cst) & fence.COUNT == 0) return;
-    } else {
-        if (@atomicLoad(u32, w, .seq_cst) & fence.COUNT == 0) return; // x86: mov
     }
     _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
     _ = linux.syscall3(.futex, ec, 1, 1); // FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG), one waiter
@@ -230,8 +240,9 @@ inline fn wake(ec: usize) void {
 
 /// Publishes `value` at `at`, then wakes one waiter of the eventcount at `ec`.
 inline fn publish(at: usize, value: u32, ec: usize) void {
-    store(at, value);
-    wake(ec);
+    const dk = dekker(ec);
+    store(at, value, dk);
+    wake(ec, dk);
 }
 
 // ---------------------------------------------------------------------------------
@@ -444,9 +455,10 @@ inline fn mpmcPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32,
                 continue;
             }
             elemAt(k, slot + elem_off).* = x; // validated above
-            store(slot, pos +% 1); // step 3: publish (see `store`)
+            const dk = dekker(c + NOT_EMPTY);
+            store(slot, pos +% 1, dk); // step 3: publish (see `store`)
             @atomicStore(i32, &r[1], 0, .release); // step 4: the claim is over (release: see `clearRecord`)
-            wake(c + NOT_EMPTY);
+            wake(c + NOT_EMPTY, dk);
             return OK;
         } else if (dif < 0) {
             // Last lap's element (dif = 1 - ring) or a repairer's skip (dif = -ring): full,
@@ -512,9 +524,10 @@ inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, 
             }
             var range = false;
             const v = decode(k, elemAt(k, slot + elem_off).*, &range);
-            store(slot, pos +% ring); // step 3: hand the slot to the next lap, after the read (see `store`)
+            const dk = dekker(c + NOT_FULL);
+            store(slot, pos +% ring, dk); // step 3: hand the slot to the next lap, after the read (see `store`)
             @atomicStore(i32, &r[1], 0, .release); // step 4 (release: see `clearRecord`)
-            wake(c + NOT_FULL);
+            wake(c + NOT_FULL, dk);
             if (range) {
                 st[STATUS] = RANGE;
                 return nan;
