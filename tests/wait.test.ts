@@ -188,47 +188,64 @@ test(
     // Armed first: the arming barrier of a first park (up to tens of µs) is not what this measures.
     enlist(m, at);
     delist(m, at);
-    // Satisfied by the re-check right after registering: a park of ~0 µs, as fast as it gets.
-    const atRegistration = () => (waiterCount(m, at) > 0 ? 1 : undefined);
-    const seen: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      assert.equal(await waitForAsync(m, at, atRegistration, performance.now() + 1000, undefined, "t"), 1);
-      seen.push(asyncSpinOf(m, at));
-    }
-    assert.deepEqual(seen, [256, 512, 1024, 2048, 4096, 4096, 4096, 4096]);
-    assert.equal(ASYNC_SPIN_MAX, 4096);
-    // Satisfied a little late (between ASYNC_FAST_PARK_US and ASYNC_IDLE_PARK_US, a hiccup): halved.
-    const aLittleLate = () => {
-      if (waiterCount(m, at) === 0) return undefined;
-      const t0 = performance.now();
-      while (performance.now() - t0 < 0.4); // 400 µs
-      return 1;
+    // The sequence below is timing: a preemption or GC pause of more than ASYNC_FAST_PARK_US
+    // inside one of its parks is a "hiccup" that legitimately halves the spin. So an attempt
+    // that meets one is run again (at most 3), starting from the shortest spin.
+    const attempt = async () => {
+      Atomics.store(v, 2, 0);
+      await waitForAsync(m, at, flagOf(v), performance.now() + 2, undefined, "t"); // times out: ASYNC_SPIN
+      assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
+      // Satisfied by the re-check right after registering: a park of ~0 µs, as fast as it gets.
+      const atRegistration = () => (waiterCount(m, at) > 0 ? 1 : undefined);
+      const seen: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        assert.equal(await waitForAsync(m, at, atRegistration, performance.now() + 1000, undefined, "t"), 1);
+        seen.push(asyncSpinOf(m, at));
+      }
+      assert.deepEqual(seen, [256, 512, 1024, 2048, 4096, 4096, 4096, 4096]);
+      assert.equal(ASYNC_SPIN_MAX, 4096);
+      // Satisfied a little late (between ASYNC_FAST_PARK_US and ASYNC_IDLE_PARK_US, a hiccup): halved.
+      const aLittleLate = () => {
+        if (waiterCount(m, at) === 0) return undefined;
+        const t0 = performance.now();
+        while (performance.now() - t0 < 0.4); // 400 µs
+        return 1;
+      };
+      assert.ok(ASYNC_FAST_PARK_US < 400 && 400 < ASYNC_IDLE_PARK_US);
+      assert.equal(await waitForAsync(m, at, aLittleLate, performance.now() + 1000, undefined, "t"), 1);
+      assert.equal(asyncSpinOf(m, at), 2048);
+      // A park that ends by timeout (an idle peer): back to the shortest spin at once.
+      assert.equal(await waitForAsync(m, at, flagOf(v), performance.now() + 30, undefined, "t"), undefined);
+      assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
+      // Grown again, then a park that ends with data, but late (> ASYNC_FAST_PARK_US): shrinks too.
+      for (let i = 0; i < 3; i++) await waitForAsync(m, at, atRegistration, Infinity, undefined, "t");
+      assert.equal(asyncSpinOf(m, at), 1024);
+      const late = waitForAsync(m, at, flagOf(v), performance.now() + 5000, undefined, "t");
+      await new Promise((r) => setTimeout(r, 20 + ASYNC_FAST_PARK_US / 1000));
+      Atomics.store(v, 2, 5);
+      notify(m, at);
+      assert.equal(await late, 5);
+      assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
+      // An aborted wait shrinks it as well.
+      Atomics.store(v, 2, 0);
+      for (let i = 0; i < 2; i++) await waitForAsync(m, at, atRegistration, Infinity, undefined, "t");
+      assert.equal(asyncSpinOf(m, at), 512);
+      const ac = new AbortController();
+      const aborted = waitForAsync(m, at, flagOf(v), Infinity, ac.signal, "t");
+      ac.abort();
+      await assert.rejects(aborted, (e: unknown) => e instanceof ShmError && e.code === "ABORTED");
+      assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
+      assert.equal(waiterCount(m, at), 0);
     };
-    assert.ok(ASYNC_FAST_PARK_US < 400 && 400 < ASYNC_IDLE_PARK_US);
-    assert.equal(await waitForAsync(m, at, aLittleLate, performance.now() + 1000, undefined, "t"), 1);
-    assert.equal(asyncSpinOf(m, at), 2048);
-    // A park that ends by timeout (an idle peer): back to the shortest spin at once.
-    assert.equal(await waitForAsync(m, at, flagOf(v), performance.now() + 30, undefined, "t"), undefined);
-    assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
-    // Grown again, then a park that ends with data, but late (> ASYNC_FAST_PARK_US): shrinks too.
-    for (let i = 0; i < 3; i++) await waitForAsync(m, at, atRegistration, Infinity, undefined, "t");
-    assert.equal(asyncSpinOf(m, at), 1024);
-    const late = waitForAsync(m, at, flagOf(v), performance.now() + 5000, undefined, "t");
-    await new Promise((r) => setTimeout(r, 20 + ASYNC_FAST_PARK_US / 1000));
-    Atomics.store(v, 2, 5);
-    notify(m, at);
-    assert.equal(await late, 5);
-    assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
-    // An aborted wait shrinks it as well.
-    Atomics.store(v, 2, 0);
-    for (let i = 0; i < 2; i++) await waitForAsync(m, at, atRegistration, Infinity, undefined, "t");
-    assert.equal(asyncSpinOf(m, at), 512);
-    const ac = new AbortController();
-    const aborted = waitForAsync(m, at, flagOf(v), Infinity, ac.signal, "t");
-    ac.abort();
-    await assert.rejects(aborted, (e: unknown) => e instanceof ShmError && e.code === "ABORTED");
-    assert.equal(asyncSpinOf(m, at), ASYNC_SPIN);
-    assert.equal(waiterCount(m, at), 0);
+    for (let tries = 1;; tries++) {
+      try {
+        await attempt();
+        break;
+      } catch (e) {
+        if (tries === 3) throw e;
+        console.log(`adaptive spin: attempt ${tries} met a hiccup (${(e as Error).message.split("\n")[0]}), again`);
+      }
+    }
   }),
 );
 
