@@ -220,22 +220,37 @@ inline fn store(at: usize, value: u32, dk: bool) void {
 /// Steps (b) and (c): wakes one waiter of the eventcount at `ec` if there may be one.
 /// Callers did `store(.., dk)` (and possibly more release stores) before it.
 inline fn wake(ec: usize, dk: bool) void {
+    // Not the Dekker form: this process is registered (`dekker` says so otherwise).
+    if (!dk) return wakeAfterRelease(ec, 1);
+    if (@atomicLoad(u32, word(ec + 4), .seq_cst) & fence.COUNT == 0) return; // x86: mov
+    futexWake(ec, 1);
+}
+
+/// Wakes up to `n` waiters of the eventcount at `ec` if there may be one, after
+/// publishing stores that were only release: the single calls' light form and every
+/// bulk call. The seq_cst RMW of `waiters` (adding 0; x86 `lock xadd`) is then the
+/// handshake's full fence, ordered with every `waiters += 1` (the bulk argument above
+/// `mpmcPushBulk`). In a registered process even that is skipped while the eventcount
+/// was never armed (fence.zig): a relaxed load after a compiler barrier reads 0, and an
+/// arming waiter's membarrier covers the stores.
+inline fn wakeAfterRelease(ec: usize, n: u32) void {
     const w = word(ec + 4);
-    if (dk) {
-        if (@atomicLoad(u32, w, .seq_cst) & fence.COUNT == 0) return; // x86: mov
-    } else {
-        // Keeps the compiler from hoisting the load above the publishing store: the
-        // membarrier argument (fence.zig) needs them in program order; the hardware
-        // keeps it for the IPI barrier.
+    if (fence.light()) {
+        // Keeps the compiler from hoisting the load above the publishing stores: the
+        // membarrier argument needs them in program order; the hardware keeps it for
+        // the IPI barrier.
         asm volatile ("" ::: "memory");
-        // 0: still never armed and nobody waiting: no waiter relies on this publish.
-        if (@atomicLoad(u32, w, .monotonic) == 0) return;
-        // Armed since `dekker` read it: the full fence of the handshake, as a seq_cst RMW
-        // on `waiters` itself (x86: `lock xadd`), ordered with every `waiters += 1`.
-        if (@atomicRmw(u32, w, .Add, 0, .seq_cst) & fence.COUNT == 0) return;
+        if (@atomicLoad(u32, w, .monotonic) == 0) return; // never armed, nobody waiting
     }
+    // The count is the low 30 bits (the top two are the arming flags, fence.zig).
+    if (@atomicRmw(u32, w, .Add, 0, .seq_cst) & fence.COUNT == 0) return;
+    futexWake(ec, n);
+}
+
+/// Step (c): seq += 1, then FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG) of up to `n`.
+inline fn futexWake(ec: usize, n: u32) void {
     _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
-    _ = linux.syscall3(.futex, ec, 1, 1); // FUTEX_WAKE (shared: no FUTEX_PRIVATE_FLAG), one waiter
+    _ = linux.syscall3(.futex, ec, 1, n);
 }
 
 /// Publishes `value` at `at`, then wakes one waiter of the eventcount at `ec`.
@@ -583,8 +598,8 @@ inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, 
 // pairs with the other side's acquire load of the sequence), not seq_cst. The single
 // calls, unregistered, make their sequence store seq_cst for the wake handshake (`store`);
 // here one seq_cst read-modify-write of the eventcount's `waiters` after the whole run
-// (`wakeBulk`) is that handshake, for any number of sequence stores, and it is sound in
-// the model without reference to the waiter's re-check ordering: the waiter's
+// (`wakeAfterRelease`) is that handshake, for any number of sequence stores, and it is
+// sound in the model without reference to the waiter's re-check ordering: the waiter's
 // `waiters += 1` is a seq_cst RMW too, so the two RMWs are ordered in `waiters`'
 // modification order; if ours is later, it reads >= 1 and wakes; if ours is earlier,
 // theirs reads from ours (release → acquire), so every sequence store of the run
@@ -599,23 +614,6 @@ inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, 
 // below `ring`, an argument), and no loop spins on static bytes: a run count is at most
 // min(count, ring) per claim, a failed CAS means another process moved the counter,
 // and a sequence "ahead" of a counter that has not moved is CORRUPT.
-
-/// Wakes up to `n` waiters of the eventcount at `ec` if there may be one. The RMW of
-/// `waiters` (adding 0) is the bulk calls' one full fence: see above. In a process
-/// registered for the asymmetric fence (fence.zig) even that is skipped while the
-/// eventcount was never armed: a relaxed load after a compiler barrier reads 0, and an
-/// arming waiter's membarrier covers the run's stores (the argument of `wake`).
-inline fn wakeBulk(ec: usize, n: u32) void {
-    const w = word(ec + 4);
-    if (fence.light()) {
-        asm volatile ("" ::: "memory");
-        if (@atomicLoad(u32, w, .monotonic) == 0) return;
-    }
-    // The count is the low 30 bits (the top two are the arming flags, fence.zig).
-    if (@atomicRmw(u32, w, .Add, 0, .seq_cst) & fence.COUNT == 0) return;
-    _ = @atomicRmw(u32, word(ec), .Add, 1, .seq_cst);
-    _ = linux.syscall3(.futex, ec, 1, n); // FUTEX_WAKE (shared), up to n waiters
-}
 
 inline fn f64Buf(a: f64) ?[*]f64 {
     return @ptrFromInt(addressOf(a, 8) orelse return null);
@@ -710,7 +708,7 @@ inline fn mpmcPushBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: 
         pos +%= n;
     }
     @atomicStore(i32, &r[1], 0, .monotonic);
-    if (done > 0) wakeBulk(c + NOT_EMPTY, done);
+    if (done > 0) wakeAfterRelease(c + NOT_EMPTY, done);
     if (code == OK) return @bitCast(done);
     st[DONE] = @bitCast(done);
     return code;
@@ -792,7 +790,7 @@ inline fn mpmcPopBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u
     }
     @atomicStore(i32, &r[1], 0, .monotonic);
     st[BULK_RANGE] = ranged;
-    if (got > 0) wakeBulk(c + NOT_FULL, got);
+    if (got > 0) wakeAfterRelease(c + NOT_FULL, got);
     if (code == OK) return @bitCast(got);
     st[DONE] = @bitCast(got);
     return code;
