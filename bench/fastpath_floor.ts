@@ -59,11 +59,13 @@ if (fast) {
   // Raw calls on a second queue of each kind (the handles above keep their own roles and records).
   const sq2 = SpscQueue.create(seg, "s2", f64, CAP), mq2 = Queue.create(seg, "m2", f64, CAP);
   const kind = elements.fastKind(f64), st = n.fastState(), sa = st.address;
-  const sc = ctrl(sq2), sd = data(sq2), slots = CAP + 1;
-  const mc = ctrl(mq2), md = data(mq2), lay = kind | (8 << 8) | (16 << 16);
+  // int32Arg (fast_path.ts): the offsets as the handles pass them.
+  const i32a = (x: number) => (x <= 0x7fffffff ? x | 0 : x);
+  const sc = i32a(ctrl(sq2)), sd = i32a(data(sq2)), slots = CAP + 1;
+  const mc = i32a(ctrl(mq2)), md = i32a(data(mq2)), lay = kind | (8 << 8) | (16 << 16);
   const { recordsAt } = await import(`${repo}/src/structures/queue_layout.ts`);
   const { recordCount } = await import(`${repo}/src/structures/claim_records.ts`);
-  const rec = recordsAt(md, CAP, 16) + (recordCount(seg.maxProcesses) - 1) * 64;
+  const rec = i32a(recordsAt(md, CAP, 16) + (recordCount(seg.maxProcesses) - 1) * 64);
   const push = n.spscPush, pop = n.spscPop, mpush = n.mpmcPush, mpop = n.mpmcPop, noop = n.noop;
   rows.push(
     ["raw spscPush+spscPop calls", () => {

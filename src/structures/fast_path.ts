@@ -21,10 +21,24 @@ export interface FastCalls {
   readonly state: FastState;
 }
 
+/**
+ * `x` (a u32 argument) as a number the engine holds as an int32 where it fits. Why:
+ * offsets computed from typed-array reads (`Uint32Array` elements, sums of them) are
+ * often held as doubles by JavaScriptCore, and Bun's FFI converts a double passed for
+ * a `u32` parameter on a slow path: measured, a pop of an empty SpscQueue took 14-16 ns
+ * per call with its offsets as doubles and 4.2-4.7 ns with the same values as int32
+ * (docs/DECISIONS.md "Fast paths"). `| 0` yields an int32 value; above 2^31 - 1 (a
+ * segment past 2 GiB) the value is kept as it is, correct on the slow path.
+ */
+export function int32Arg(x: number): number {
+  return x <= 0x7fffffff ? x | 0 : x;
+}
+
 /** SpscQueue: the ring of `slots` elements of fast-path `kind` at `data`, indices at `control`. */
-export function bindSpsc(m: Memory, control: number, data: number, slots: number, kind: number): FastCalls {
+export function bindSpsc(m: Memory, ctrl: number, dataAt: number, ringSlots: number, fastKind: number): FastCalls {
   const { spscPush, spscPop, fastState } = native(), base = m.base;
   const state = fastState(), st = state.address;
+  const control = int32Arg(ctrl), data = int32Arg(dataAt), slots = int32Arg(ringSlots), kind = int32Arg(fastKind);
   return {
     push: (v) => spscPush(base, control, data, slots, kind, st, v),
     pop: () => spscPop(base, control, data, slots, kind, st),
@@ -56,14 +70,17 @@ let bulkBuffer: FastBuffer | undefined;
  */
 export function bindMpmc(
   m: Memory,
-  control: number,
-  data: number,
-  ring: number,
-  capacity: number,
-  layout: number,
-  record: number,
+  ctrl: number,
+  dataAt: number,
+  ringSlots: number,
+  cap: number,
+  slotLayout: number,
+  recordAt: number,
 ): MpmcCalls {
   const { mpmcPush, mpmcPop, mpmcPushBulk, mpmcPopBulk, fastState, fastBuffer } = native(), base = m.base;
+  // int32Arg: see there (Bun converts double-held u32 arguments slowly).
+  const control = int32Arg(ctrl), data = int32Arg(dataAt), ring = int32Arg(ringSlots), capacity = int32Arg(cap);
+  const layout = int32Arg(slotLayout), record = int32Arg(recordAt);
   const state = fastState(), st = state.address;
   // The values cross as f64 through a buffer of our own (zig/fastpath.zig says why f64),
   // never the caller's typed array: its address would cost a pointer object per call in
@@ -72,8 +89,8 @@ export function bindMpmc(
   return {
     push: (v) => mpmcPush(base, control, data, ring, capacity, layout, record, v),
     pop: () => mpmcPop(base, control, data, ring, layout, record, st),
-    pushBulk: (count) => mpmcPushBulk(base, control, data, ring, capacity, layout, record, st, buf, count),
-    popBulk: (max) => mpmcPopBulk(base, control, data, ring, layout, record, st, buf, max),
+    pushBulk: (count) => mpmcPushBulk(base, control, data, ring, capacity, layout, record, st, buf, count | 0),
+    popBulk: (max) => mpmcPopBulk(base, control, data, ring, layout, record, st, buf, max | 0),
     state,
     buffer,
   };
