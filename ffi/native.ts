@@ -137,6 +137,42 @@ export interface Native {
     values: number,
     max: number,
   ): number;
+  /**
+   * SpscQueue push of an element of any type: the `size` bytes at address `scratch`
+   * (process-private, 8-aligned: a FastBuffer), already checked by the type's `write`;
+   * elements `size` bytes apart. FAST_OK, FAST_NONE (full), FAST_CORRUPT or FAST_BADARG.
+   */
+  spscPushBytes(base: number, control: number, data: number, slots: number, size: number, state: number, scratch: number): number;
+  /** SpscQueue pop of an element of any type into the `size` bytes at `scratch`; codes as spscPushBytes (FAST_NONE: empty). */
+  spscPopBytes(base: number, control: number, data: number, slots: number, size: number, state: number, scratch: number): number;
+  /**
+   * Queue (Vyukov) push of an element of any type: the `size` bytes at address `scratch`
+   * (process-private, 8-aligned: a FastBuffer), already checked by the type's `write`.
+   * `layout` as mpmcPush (its kind byte is ignored; elemOffset + size must fit the
+   * stride). FAST_OK, FAST_NONE (full), FAST_SLOW, FAST_CORRUPT or FAST_BADARG.
+   */
+  mpmcPushBytes(
+    base: number,
+    control: number,
+    data: number,
+    ring: number,
+    capacity: number,
+    layout: number,
+    record: number,
+    size: number,
+    scratch: number,
+  ): number;
+  /** Queue (Vyukov) pop of an element of any type into the `size` bytes at `scratch`; codes as mpmcPushBytes (FAST_NONE: empty). */
+  mpmcPopBytes(
+    base: number,
+    control: number,
+    data: number,
+    ring: number,
+    layout: number,
+    record: number,
+    size: number,
+    scratch: number,
+  ): number;
   /** An empty native call (benchmarks: the FFI overhead alone). */
   noop(): void;
   /** A new private state block for the fast paths (cached indices and a status word). */
@@ -195,4 +231,4 @@ export const FAST_DONE = 3;
 export const FAST_RANGE_COUNT = 4;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;

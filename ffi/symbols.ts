@@ -62,6 +62,12 @@ export const SYMBOLS = {
   // Queue bulk (ABI 4): ..., state, the address of a Float64Array of values, their count.
   shmkit_mpmc_push_bulk: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "f64", "f64", "u32"], returns: "i32" },
   shmkit_mpmc_pop_bulk: { args: [...AT, "u32", "u32", "u32", "u32", "f64", "f64", "u32"], returns: "i32" },
+  // SpscQueue of any element type (ABI 5): ..., slots, the element's size, state, the scratch block's address.
+  shmkit_spsc_push_bytes: { args: [...AT, "u32", "u32", "u32", "f64", "f64"], returns: "i32" },
+  shmkit_spsc_pop_bytes: { args: [...AT, "u32", "u32", "u32", "f64", "f64"], returns: "i32" },
+  // Queue of any element type (ABI 5): ..., record, the element's size, the scratch block's address.
+  shmkit_mpmc_push_bytes: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
+  shmkit_mpmc_pop_bytes: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
   shmkit_noop: { args: [], returns: "void" },
   shmkit_bench_spsc_pairs: { args: [...AT, "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
   shmkit_bench_mpmc_pairs: { args: [...AT, "u32", "u32", "u32", "u32", "f64", "u32"], returns: "f64" },

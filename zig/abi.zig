@@ -5,4 +5,6 @@
 /// 3: native per-operation fast paths (fastpath.zig: shmkit_spsc_*, shmkit_mpmc_*, shmkit_noop, shmkit_bench_*).
 /// 4: the asymmetric wake fence (fence.zig: shmkit_heavy_barrier, shmkit_light_publish) and the
 ///    Queue bulk fast paths (fastpath.zig: shmkit_mpmc_push_bulk, shmkit_mpmc_pop_bulk).
-pub const version: i32 = 4;
+/// 5: SpscQueue and Queue of any element type in one call (fastpath.zig: shmkit_spsc_push_bytes,
+///    shmkit_spsc_pop_bytes, shmkit_mpmc_push_bytes, shmkit_mpmc_pop_bytes).
+pub const version: i32 = 5;

@@ -284,6 +284,23 @@ inline fn spscPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32
     const b = baseOf(base) orelse return BADARG;
     const st = stateOf(state) orelse return BADARG;
     if (slots < 2) return BADARG;
+    const Put = struct {
+        x: ?Elem(k),
+        inline fn ok(self: @This()) bool {
+            return self.x != null;
+        }
+        inline fn put(self: @This(), at: usize) void {
+            elemAt(k, at).* = self.x.?;
+        }
+    };
+    return spscClaimPut(b, ctrl, data, slots, st, @sizeOf(Elem(k)), Put{ .x = encode(k, value) });
+}
+
+/// SpscQueue's push after its arguments are checked: `e.ok()` says whether the element
+/// is valid (INVALID otherwise, even when full, after the index checks), `e.put(address
+/// of the slot)` writes it; then the publish. Elements are `size` bytes apart. Shared by
+/// the numeric and the byte-copy pushes.
+inline fn spscClaimPut(b: usize, ctrl: u32, data: u32, slots: u32, st: [*]i32, size: usize, e: anytype) i32 {
     const c = b + ctrl;
     // Own index: only this producer writes it, so a relaxed load sees its own last store.
     const w = @atomicLoad(u32, word(c + W), .monotonic);
@@ -296,11 +313,11 @@ inline fn spscPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32
         const r = @atomicLoad(u32, word(c + R), .acquire);
         if (r >= slots) return CORRUPT;
         st[CACHED_READ] = @bitCast(r);
-        if (next == r) return if (encode(k, value) == null) INVALID else NONE; // a bad value is INVALID even when full
+        if (next == r) return if (e.ok()) NONE else INVALID; // a bad value is INVALID even when full
     }
     // The slot is unpublished until the index store, so a rejected value changes nothing.
-    const x = encode(k, value) orelse return INVALID;
-    elemAt(k, b + data + @as(usize, w) * @sizeOf(Elem(k))).* = x;
+    if (!e.ok()) return INVALID;
+    e.put(b + data + @as(usize, w) * size);
     publish(c + W, next, c + NOT_EMPTY);
     return OK;
 }
@@ -333,39 +350,94 @@ inline fn spscPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32,
         st[STATUS] = BADARG;
         return nan;
     }
-    const c = b + ctrl;
-    const r = @atomicLoad(u32, word(c + R), .monotonic); // own index
-    if (r >= slots) {
-        st[STATUS] = CORRUPT;
+    const Take = struct {
+        v: f64 = 0,
+        range: bool = false,
+        inline fn take(self: *@This(), at: usize) void {
+            self.v = decode(k, elemAt(k, at).*, &self.range);
+        }
+    };
+    var t = Take{};
+    const code = spscClaimTake(b, ctrl, data, slots, st, @sizeOf(Elem(k)), &t);
+    if (code != OK) {
+        st[STATUS] = code;
         return nan;
     }
+    if (t.range) {
+        st[STATUS] = RANGE;
+        return nan;
+    }
+    if (t.v != t.v) st[STATUS] = OK;
+    return t.v;
+}
+
+/// SpscQueue's pop after its arguments are checked: `e.take(address of the slot)` reads
+/// the oldest element, then the slot is handed back. OK, NONE (empty) or CORRUPT.
+/// Shared by the numeric and the byte-copy pops.
+inline fn spscClaimTake(b: usize, ctrl: u32, data: u32, slots: u32, st: [*]i32, size: usize, e: anytype) i32 {
+    const c = b + ctrl;
+    const r = @atomicLoad(u32, word(c + R), .monotonic); // own index
+    if (r >= slots) return CORRUPT;
     if (r == @as(u32, @bitCast(st[CACHED_WRITE]))) {
         // Acquire: pairs with the producer's publishing store of the write index, which
         // follows its write of the element; so the read below sees the element.
         const w = @atomicLoad(u32, word(c + W), .acquire);
-        if (w >= slots) {
-            st[STATUS] = CORRUPT;
-            return nan;
-        }
+        if (w >= slots) return CORRUPT;
         st[CACHED_WRITE] = @bitCast(w);
-        if (r == w) {
-            st[STATUS] = NONE;
-            return nan;
-        }
+        if (r == w) return NONE;
     }
-    var range = false;
-    const v = decode(k, elemAt(k, b + data + @as(usize, r) * @sizeOf(Elem(k))).*, &range);
+    e.take(b + data + @as(usize, r) * size);
     var next = r + 1;
     if (next == slots) next = 0;
     // The element is read before the slot is handed back (the same publish, and wake
     // handshake, as push, with a producer parked on "not full").
     publish(c + R, next, c + NOT_FULL);
-    if (range) {
-        st[STATUS] = RANGE;
-        return nan;
+    return OK;
+}
+
+// SpscQueue of any element type: as the Queue byte calls below (a scratch block the
+// type's own code fills and reads), elements `size` bytes apart (FORMAT.md).
+
+/// The byte-copy element of the SPSC and MPMC calls: `n` bytes from / to `p`.
+const Bytes = struct {
+    p: [*]u8,
+    n: usize,
+    inline fn ok(_: Bytes) bool {
+        return true; // checked by the type's `write` before the call
     }
-    if (v != v) st[STATUS] = OK;
-    return v;
+    inline fn put(self: Bytes, at: usize) void {
+        @memcpy(@as([*]u8, @ptrFromInt(at))[0..self.n], self.p[0..self.n]);
+    }
+    inline fn take(self: *const Bytes, at: usize) void {
+        @memcpy(self.p[0..self.n], @as([*]const u8, @ptrFromInt(at))[0..self.n]);
+    }
+};
+
+/// `scratch` (8-aligned process memory) as the byte element of `size` bytes, or null.
+inline fn bytesOf(scratch: f64, size: u32) ?Bytes {
+    if (size == 0) return null;
+    return .{ .p = @ptrFromInt(addressOf(scratch, 8) orelse return null), .n = size };
+}
+
+/// Pushes the `size` bytes at `scratch` (producer only; a value TypeScript has already
+/// checked). OK, NONE (full), CORRUPT or BADARG, as shmkit_spsc_push. The elements
+/// (`slots` of `size` bytes at `data`) must lie in the mapping: TypeScript checks it.
+pub export fn shmkit_spsc_push_bytes(base: f64, ctrl: u32, data: u32, slots: u32, size: u32, state: f64, scratch: f64) i32 {
+    const b = baseOf(base) orelse return BADARG;
+    const st = stateOf(state) orelse return BADARG;
+    const e = bytesOf(scratch, size) orelse return BADARG;
+    if (slots < 2) return BADARG;
+    return spscClaimPut(b, ctrl, data, slots, st, size, e);
+}
+
+/// Pops the oldest element's `size` bytes into `scratch` (consumer only). OK, NONE
+/// (empty), CORRUPT or BADARG.
+pub export fn shmkit_spsc_pop_bytes(base: f64, ctrl: u32, data: u32, slots: u32, size: u32, state: f64, scratch: f64) i32 {
+    const b = baseOf(base) orelse return BADARG;
+    const st = stateOf(state) orelse return BADARG;
+    const e = bytesOf(scratch, size) orelse return BADARG;
+    if (slots < 2) return BADARG;
+    return spscClaimTake(b, ctrl, data, slots, st, size, &e);
 }
 
 // ---------------------------------------------------------------------------------
@@ -439,11 +511,24 @@ pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capac
 inline fn mpmcPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, value: f64) i32 {
     const b = baseOf(base) orelse return BADARG;
     const r = recordOf(b, rec) orelse return BADARG;
-    const elem_off = (layout >> 8) & 0xff;
-    const stride = layout >> 16;
     if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring) return BADARG;
     // Validate before claiming: a claimed slot must always be published.
     const x = encode(k, value) orelse return INVALID;
+    const Put = struct {
+        x: Elem(k),
+        inline fn put(self: @This(), at: usize) void {
+            elemAt(k, at).* = self.x;
+        }
+    };
+    return mpmcClaimPut(b, ctrl, data, ring, capacity, layout, r, Put{ .x = x });
+}
+
+/// Queue's push after its arguments and the element are checked: claims the next
+/// position, has `e.put(address of the slot's element)` write the element (it cannot
+/// fail), publishes and wakes. Shared by the numeric and the byte-copy pushes.
+inline fn mpmcClaimPut(b: usize, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, r: [*]i32, e: anytype) i32 {
+    const elem_off = (layout >> 8) & 0xff;
+    const stride = layout >> 16;
     const c = b + ctrl;
     const mask = ring - 1;
     // Relaxed, as in Vyukov's code (the TypeScript reads it plainly): the sequence test
@@ -469,7 +554,7 @@ inline fn mpmcPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32,
                 pos = found;
                 continue;
             }
-            elemAt(k, slot + elem_off).* = x; // validated above
+            e.put(slot + elem_off); // validated before the claim
             const dk = dekker(c + NOT_EMPTY);
             store(slot, pos +% 1, dk); // step 3: publish (see `store`)
             @atomicStore(i32, &r[1], 0, .release); // step 4: the claim is over (release: see `clearRecord`)
@@ -515,12 +600,38 @@ inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, 
         st[STATUS] = BADARG;
         return nan;
     };
-    const elem_off = (layout >> 8) & 0xff;
-    const stride = layout >> 16;
     if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30) {
         st[STATUS] = BADARG;
         return nan;
     }
+    const Take = struct {
+        v: f64 = 0,
+        range: bool = false,
+        inline fn take(self: *@This(), at: usize) void {
+            self.v = decode(k, elemAt(k, at).*, &self.range);
+        }
+    };
+    var t = Take{};
+    const code = mpmcClaimTake(b, ctrl, data, ring, layout, r, &t);
+    if (code != OK) {
+        st[STATUS] = code;
+        return nan;
+    }
+    if (t.range) {
+        st[STATUS] = RANGE;
+        return nan;
+    }
+    if (t.v != t.v) st[STATUS] = OK;
+    return t.v;
+}
+
+/// Queue's pop after its arguments are checked: claims the oldest position, has
+/// `e.take(address of the slot's element)` read the element, hands the slot to the next
+/// lap and wakes. OK, NONE (empty), SLOW or CORRUPT. Shared by the numeric and the
+/// byte-copy pops.
+inline fn mpmcClaimTake(b: usize, ctrl: u32, data: u32, ring: u32, layout: u32, r: [*]i32, e: anytype) i32 {
+    const elem_off = (layout >> 8) & 0xff;
+    const stride = layout >> 16;
     const c = b + ctrl;
     const mask = ring - 1;
     var pos = @atomicLoad(u32, word(c + DEQ), .monotonic);
@@ -537,38 +648,58 @@ inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, 
                 pos = found;
                 continue;
             }
-            var range = false;
-            const v = decode(k, elemAt(k, slot + elem_off).*, &range);
+            e.take(slot + elem_off);
             const dk = dekker(c + NOT_FULL);
             store(slot, pos +% ring, dk); // step 3: hand the slot to the next lap, after the read (see `store`)
             @atomicStore(i32, &r[1], 0, .release); // step 4 (release: see `clearRecord`)
             wake(c + NOT_FULL, dk);
-            if (range) {
-                st[STATUS] = RANGE;
-                return nan;
-            }
-            if (v != v) st[STATUS] = OK;
-            return v;
+            return OK;
         } else if (dif < 0) {
             // Unpublished: empty, unless a producer has claimed pos (the enqueue counter
             // is past it): it may be dead, TypeScript path (skipDeadProducer, whose first
             // test is this same seq_cst load).
-            if (dif == -1 and @atomicLoad(u32, word(c + ENQ), .seq_cst) != pos) {
-                st[STATUS] = SLOW;
-                return nan;
-            }
+            if (dif == -1 and @atomicLoad(u32, word(c + ENQ), .seq_cst) != pos) return SLOW;
             @atomicStore(i32, &r[1], 0, .monotonic);
-            st[STATUS] = NONE;
-            return nan;
+            return NONE;
         } else {
             const now = @atomicLoad(u32, word(c + DEQ), .seq_cst);
-            if (now == pos) {
-                st[STATUS] = CORRUPT;
-                return nan;
-            }
+            if (now == pos) return CORRUPT;
             pos = now;
         }
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Queue of any element type (structs, fixed strings): the element's bytes cross through
+// a process-private scratch block of `size` bytes that TypeScript owns (Queue stages
+// and checks a value there with the type's own `write`, and reads one back with its
+// `read` / `readInto`), so one call claims, copies and publishes, as the numeric calls
+// do. `layout` is elem_off << 8 | stride << 16 (its kind byte is ignored); `size` must
+// fit the slot (elem_off + size <= stride): BADARG otherwise. Same claim records, same
+// orderings, same hostile-segment argument as the numeric calls (the copy stays inside
+// the slot, whose address is `pos & (ring - 1)` below `ring`).
+
+inline fn bytesArgs(base: f64, rec: u32, ring: u32, capacity: u32, layout: u32, size: u32, scratch: f64) ?struct { b: usize, r: [*]i32, e: Bytes } {
+    const b = baseOf(base) orelse return null;
+    const r = recordOf(b, rec) orelse return null;
+    const e = bytesOf(scratch, size) orelse return null;
+    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring) return null;
+    if (((layout >> 8) & 0xff) + size > layout >> 16) return null;
+    return .{ .b = b, .r = r, .e = e };
+}
+
+/// Pushes the `size` bytes at `scratch` (a value TypeScript has already checked).
+/// OK, NONE (full), SLOW, CORRUPT or BADARG, as shmkit_mpmc_push.
+pub export fn shmkit_mpmc_push_bytes(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, size: u32, scratch: f64) i32 {
+    const a = bytesArgs(base, rec, ring, capacity, layout, size, scratch) orelse return BADARG;
+    return mpmcClaimPut(a.b, ctrl, data, ring, capacity, layout, a.r, a.e);
+}
+
+/// Pops the oldest element's `size` bytes into `scratch`. OK, NONE (empty), SLOW,
+/// CORRUPT or BADARG, as shmkit_mpmc_pop's status.
+pub export fn shmkit_mpmc_pop_bytes(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, size: u32, scratch: f64) i32 {
+    const a = bytesArgs(base, rec, ring, ring, layout, size, scratch) orelse return BADARG;
+    return mpmcClaimTake(a.b, ctrl, data, ring, layout, a.r, &a.e);
 }
 
 // ---------------------------------------------------------------------------------

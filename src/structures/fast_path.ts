@@ -8,7 +8,7 @@
 import { native } from "../../ffi/mod.ts";
 import { FAST_CORRUPT, FAST_INVALID, FAST_RANGE, type FastBuffer, type FastState } from "../../ffi/native.ts";
 import { ShmError } from "../errors.ts";
-import type { Memory } from "../segment/memory.ts";
+import { Memory } from "../segment/memory.ts";
 import type { Staging } from "./staging.ts";
 
 /** A handle's bound fast-path calls and its process-private state block. */
@@ -93,6 +93,76 @@ export function bindMpmc(
     popBulk: (max) => mpmcPopBulk(base, control, data, ring, layout, record, st, buf, max | 0),
     state,
     buffer,
+  };
+}
+
+/** Queue's calls for an element of any type, moved as bytes through `scratch`. */
+export interface BytesCalls {
+  /** Pushes the element staged at byte 0 of `scratch`: FAST_OK, FAST_NONE (full) or a negative code. */
+  readonly push: () => number;
+  /** Pops the oldest element into byte 0 of `scratch`: FAST_OK, FAST_NONE (empty) or a negative code. */
+  readonly pop: () => number;
+  /**
+   * Process-private memory (its own never-moving ArrayBuffer, 8-aligned, `size` bytes
+   * rounded up to 8) where the element type's `write` stages a value and its `read`
+   * reads one: Memory, so the type's own code checks and converts, exactly as on the
+   * TypeScript path.
+   */
+  readonly scratch: Memory;
+}
+
+/** A scratch block of `size` bytes for the byte calls, as Memory, and its native address. */
+function scratchOf(size: number): { scratch: Memory; at: number } {
+  const block = native().fastBuffer(Math.ceil(size / 8));
+  return { scratch: new Memory(block.address, block.values.buffer as ArrayBuffer), at: block.address };
+}
+
+/**
+ * SpscQueue of a non-numeric element type (structs, fixed strings) of `size` bytes: one
+ * native call per push or pop (copy and publish), the value checked and converted by the
+ * type's own code in `scratch`. `state` is the handle's FastState (bindSpsc's).
+ */
+export function bindSpscBytes(
+  m: Memory,
+  ctrl: number,
+  dataAt: number,
+  ringSlots: number,
+  elemSize: number,
+  state: FastState,
+): BytesCalls {
+  const { spscPushBytes, spscPopBytes } = native(), base = m.base, st = state.address;
+  const control = int32Arg(ctrl), data = int32Arg(dataAt), slots = int32Arg(ringSlots), size = int32Arg(elemSize);
+  const { scratch, at } = scratchOf(size);
+  return {
+    push: () => spscPushBytes(base, control, data, slots, size, st, at),
+    pop: () => spscPopBytes(base, control, data, slots, size, st, at),
+    scratch,
+  };
+}
+
+/**
+ * Queue of a non-numeric element type (structs, fixed strings) of `size` bytes: one
+ * native call per push or pop (claim, copy, publish), the value checked and converted
+ * by the type's own code in `scratch`. Arguments as bindMpmc.
+ */
+export function bindBytes(
+  m: Memory,
+  ctrl: number,
+  dataAt: number,
+  ringSlots: number,
+  cap: number,
+  slotLayout: number,
+  recordAt: number,
+  elemSize: number,
+): BytesCalls {
+  const { mpmcPushBytes, mpmcPopBytes } = native(), base = m.base;
+  const control = int32Arg(ctrl), data = int32Arg(dataAt), ring = int32Arg(ringSlots), capacity = int32Arg(cap);
+  const layout = int32Arg(slotLayout), record = int32Arg(recordAt), size = int32Arg(elemSize);
+  const { scratch, at } = scratchOf(size);
+  return {
+    push: () => mpmcPushBytes(base, control, data, ring, capacity, layout, record, size, at),
+    pop: () => mpmcPopBytes(base, control, data, ring, layout, record, size, at),
+    scratch,
   };
 }
 

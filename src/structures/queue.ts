@@ -39,10 +39,10 @@
  * of two is supported: producers then also check `enqueue - dequeue < capacity`,
  * which costs one extra load per push; power-of-two capacities skip it.
  */
-import { type ElementType, fastKind, type NumericView } from "../segment/elements.ts";
+import { type ElementType, fastKind, type NumericView, structReadInto } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { FAST_NONE, FAST_OK, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
-import { bindMpmc, fastError } from "./fast_path.ts";
+import { bindBytes, bindMpmc, type BytesCalls, fastError } from "./fast_path.ts";
 import { Handle } from "../segment/handle.ts";
 import { Staging } from "./staging.ts";
 import type { Selectable } from "../wait/select.ts";
@@ -151,6 +151,19 @@ export class Queue<T> extends Handle {
   readonly #bulk: FastBulk;
   /** True for element types whose values are numbers (a fast-path kind, used or not). */
   readonly #numeric: boolean;
+  /**
+   * Every other element type (structs, strings, arrays, bigint): one native call per
+   * tryPush / tryPop too, the element's bytes crossing through a private scratch block
+   * that the type's own `write` fills (and so checks) and its `read` reads back
+   * (zig/fastpath.zig `shmkit_mpmc_*_bytes`; the same record protocol and FAST_SLOW as
+   * the numeric calls). Undefined where #fastKind would be -1 for the same reason, and
+   * for numeric types.
+   */
+  readonly #bytes: BytesCalls | undefined;
+  /** The struct type's in-place reader (tryPopInto), or undefined for other types. */
+  readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
+  /** The type's `read`, bound once (#tryPopTs takes a reader: this one, or tryPopInto's). */
+  readonly #read: (m: Memory, o: number) => T;
 
   static {
     setPositions = (q, pos) => q.#setPositions(pos);
@@ -219,6 +232,11 @@ export class Queue<T> extends Handle {
     this.#popN = fast.pop;
     this.#status = fast.state.words;
     this.#numeric = kind !== undefined;
+    this.#bytes = PAUSE_POINT === undefined && kind === undefined
+      ? bindBytes(this.m, p.control, p.data, this.#ring, p.capacity, layout, this.#rp << 2, type.size)
+      : undefined;
+    this.#readInto = structReadInto(type);
+    this.#read = (mem, o) => type.read(mem, o);
     this.#bulk = {
       push: fast.pushBulk,
       pop: fast.popBulk,
@@ -261,6 +279,13 @@ export class Queue<T> extends Handle {
     const m = this.mem();
     if (this.#fastKind >= 0 && typeof value === "number") {
       const rc = this.#pushN(value);
+      if (rc === FAST_OK) return true;
+      if (rc === FAST_NONE) return false;
+      if (rc !== FAST_SLOW) throw this.#fastError(rc, value);
+    } else if (this.#bytes !== undefined) {
+      const b = this.#bytes;
+      this.type.write(b.scratch, 0, value); // checks it: INVALID_ARGUMENT before anything is claimed
+      const rc = b.push();
       if (rc === FAST_OK) return true;
       if (rc === FAST_NONE) return false;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, value);
@@ -336,8 +361,76 @@ export class Queue<T> extends Handle {
       if (status === FAST_OK) return v as T; // the element was NaN
       if (status === FAST_NONE) return undefined;
       if (status !== FAST_SLOW) throw this.#fastError(status, undefined);
+    } else if (this.#bytes !== undefined) {
+      const b = this.#bytes;
+      const rc = b.pop();
+      if (rc === FAST_OK) return this.type.read(b.scratch, 0);
+      if (rc === FAST_NONE) return undefined;
+      if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
     }
-    return this.#tryPopTs(m);
+    return this.#tryPopTs(m, this.#read);
+  }
+
+  /**
+   * Removes the oldest element into `target`, an object of the struct type's shape, and
+   * returns `target`; undefined if the queue is empty. No object is allocated, so a
+   * consumer loop can reuse one result object. Struct element types only
+   * (INVALID_ARGUMENT otherwise).
+   *
+   * @example
+   * ```ts
+   * import { f64, Queue, Segment, struct, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-queue-into-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const Tick = struct({ id: u32, price: f64 });
+   * const q = Queue.create(seg, "ticks", Tick, 64);
+   * q.push({ id: 1, price: 10.5 });
+   * q.push({ id: 2, price: 11 });
+   * const t = { id: 0, price: 0 }; // one object for every pop
+   * assert.equal(q.tryPopInto(t), t);
+   * assert.deepEqual(t, { id: 1, price: 10.5 });
+   * q.tryPopInto(t);
+   * assert.deepEqual(t, { id: 2, price: 11 });
+   * assert.equal(q.tryPopInto(t), undefined);
+   * ```
+   */
+  tryPopInto(target: T): T | undefined {
+    const m = this.mem();
+    const into = this.#readInto;
+    if (into === undefined) {
+      throw new ShmError("INVALID_ARGUMENT", `tryPopInto needs a struct element type, not ${this.type.name}`);
+    }
+    if (typeof target !== "object" || target === null) throw new ShmError("INVALID_ARGUMENT", "tryPopInto needs a target object");
+    const b = this.#bytes;
+    if (b !== undefined) {
+      const rc = b.pop();
+      if (rc === FAST_OK) return into(b.scratch, 0, target);
+      if (rc === FAST_NONE) return undefined;
+      if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
+    }
+    return this.#tryPopTs(m, (mem, o) => into(mem, o, target));
+  }
+
+  /**
+   * As tryPopInto, but throws EMPTY if the queue is empty.
+   *
+   * @example
+   * ```ts
+   * import { f64, Queue, Segment, struct } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-queue-popinto-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const V = struct({ x: f64, y: f64 });
+   * const q = Queue.create(seg, "v", V, 4);
+   * q.push({ x: 1, y: 2 });
+   * const v = { x: 0, y: 0 };
+   * assert.deepEqual(q.popInto(v), { x: 1, y: 2 });
+   * assert.throws(() => q.popInto(v), { code: "EMPTY" });
+   * ```
+   */
+  popInto(target: T): T {
+    const v = this.tryPopInto(target);
+    if (v === undefined) throw new ShmError("EMPTY", `queue "${this.name}" is empty`);
+    return v;
   }
 
   /** The error for a negative native result (zig/fastpath.zig codes), as the TypeScript path reports it. */
@@ -346,8 +439,8 @@ export class Queue<T> extends Handle {
     return fastError(code, value, { name: this.name, typeName: this.type.name, staging: this.#staging, corrupt });
   }
 
-  /** tryPop in TypeScript (as #tryPushTs). */
-  #tryPopTs(m: Memory): T | undefined {
+  /** tryPop in TypeScript (as #tryPushTs); a non-numeric element is read with `read` (the type's, or tryPopInto's). */
+  #tryPopTs(m: Memory, read: (m: Memory, o: number) => T): T | undefined {
     const i32 = m.i32;
     const mask = this.#mask;
     let pos = i32[this.#deq]; // plain read, as in tryPush: the sequence test and the CAS decide
@@ -370,7 +463,7 @@ export class Queue<T> extends Handle {
             return v;
           }
           try {
-            return this.type.read(m, (seqAt << 2) + this.#elemOffset);
+            return read(m, (seqAt << 2) + this.#elemOffset);
           } finally {
             Atomics.store(i32, seqAt, (pos + this.#ring) | 0);
             Atomics.store(i32, this.#rn, 0);

@@ -25,8 +25,8 @@
  * Block layout: spsc_layout.ts.
  */
 import { type ElementType, fastKind, structReadInto } from "../segment/elements.ts";
-import { FAST_NONE, FAST_OK, FAST_STATUS, type FastState } from "../../ffi/native.ts";
-import { bindSpsc, fastError } from "./fast_path.ts";
+import { FAST_INVALID, FAST_NONE, FAST_OK, FAST_STATUS, type FastState } from "../../ffi/native.ts";
+import { bindSpsc, bindSpscBytes, type BytesCalls, fastError } from "./fast_path.ts";
 import type { Memory } from "../segment/memory.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
@@ -71,7 +71,7 @@ export class SpscQueue<T> extends Handle {
    * Process-private words shared with the native fast path (zig/fastpath.zig): [0] the
    * producer's last view of the read index, [1] the consumer's last view of the write
    * index (both loaded from shared memory when the role is claimed), [2] the status of
-   * a native pop that returned NaN. The JS paths (bulk, peek, other element types) use
+   * a native pop that returned NaN. The JS paths (bulk, peek) and the byte calls use
    * the same two cached indices, so both paths always agree.
    */
   readonly #fast: FastState;
@@ -102,6 +102,13 @@ export class SpscQueue<T> extends Handle {
   readonly #popN: () => number;
   readonly #status: Int32Array;
   readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
+  /**
+   * Every other element type (structs, strings, arrays, bigint): one native call per
+   * tryPush / tryPop / tryPopInto too, the element's bytes crossing through a private
+   * scratch block that the type's own `write` fills (and so checks) and its `read` reads
+   * back (zig/fastpath.zig `shmkit_spsc_*_bytes`). Undefined when #kind >= 0.
+   */
+  readonly #bytes: BytesCalls | undefined;
   readonly #producerClaim: WriterClaim;
   readonly #consumerClaim: WriterClaim;
   /** True while this handle holds the role: the only check a push (pop) makes. */
@@ -144,6 +151,7 @@ export class SpscQueue<T> extends Handle {
     this.#popN = fast.pop;
     this.#status = fast.state.words;
     this.#readInto = structReadInto(type);
+    this.#bytes = this.#kind < 0 ? bindSpscBytes(this.m, p.control, p.data, this.#slots, type.size, fast.state) : undefined;
     const what = `queue "${p.name}"`;
     const closed = () => this.m.closed;
     this.#producerClaim = new WriterClaim(seg.name, p.offset, p.control + PRODUCER_CLAIM, {
@@ -233,38 +241,21 @@ export class SpscQueue<T> extends Handle {
 
   /** Appends `value` (producer only); false if full. A value that does not fit the type throws INVALID_ARGUMENT and nothing is queued. */
   tryPush(value: T): boolean {
-    const m = this.mem();
+    this.mem(); // CLOSED once closed
     if (!this.#producing) this.claimProducer();
-    if (this.#kind >= 0 && typeof value === "number") {
-      const rc = this.#pushN(value);
-      if (rc === FAST_OK) return true;
-      if (rc === FAST_NONE) return false;
-      throw this.#fastError(rc, value);
+    let rc: number;
+    if (this.#kind >= 0) {
+      // Not a number: the type's own INVALID_ARGUMENT (fastError stages the value).
+      if (typeof value !== "number") throw this.#fastError(FAST_INVALID, value);
+      rc = this.#pushN(value);
+    } else {
+      const b = this.#bytes!;
+      this.type.write(b.scratch, 0, value); // checks it: INVALID_ARGUMENT with nothing queued
+      rc = b.push();
     }
-    return this.#tryPushTs(m, value);
-  }
-
-  /** tryPush in TypeScript: element types without a native kind (as Queue's #tryPushTs). */
-  #tryPushTs(m: Memory, value: T): boolean {
-    const i32 = m.i32;
-    const w = this.#index(i32, this.#write, false); // only this producer writes it
-    let next = w + 1;
-    if (next === this.#slots) next = 0;
-    if (next === this.#cachedRead) {
-      this.#cachedRead = this.#index(i32, this.#read, true);
-      if (next === this.#cachedRead) {
-        // A bad value is INVALID_ARGUMENT even when full.
-        if (this.#view === undefined || !this.#accepts!(value)) this.#staging.stage(value);
-        return false;
-      }
-    }
-    // The slot is not published yet, so a write that throws leaves the queue unchanged.
-    const view = this.#view;
-    if (view !== undefined && this.#accepts!(value)) view[w] = value;
-    else this.type.write(m, this.#data + w * this.#size, value);
-    Atomics.store(i32, this.#write, next); // publish after the element is written
-    notify(m, (this.#write << 2) - WRITE + NOT_EMPTY, 1); // one load unless the consumer is parked
-    return true;
+    if (rc === FAST_OK) return true;
+    if (rc === FAST_NONE) return false;
+    throw this.#fastError(rc, value);
   }
 
   /** Appends `value` (producer only); throws FULL if the queue is full. */
@@ -288,7 +279,7 @@ export class SpscQueue<T> extends Handle {
 
   /** Removes and returns the oldest element (consumer only), or undefined if empty. */
   tryPop(): T | undefined {
-    const m = this.mem();
+    this.mem(); // CLOSED once closed
     if (!this.#consuming) this.claimConsumer();
     if (this.#kind >= 0) {
       const v = this.#popN();
@@ -298,32 +289,11 @@ export class SpscQueue<T> extends Handle {
       if (status === FAST_NONE) return undefined;
       throw this.#fastError(status, undefined);
     }
-    return this.#tryPopTs(m);
-  }
-
-  /** tryPop in TypeScript (as #tryPushTs). */
-  #tryPopTs(m: Memory): T | undefined {
-    const i32 = m.i32;
-    const r = this.#index(i32, this.#read, false); // only this consumer writes it
-    if (r === this.#cachedWrite) {
-      this.#cachedWrite = this.#index(i32, this.#write, true);
-      if (r === this.#cachedWrite) return undefined;
-    }
-    let next = r + 1;
-    if (next === this.#slots) next = 0;
-    const view = this.#view;
-    if (view !== undefined) {
-      const v = view[r]; // a typed-array read cannot throw, so no try/finally
-      Atomics.store(i32, this.#read, next); // release the slot after reading it
-      notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
-      return v;
-    }
-    try {
-      return this.type.read(m, this.#data + r * this.#size);
-    } finally {
-      Atomics.store(i32, this.#read, next); // release the slot after reading it
-      notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
-    }
+    const b = this.#bytes!;
+    const rc = b.pop();
+    if (rc === FAST_OK) return this.type.read(b.scratch, 0);
+    if (rc === FAST_NONE) return undefined;
+    throw this.#fastError(rc, undefined);
   }
 
   /** The error for a negative native result (zig/fastpath.zig codes). */
@@ -356,27 +326,18 @@ export class SpscQueue<T> extends Handle {
    * ```
    */
   tryPopInto(target: T): T | undefined {
-    const m = this.mem();
+    this.mem(); // CLOSED once closed
     const into = this.#readInto;
     if (into === undefined) {
       throw new ShmError("INVALID_ARGUMENT", `tryPopInto needs a struct element type, not ${this.type.name}`);
     }
     if (typeof target !== "object" || target === null) throw new ShmError("INVALID_ARGUMENT", "tryPopInto needs a target object");
     if (!this.#consuming) this.claimConsumer();
-    const i32 = m.i32;
-    const r = this.#index(i32, this.#read, false);
-    if (r === this.#cachedWrite) {
-      this.#cachedWrite = this.#index(i32, this.#write, true);
-      if (r === this.#cachedWrite) return undefined;
-    }
-    let next = r + 1;
-    if (next === this.#slots) next = 0;
-    try {
-      return into(m, this.#data + r * this.#size, target);
-    } finally {
-      Atomics.store(i32, this.#read, next); // release the slot after reading it
-      notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
-    }
+    const b = this.#bytes!; // a struct type has no fast kind
+    const rc = b.pop();
+    if (rc === FAST_OK) return into(b.scratch, 0, target);
+    if (rc === FAST_NONE) return undefined;
+    throw this.#fastError(rc, undefined);
   }
 
   /**
