@@ -157,8 +157,12 @@ function consumeStruct(
   sum: number,
   idle: (p: number) => void,
 ): number {
+  // SpscQueue and Queue pop into one reused object, as C copies into one struct; a
+  // RingBuffer (no tryPopInto) returns a new object per element.
+  const target: Msg = { id: 0, flags: 0, t: 0, x: 0, y: 0, z: 0, vx: 0, vy: 0, vz: 0 };
+  const pop = q instanceof RingBuffer ? () => q.tryPop() : () => q.tryPopInto(target);
   for (let got = 0; got < count;) {
-    const m = q.tryPop();
+    const m = pop();
     if (m === undefined) {
       idle(got);
       continue;
