@@ -180,13 +180,23 @@ function consumeBulkQueue(
   sum: number,
   idle: (p: number) => void,
 ): number {
+  // Queue pops into one reused Float64Array (popBulkInto), as C pops into one buffer;
+  // SpscQueue has no popBulkInto and fills one reused array.
+  const into = q instanceof Queue ? new Float64Array(batch) : undefined;
   const out: number[] = [];
   for (let got = 0; got < count;) {
-    out.length = 0;
-    q.popBulk(Math.min(batch, count - got), out); // never past `count`: the clock stops exactly there
-    const k = out.length;
+    const want = Math.min(batch, count - got); // never past `count`: the clock stops exactly there
+    let k: number;
+    if (into !== undefined) {
+      k = (q as Queue<number>).popBulkInto(want === batch ? into : into.subarray(0, want));
+      for (let j = 0; j < k; j++) sum += into[j];
+    } else {
+      out.length = 0;
+      q.popBulk(want, out);
+      k = out.length;
+      for (let j = 0; j < k; j++) sum += out[j];
+    }
     if (k === 0) idle(got);
-    for (let j = 0; j < k; j++) sum += out[j];
     got += k;
   }
   return sum;
