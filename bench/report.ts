@@ -36,8 +36,8 @@ export function machineLine(rows: Row[]): string {
 /** Every row: best and median on both sides, the ratios and the target. */
 export function fullTable(rows: Row[]): string {
   const lines = [
-    "| workload | runtime | shmkit best | C best | ratio | shmkit median | C median | median ratio | target |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| workload | runtime | shmkit best | C best | ratio | shmkit median | C median | median ratio | paired | target |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     const met = r.bar === undefined ? "" : r.ratio <= r.bar ? `≤ ${r.bar} ✓` : `≤ ${r.bar}`;
@@ -45,7 +45,7 @@ export function fullTable(rows: Row[]): string {
       `| ${r.workload} | ${r.runtime} | ${time(r.shmkit, r.unit)}${rate(r, "shmkit")} | ${time(r.c, r.unit)}${rate(r, "c")} | ` +
         `${ratio(r.ratio)} | ${time(r.median.shmkit, r.unit)} | ${time(r.median.c, r.unit)} | ${
           ratio(r.median.ratio)
-        } | ${met} |`,
+        } | ${r.paired ? ratio(r.paired.median) : "–"} | ${met} |`,
     );
   }
   return lines.join("\n");
@@ -62,7 +62,9 @@ export function summaryTable(rows: Row[]): string {
     const of = rows.filter((r) => r.workload === w);
     const cells = PAIRS.map((p) => {
       const r = of.find((r) => r.runtime === p);
-      return r ? `${ratio(r.ratio)} (${time(r.shmkit, r.unit)} vs ${time(r.c, r.unit)})` : "–";
+      if (!r) return "–";
+      const paired = r.paired ? `; paired ${ratio(r.paired.median)}` : "";
+      return `${ratio(r.ratio)} (${time(r.shmkit, r.unit)} vs ${time(r.c, r.unit)}${paired})`;
     });
     const bar = of[0].bar === undefined ? "" : `≤ ${of[0].bar}`;
     lines.push(`| ${w} | ${cells.join(" | ")} | ${bar} |`);

@@ -444,6 +444,13 @@ export interface Row {
   unit: string;
   ratio: number;
   median: { shmkit: number; c: number; ratio: number };
+  /**
+   * Paired ratios: shmkit / C within each round (the two ran back to back, so under the
+   * same machine state), and their median. On this VM the cross-process rows are bimodal
+   * for both sides (docs/BENCHMARKS.md "Caveats"): `ratio` compares each side's luckiest
+   * round, which may come from different regimes; `paired.median` compares like with like.
+   */
+  paired: { median: number; rounds: number[] };
   /** Throughput rows: messages per second of the best rounds. */
   msgsPerSec?: { shmkit: number; c: number };
   /** Round-trip rows: the best round's percentiles on each side (ns). */
@@ -474,6 +481,7 @@ function rowsOf(exp: Experiment, pair: Pair, ts: Result[], c: Record<string, Res
       unit: spec.metric === "nsPerMsg" ? "ns/msg" : "ns",
       ratio: sig(best(a) / best(b)),
       median: { shmkit: sig(median(a)), c: sig(median(b)), ratio: sig(median(a) / median(b)) },
+      paired: { median: sig(median(a.map((x, i) => x / b[i]))), rounds: a.map((x, i) => sig(x / b[i])) },
       rounds: { shmkit: a.map(sig), c: b.map(sig) },
       what: spec.what,
       machine,
@@ -579,7 +587,7 @@ export async function runAll(experiments: Experiment[], s: Sizes, machine: Machi
 
 /** The table printed at the end of a run (and used by bench/report.ts). */
 export function table(rows: Row[]): string {
-  const head = ["workload", "runtime", "shmkit best", "C best", "ratio", "shmkit median", "C median", "ratio", "bar"];
+  const head = ["workload", "runtime", "shmkit best", "C best", "ratio", "shmkit median", "C median", "ratio", "paired", "bar"];
   const lines = rows.map((r) => {
     const rate = r.msgsPerSec ? ` (${fmt(r.msgsPerSec.shmkit / 1e6)} M/s)` : "";
     const crate = r.msgsPerSec ? ` (${fmt(r.msgsPerSec.c / 1e6)} M/s)` : "";
@@ -592,6 +600,7 @@ export function table(rows: Row[]): string {
       `${fmt(r.median.shmkit)}`,
       `${fmt(r.median.c)}`,
       `${fmt(r.median.ratio)}x`,
+      `${fmt(r.paired.median)}x`,
       r.bar === undefined ? "" : `≤ ${r.bar}${r.ratio <= r.bar ? " ok" : ""}`,
     ];
   });
@@ -645,7 +654,10 @@ async function main(): Promise<void> {
   mkdirSync(opts.out.replace(/\/[^/]*$/, "") || ".", { recursive: true });
   writeFileSync(opts.out, JSON.stringify(rows, null, 1) + "\n");
   console.log(`\n${table(rows)}\n`);
-  console.log(`ratio = shmkit / C, time per message or per round trip, best round of each (median of rounds next to it).`);
+  console.log(
+    `ratio = shmkit / C, time per message or per round trip, best round of each (median of rounds next to it);` +
+      ` paired = median over rounds of shmkit / C within the round.`,
+  );
   console.log(
     `load average (1 min) per round: ${machine.load.join(", ")}; ${
       ((performance.now() - t0) / 1000).toFixed(0)
