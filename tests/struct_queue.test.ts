@@ -8,7 +8,7 @@
  * duplicated or torn. No timing is asserted.
  */
 import assert from "node:assert/strict";
-import { bool, i64, Queue, SharedAtomic, SpscQueue, string, struct, u32, u8 } from "../mod.ts";
+import { array, bool, i64, Queue, SharedAtomic, SpscQueue, string, struct, u32, u8 } from "../mod.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { test } from "./harness.ts";
@@ -73,6 +73,25 @@ for (const cls of ["SpscQueue", "Queue"] as const) {
     }),
   );
 }
+
+test(
+  "Queue and SpscQueue: elements of 64 KiB and more (beyond the native layout word's 16-bit stride) still round-trip",
+  segmentTest("sq", 1 << 21, (seg) => {
+    const big = array(u8, 100_000), v = Array.from({ length: 100_000 }, (_, i) => (i * 7) & 0xff);
+    const s = "é".repeat(32_768); // 65536 bytes of UTF-8: a slot of 65540 bytes in a Queue
+    for (const make of [Queue, SpscQueue]) {
+      const a = make.create(seg, `a-${make.name}`, big, 2);
+      a.push(v);
+      assert.deepEqual(a.pop(), v);
+      const t = make.create(seg, `s-${make.name}`, string(65_536), 2);
+      t.push(s);
+      assert.equal(t.tryPush("x"), true);
+      assert.equal(t.pop(), s);
+      assert.equal(t.pop(), "x");
+      assert.equal(t.tryPop(), undefined);
+    }
+  }),
+);
 
 test(
   "struct SpscQueue: hostile indices are CORRUPT on push and pop, nothing outside the ring is touched",

@@ -156,8 +156,8 @@ export class Queue<T> extends Handle {
    * tryPush / tryPop too, the element's bytes crossing through a private scratch block
    * that the type's own `write` fills (and so checks) and its `read` reads back
    * (zig/fastpath.zig `shmkit_mpmc_*_bytes`; the same record protocol and FAST_SLOW as
-   * the numeric calls). Undefined where #fastKind would be -1 for the same reason, and
-   * for numeric types.
+   * the numeric calls). Undefined where #fastKind would be -1 for the same reason, for
+   * numeric types, and for slots of 64 KiB or more (the layout word's stride is 16 bits).
    */
   readonly #bytes: BytesCalls | undefined;
   /** The struct type's in-place reader (tryPopInto), or undefined for other types. */
@@ -232,7 +232,8 @@ export class Queue<T> extends Handle {
     this.#popN = fast.pop;
     this.#status = fast.state.words;
     this.#numeric = kind !== undefined;
-    this.#bytes = PAUSE_POINT === undefined && kind === undefined
+    // `layout` holds the stride in 16 bits: a slot of 64 KiB or more takes the TypeScript path.
+    this.#bytes = PAUSE_POINT === undefined && kind === undefined && stride <= 0xffff
       ? bindBytes(this.m, p.control, p.data, this.#ring, p.capacity, layout, this.#rp << 2, type.size)
       : undefined;
     this.#readInto = structReadInto(type);
