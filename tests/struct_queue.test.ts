@@ -90,6 +90,15 @@ test(
       assert.equal(t.pop(), "x");
       assert.equal(t.tryPop(), undefined);
     }
+    // A struct that big: tryPopInto on the TypeScript path too.
+    const S = struct({ id: u32, blob: array(u8, 70_000) });
+    const q = Queue.create(seg, "big-struct", S, 2);
+    q.push({ id: 7, blob: v.slice(0, 70_000) });
+    const into = { id: 0, blob: [] as number[] };
+    assert.equal(q.tryPopInto(into), into);
+    assert.equal(into.id, 7);
+    assert.deepEqual(into.blob, v.slice(0, 70_000));
+    assert.equal(q.tryPopInto(into), undefined);
   }),
 );
 
