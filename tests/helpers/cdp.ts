@@ -124,6 +124,18 @@ export class Browser {
     const t = setTimeout(() => this.child.kill("SIGKILL"), 3000);
     await exited;
     clearTimeout(t);
-    rmSync(this.profile, { recursive: true, force: true });
+    // Chromium's helper processes (crashpad, GPU, renderers) may still write into the
+    // profile for a moment after the browser process exits: rm then fails with ENOTEMPTY
+    // (seen in CI). Retry for up to 5 s.
+    for (let attempt = 0;; attempt++) {
+      try {
+        rmSync(this.profile, { recursive: true, force: true });
+        return;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (attempt >= 50 || (code !== "ENOTEMPTY" && code !== "EBUSY")) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 }
