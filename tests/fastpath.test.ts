@@ -9,6 +9,8 @@
  * No timing is asserted.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import process from "node:process";
 import { native } from "../ffi/mod.ts";
 import { FAST_CORRUPT, FAST_INVALID, FAST_NONE, FAST_OK, FAST_RANGE, FAST_STATUS } from "../ffi/native.ts";
 import {
@@ -310,6 +312,32 @@ test(
   }),
   { timeout: 120_000 },
 );
+
+test(
+  "fastpath: with code generation from strings refused (Deno --disallow-code-generation-from-strings), the bound calls still work",
+  async () => {
+    const out = await runDeno(
+      ["--v8-flags=--disallow-code-generation-from-strings"],
+      new URL("./workers/no_eval_worker.ts", import.meta.url),
+    );
+    const j = lastJson<{ evalRefused: boolean; sum: number; empty: boolean }>(out);
+    assert.equal(j.evalRefused, true, "the child really runs without eval");
+    assert.equal(j.sum, 2 * ((99 * 100) / 2) + 50); // i + 0.5 and i for i < 100
+    assert.equal(j.empty, true);
+  },
+  { timeout: 60_000 },
+);
+
+/** Runs `script` in Deno with extra `flags`; its stdout. */
+function runDeno(flags: string[], script: URL): Promise<string> {
+  const deno = process.env.SHMKIT_DENO ?? "deno"; // scripts/setup.sh's pinned Deno
+  return new Promise((resolve, reject) => {
+    execFile(deno, ["run", "-A", "--quiet", ...flags, script.pathname], { timeout: 50_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
 
 // ---------------------------------------------------------------- element fast paths
 

@@ -42,13 +42,20 @@ export function int32Arg(x: number): number {
  * Bun, an SpscQueue push+pop pair through the handle cost 16.4-16.5 ns with captured
  * values and 13.4-13.6 ns with literals (Queue 20.6 → 16.8 ns); Deno is unchanged
  * (docs/DECISIONS.md "Fast paths"). Every argument is a number shmkit computed (an
- * address or a validated offset), so the source holds nothing but numerals.
+ * address or a validated offset), so the source holds nothing but numerals. Where code
+ * generation is refused, the same call over captured values.
  */
 function bound(fn: (...a: number[]) => number, args: number[], withValue: boolean): (v?: number) => number {
   for (const a of args) {
     if (!Number.isSafeInteger(a)) throw new ShmError("CORRUPT", `fast path argument ${a} is not an integer`);
   }
-  return new Function("fn", withValue ? `return (v) => fn(${args}, v);` : `return () => fn(${args});`)(fn);
+  try {
+    return new Function("fn", withValue ? `return (v) => fn(${args}, v);` : `return () => fn(${args});`)(fn);
+  } catch {
+    // Code generation from strings refused (e.g. V8's --disallow-code-generation-from-strings):
+    // the same call over captured values, slower in Bun only.
+    return withValue ? (v) => fn(...args, v!) : () => fn(...args);
+  }
 }
 
 /** SpscQueue: the ring of `slots` elements of fast-path `kind` at `data`, indices at `control`. */
