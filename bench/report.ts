@@ -43,9 +43,9 @@ export function fullTable(rows: Row[]): string {
     const met = r.bar === undefined ? "" : r.ratio <= r.bar ? `≤ ${r.bar} ✓` : `≤ ${r.bar}`;
     lines.push(
       `| ${r.workload} | ${r.runtime} | ${time(r.shmkit, r.unit)}${rate(r, "shmkit")} | ${time(r.c, r.unit)}${rate(r, "c")} | ` +
-        `${ratio(r.ratio)} | ${time(r.median.shmkit, r.unit)} | ${time(r.median.c, r.unit)} | ${
-          ratio(r.median.ratio)
-        } | ${r.paired ? ratio(r.paired.median) : "–"} | ${met} |`,
+        `${ratio(r.ratio)} | ${time(r.median.shmkit, r.unit)} | ${time(r.median.c, r.unit)} | ${ratio(r.median.ratio)} | ${
+          r.paired ? ratio(r.paired.median) : "–"
+        } | ${met} |`,
     );
   }
   return lines.join("\n");
