@@ -271,7 +271,43 @@ function compileStruct(name: string, list: readonly Field[]): {
       Object.defineProperty(t, k, { value: v, enumerable: true, writable: true, configurable: true }),
     ...list.flatMap((f) => [f.type, checkerFor(f.type)]),
   ];
-  return new Function(...params, source)(...args);
+  try {
+    return new Function(...params, source)(...args);
+  } catch {
+    // Code generation from strings refused (e.g. V8's --disallow-code-generation-from-strings).
+    return plainStruct(name, list);
+  }
+}
+
+/**
+ * compileStruct's four functions as plain closures over the fields, for where code
+ * generation is refused: every field through its type's own read, write and check, so
+ * the same values, checks and errors (a bad field still means nothing is written),
+ * only slower. Tested by a Deno child run with code generation refused.
+ */
+function plainStruct(name: string, list: readonly Field[]): ReturnType<typeof compileStruct> {
+  const checks = list.map((f) => checkerFor(f.type));
+  const put = (t: Record<string, unknown>, k: string, v: unknown) =>
+    Object.defineProperty(t, k, { value: v, enumerable: true, writable: true, configurable: true });
+  const values = (v: unknown): unknown[] => {
+    if (typeof v !== "object" || v === null) throw badValue(name, v);
+    const vals = list.map((f) => {
+      if (!(f.name in v)) throw new ShmError("INVALID_ARGUMENT", `${name}: field "${f.name}" is missing`);
+      return (v as Record<string, unknown>)[f.name];
+    });
+    vals.forEach((x, i) => checks[i]!(x));
+    return vals;
+  };
+  const readInto = (m: Memory, o: number, t: unknown) => {
+    for (const f of list) put(t as Record<string, unknown>, f.name, f.type.read(m, o + f.offset));
+    return t;
+  };
+  return {
+    read: (m, o) => readInto(m, o, {}),
+    readInto,
+    write: (m, o, v) => values(v).forEach((x, i) => list[i]!.type.write(m, o + list[i]!.offset, x)),
+    check: (v) => void values(v),
+  };
 }
 
 /**

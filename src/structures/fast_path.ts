@@ -1,9 +1,9 @@
 /**
- * Binding a Queue or SpscQueue of numeric elements to the native fast paths
- * (zig/fastpath.zig): one FFI call per push or pop, with every argument but the value
- * bound once per handle (one closure call per operation instead of several
- * private-field loads: docs/DECISIONS.md "Fast paths"), and the errors for the codes
- * those calls return, worded as the TypeScript paths word them.
+ * Binding a Queue or SpscQueue handle to the native fast paths (zig/fastpath.zig): one
+ * FFI call per push or pop, numeric elements by value and every other type as bytes,
+ * with every argument but the value bound once per handle (one closure call per
+ * operation instead of several private-field loads: docs/DECISIONS.md "Fast paths"),
+ * and the errors for the codes those calls return, worded as the TypeScript paths word them.
  */
 import { native } from "../../ffi/mod.ts";
 import { FAST_CORRUPT, FAST_INVALID, FAST_RANGE, type FastBuffer, type FastState } from "../../ffi/native.ts";
@@ -34,37 +34,81 @@ export function int32Arg(x: number): number {
   return x <= 0x7fffffff ? x | 0 : x;
 }
 
-/**
- * `fn` with `args` (numbers) bound: `(v) => fn(...args, v)` when `withValue`, else
- * `() => fn(...args)`, the numbers written into the closure's source as literals. Why:
- * JavaScriptCore folds a literal into the compiled call, but a value a closure captures
- * from a scope created once per handle is loaded and checked on every call; measured in
- * Bun, an SpscQueue push+pop pair through the handle cost 16.4-16.5 ns with captured
- * values and 13.4-13.6 ns with literals (Queue 20.6 → 16.8 ns); Deno is unchanged
- * (docs/DECISIONS.md "Fast paths"). Every argument is a number shmkit computed (an
- * address or a validated offset), so the source holds nothing but numerals. Where code
- * generation is refused, the same call over captured values.
- */
-function bound(fn: (...a: number[]) => number, args: number[], withValue: boolean): (v?: number) => number {
-  for (const a of args) {
-    if (!Number.isSafeInteger(a)) throw new ShmError("CORRUPT", `fast path argument ${a} is not an integer`);
-  }
-  try {
-    return new Function("fn", withValue ? `return (v) => fn(${args}, v);` : `return () => fn(${args});`)(fn);
-  } catch {
-    // Code generation from strings refused (e.g. V8's --disallow-code-generation-from-strings):
-    // the same call over captured values, slower in Bun only.
-    return withValue ? (v) => fn(...args, v!) : () => fn(...args);
-  }
+/** A native call's TypeScript face: the argument list is all numbers (u32, usize, f64). */
+type NativeFn = (...a: number[]) => number;
+
+/** One call to bind: `fn` with `args` in front, then the pushed value when `value`. */
+export interface CallSpec {
+  readonly fn: NativeFn;
+  readonly args: readonly number[];
+  readonly value: boolean;
 }
 
-/** SpscQueue: the ring of `slots` elements of fast-path `kind` at `data`, indices at `control`. */
-export function bindSpsc(m: Memory, ctrl: number, dataAt: number, ringSlots: number, fastKind: number): FastCalls {
-  const { spscPush, spscPop, fastState } = native(), base = m.base;
-  const state = fastState(), st = state.address;
-  const control = int32Arg(ctrl), data = int32Arg(dataAt), slots = int32Arg(ringSlots), kind = int32Arg(fastKind);
-  const args = [base, control, data, slots, kind, st];
-  return { push: bound(spscPush, args, true), pop: bound(spscPop, args, false), state };
+/** A bound call: `(v)` for a push of a number, `()` for everything else. */
+export type BoundCall = (v?: number) => number;
+
+/**
+ * The handle's calls, every argument but the value bound. In Bun (`literal`) one
+ * generated function per handle makes them all, the numbers written into the source as
+ * literals: JavaScriptCore folds a literal into the compiled call but loads and checks,
+ * on every call, a value captured from a scope made once per handle (measured, Bun: an
+ * SpscQueue push+pop pair 16.4 → 13.5 ns, Queue 20.6 → 16.8 ns). V8 runs captured values
+ * as fast as literals, so Deno never compiles: compiling is the larger part of opening a
+ * handle (docs/DECISIONS.md "Fast paths"). Every argument is a number shmkit computed (an
+ * address or a validated offset), checked to be a safe integer, so the source holds
+ * nothing but numerals. Where code generation is refused, the captured form.
+ */
+export function boundCalls(specs: readonly CallSpec[], literal: boolean): BoundCall[] {
+  for (const { args } of specs) {
+    for (const a of args) {
+      if (!Number.isSafeInteger(a)) throw new ShmError("CORRUPT", `fast path argument ${a} is not an integer`);
+    }
+  }
+  if (literal) {
+    const body = specs.map(({ args, value }, i) => value ? `(v) => f${i}(${args}, v)` : `() => f${i}(${args})`);
+    try {
+      return new Function(...specs.map((_, i) => `f${i}`), `return [${body.join(", ")}];`)(...specs.map((c) => c.fn));
+    } catch {
+      // Code generation from strings refused (e.g. V8's --disallow-code-generation-from-strings).
+    }
+  }
+  return specs.map(captured);
+}
+
+/**
+ * `fn` over captured values, one closure per argument count (a spread would cost an
+ * array per call), the values int32-held (int32Arg says why).
+ */
+function captured({ fn, args, value }: CallSpec): BoundCall {
+  const [a, b, c, d, e, f, g, h, i] = args.map(int32Arg);
+  switch (args.length + (value ? 16 : 0)) {
+    case 16 + 6:
+      return (v) => fn(a!, b!, c!, d!, e!, f!, v!);
+    case 16 + 7:
+      return (v) => fn(a!, b!, c!, d!, e!, f!, g!, v!);
+    case 6:
+      return () => fn(a!, b!, c!, d!, e!, f!);
+    case 7:
+      return () => fn(a!, b!, c!, d!, e!, f!, g!);
+    case 8:
+      return () => fn(a!, b!, c!, d!, e!, f!, g!, h!);
+    case 9:
+      return () => fn(a!, b!, c!, d!, e!, f!, g!, h!, i!);
+  }
+  throw new ShmError("UNSUPPORTED", `no bound form for a call of ${args.length} arguments${value ? " and a value" : ""}`);
+}
+
+/** Literal-argument calls pay off in JavaScriptCore only (boundCalls says why). */
+function literalCalls(): boolean {
+  return native().runtime === "bun";
+}
+
+/** SpscQueue of a numeric kind: the ring of `slots` elements of fast-path `kind` at `data`, indices at `control`. */
+export function bindSpsc(m: Memory, control: number, data: number, slots: number, kind: number): FastCalls {
+  const { spscPush, spscPop, fastState } = native();
+  const state = fastState(), args = [m.base, control, data, slots, kind, state.address];
+  const [push, pop] = boundCalls([{ fn: spscPush, args, value: true }, { fn: spscPop, args, value: false }], literalCalls());
+  return { push: push!, pop: pop!, state };
 }
 
 /** Queue's calls: the single ones, and the bulk ones over the isolate's FastBuffer. */
@@ -85,39 +129,42 @@ export const BULK_CHUNK = 512;
 let bulkBuffer: FastBuffer | undefined;
 
 /**
- * Queue (Vyukov): `ring` slots at `data` (`layout` packs the kind, the element's
- * offset in its slot and the slot stride), positions at `control`, the calling
- * process's claim record at byte `record`.
+ * Queue (Vyukov) of a numeric kind: `ring` slots at `data` (`layout` packs the kind, the
+ * element's offset in its slot and the slot stride), positions at `control`, the
+ * calling process's claim record at byte `record`.
  */
 export function bindMpmc(
   m: Memory,
-  ctrl: number,
-  dataAt: number,
-  ringSlots: number,
-  cap: number,
-  slotLayout: number,
-  recordAt: number,
+  control: number,
+  data: number,
+  ring: number,
+  capacity: number,
+  layout: number,
+  record: number,
 ): MpmcCalls {
-  const { mpmcPush, mpmcPop, mpmcPushBulk, mpmcPopBulk, fastState, fastBuffer } = native(), base = m.base;
-  // int32Arg: see there (Bun converts double-held u32 arguments slowly).
-  const control = int32Arg(ctrl), data = int32Arg(dataAt), ring = int32Arg(ringSlots), capacity = int32Arg(cap);
-  const layout = int32Arg(slotLayout), record = int32Arg(recordAt);
-  const state = fastState(), st = state.address;
+  const { mpmcPush, mpmcPop, mpmcPushBulk, mpmcPopBulk, fastState, fastBuffer } = native();
+  const state = fastState(), st = state.address, base = m.base;
+  const [push, pop] = boundCalls([
+    { fn: mpmcPush, args: [base, control, data, ring, capacity, layout, record], value: true },
+    { fn: mpmcPop, args: [base, control, data, ring, layout, record, st], value: false },
+  ], literalCalls());
   // The values cross as f64 through a buffer of our own (zig/fastpath.zig says why f64),
   // never the caller's typed array: its address would cost a pointer object per call in
-  // Deno, and a small typed array may live on the JS heap, where the GC moves it.
+  // Deno, and a small typed array may live on the JS heap, where the GC moves it. The
+  // bulk calls take a count, so they stay plain closures (a few ns per 512 values).
   const buffer = bulkBuffer ??= fastBuffer(BULK_CHUNK), buf = buffer.address;
+  const [c, d, r, cap, lay, rec] = [control, data, ring, capacity, layout, record].map(int32Arg);
   return {
-    push: bound(mpmcPush, [base, control, data, ring, capacity, layout, record], true),
-    pop: bound(mpmcPop, [base, control, data, ring, layout, record, st], false),
-    pushBulk: (count) => mpmcPushBulk(base, control, data, ring, capacity, layout, record, st, buf, count | 0),
-    popBulk: (max) => mpmcPopBulk(base, control, data, ring, layout, record, st, buf, max | 0),
+    push: push!,
+    pop: pop!,
+    pushBulk: (count) => mpmcPushBulk(base, c!, d!, r!, cap!, lay!, rec!, st, buf, count | 0),
+    popBulk: (max) => mpmcPopBulk(base, c!, d!, r!, lay!, rec!, st, buf, max | 0),
     state,
     buffer,
   };
 }
 
-/** Queue's calls for an element of any type, moved as bytes through `scratch`. */
+/** Calls for an element of any other type, moved as bytes through `scratch`. */
 export interface BytesCalls {
   /** Pushes the element staged at byte 0 of `scratch`: FAST_OK, FAST_NONE (full) or a negative code. */
   readonly push: () => number;
@@ -132,33 +179,31 @@ export interface BytesCalls {
   readonly scratch: Memory;
 }
 
-/** A scratch block of `size` bytes for the byte calls, as Memory, and its native address. */
-function scratchOf(size: number): { scratch: Memory; at: number } {
-  const block = native().fastBuffer(Math.ceil(size / 8));
-  return { scratch: new Memory(block.address, block.values.buffer as ArrayBuffer), at: block.address };
+/** `push` and `pop` with their `args` and then the address of a new scratch block of `size` bytes. */
+function bytesCalls(push: NativeFn, pushArgs: number[], pop: NativeFn, popArgs: number[], size: number): BytesCalls {
+  const block = native().fastBuffer(Math.ceil(size / 8)), at = block.address;
+  const [p, q] = boundCalls([
+    { fn: push, args: [...pushArgs, at], value: false },
+    { fn: pop, args: [...popArgs, at], value: false },
+  ], literalCalls());
+  return { push: p!, pop: q!, scratch: new Memory(at, block.values.buffer as ArrayBuffer) };
 }
 
 /**
  * SpscQueue of a non-numeric element type (structs, fixed strings) of `size` bytes: one
  * native call per push or pop (copy and publish), the value checked and converted by the
- * type's own code in `scratch`. `state` is the handle's FastState (bindSpsc's).
+ * type's own code in `scratch`; `state` holds the handle's cached indices, as bindSpsc's.
  */
 export function bindSpscBytes(
   m: Memory,
-  ctrl: number,
-  dataAt: number,
-  ringSlots: number,
-  elemSize: number,
-  state: FastState,
-): BytesCalls {
-  const { spscPushBytes, spscPopBytes } = native(), base = m.base, st = state.address;
-  const control = int32Arg(ctrl), data = int32Arg(dataAt), slots = int32Arg(ringSlots), size = int32Arg(elemSize);
-  const { scratch, at } = scratchOf(size);
-  return {
-    push: bound(spscPushBytes, [base, control, data, slots, size, st, at], false),
-    pop: bound(spscPopBytes, [base, control, data, slots, size, st, at], false),
-    scratch,
-  };
+  control: number,
+  data: number,
+  slots: number,
+  size: number,
+): BytesCalls & { readonly state: FastState } {
+  const { spscPushBytes, spscPopBytes, fastState } = native();
+  const state = fastState(), args = [m.base, control, data, slots, size, state.address];
+  return { ...bytesCalls(spscPushBytes, args, spscPopBytes, args, size), state };
 }
 
 /**
@@ -168,23 +213,22 @@ export function bindSpscBytes(
  */
 export function bindBytes(
   m: Memory,
-  ctrl: number,
-  dataAt: number,
-  ringSlots: number,
-  cap: number,
-  slotLayout: number,
-  recordAt: number,
-  elemSize: number,
+  control: number,
+  data: number,
+  ring: number,
+  capacity: number,
+  layout: number,
+  record: number,
+  size: number,
 ): BytesCalls {
   const { mpmcPushBytes, mpmcPopBytes } = native(), base = m.base;
-  const control = int32Arg(ctrl), data = int32Arg(dataAt), ring = int32Arg(ringSlots), capacity = int32Arg(cap);
-  const layout = int32Arg(slotLayout), record = int32Arg(recordAt), size = int32Arg(elemSize);
-  const { scratch, at } = scratchOf(size);
-  return {
-    push: bound(mpmcPushBytes, [base, control, data, ring, capacity, layout, record, size, at], false),
-    pop: bound(mpmcPopBytes, [base, control, data, ring, layout, record, size, at], false),
-    scratch,
-  };
+  return bytesCalls(
+    mpmcPushBytes,
+    [base, control, data, ring, capacity, layout, record, size],
+    mpmcPopBytes,
+    [base, control, data, ring, layout, record, size],
+    size,
+  );
 }
 
 /**

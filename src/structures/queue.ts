@@ -143,12 +143,15 @@ export class Queue<T> extends Handle {
    * native call returns FAST_SLOW having claimed nothing, and the TypeScript path runs.
    */
   readonly #fastKind: number;
-  /** The native calls with every argument but the value bound (as SpscQueue: one closure call, no field loads). */
-  readonly #pushN: (v: number) => number;
-  readonly #popN: () => number;
-  readonly #status: Int32Array;
-  /** The native bulk calls (pushBulk / popBulk / popBulkInto when #fastKind >= 0). */
-  readonly #bulk: FastBulk;
+  /**
+   * The native calls with every argument but the value bound (as SpscQueue: one closure
+   * call, no field loads); bound when #fastKind >= 0, undefined otherwise.
+   */
+  readonly #pushN: ((v: number) => number) | undefined;
+  readonly #popN: (() => number) | undefined;
+  readonly #status: Int32Array | undefined;
+  /** The native bulk calls (pushBulk / popBulk / popBulkInto), bound when #fastKind >= 0. */
+  readonly #bulk: FastBulk | undefined;
   /** True for element types whose values are numbers (a fast-path kind, used or not). */
   readonly #numeric: boolean;
   /**
@@ -227,10 +230,13 @@ export class Queue<T> extends Handle {
     // Every numeric kind, i64AsNumber / u64AsNumber too (the native code reads unaligned-safe).
     this.#fastKind = PAUSE_POINT === undefined && kind !== undefined ? kind : -1;
     const layout = (kind ?? 0) | (elemOffset << 8) | (stride << 16);
-    const fast = bindMpmc(this.m, p.control, p.data, this.#ring, p.capacity, layout, this.#rp << 2);
-    this.#pushN = fast.push;
-    this.#popN = fast.pop;
-    this.#status = fast.state.words;
+    // Only the calls this element type uses are bound (binding costs most of an open).
+    const fast = this.#fastKind >= 0
+      ? bindMpmc(this.m, p.control, p.data, this.#ring, p.capacity, layout, this.#rp << 2)
+      : undefined;
+    this.#pushN = fast?.push;
+    this.#popN = fast?.pop;
+    this.#status = fast?.state.words;
     this.#numeric = kind !== undefined;
     // `layout` holds the stride in 16 bits: a slot of 64 KiB or more takes the TypeScript path.
     this.#bytes = PAUSE_POINT === undefined && kind === undefined && stride <= 0xffff
@@ -238,7 +244,7 @@ export class Queue<T> extends Handle {
       : undefined;
     this.#readInto = structReadInto(type);
     this.#read = (mem, o) => type.read(mem, o);
-    this.#bulk = {
+    this.#bulk = fast && {
       push: fast.pushBulk,
       pop: fast.popBulk,
       values: fast.buffer.values,
@@ -279,7 +285,7 @@ export class Queue<T> extends Handle {
   tryPush(value: T): boolean {
     const m = this.mem();
     if (this.#fastKind >= 0 && typeof value === "number") {
-      const rc = this.#pushN(value);
+      const rc = this.#pushN!(value);
       if (rc === FAST_OK) return true;
       if (rc === FAST_NONE) return false;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, value);
@@ -356,9 +362,9 @@ export class Queue<T> extends Handle {
   tryPop(): T | undefined {
     const m = this.mem();
     if (this.#fastKind >= 0) {
-      const v = this.#popN();
+      const v = this.#popN!();
       if (v === v) return v as T;
-      const status = this.#status[FAST_STATUS];
+      const status = this.#status![FAST_STATUS];
       if (status === FAST_OK) return v as T; // the element was NaN
       if (status === FAST_NONE) return undefined;
       if (status !== FAST_SLOW) throw this.#fastError(status, undefined);
@@ -504,7 +510,7 @@ export class Queue<T> extends Handle {
    */
   pushBulk(values: ArrayLike<T>): number {
     const m = this.mem();
-    if (this.#fastKind >= 0) return pushBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk, values);
+    if (this.#fastKind >= 0) return pushBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk!, values);
     return pushBulk(this.#core, m, values);
   }
 
@@ -520,7 +526,7 @@ export class Queue<T> extends Handle {
     }
     if (this.#fastKind < 0) return popBulk(this.#core, m, max, out);
     const o = out as unknown as number[];
-    popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk, max, (b, k) => {
+    popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk!, max, (b, k) => {
       for (let j = 0; j < k; j++) o.push(b[j]);
     });
     return out;
@@ -560,7 +566,7 @@ export class Queue<T> extends Handle {
       throw new ShmError("INVALID_ARGUMENT", `popBulkInto: a queue of ${this.type.name} cannot fill a ${what}`);
     }
     if (this.#fastKind >= 0) {
-      return popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk, target.length, (b, k, from) => {
+      return popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk!, target.length, (b, k, from) => {
         (target as Float64Array).set(k === b.length ? b : b.subarray(0, k), from);
       });
     }

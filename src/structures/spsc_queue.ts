@@ -98,8 +98,8 @@ export class SpscQueue<T> extends Handle {
    * closure call instead of six private-field loads per operation (measured: Bun 13 ns
    * per push+pop pair less; docs/DECISIONS.md "Fast paths").
    */
-  readonly #pushN: (v: number) => number;
-  readonly #popN: () => number;
+  readonly #pushN: ((v: number) => number) | undefined;
+  readonly #popN: (() => number) | undefined;
   readonly #status: Int32Array;
   readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
   /**
@@ -145,13 +145,19 @@ export class SpscQueue<T> extends Handle {
     }
     const kind = fastKind(type as ElementType<unknown>);
     this.#kind = kind !== undefined && p.data % type.size === 0 ? kind : -1;
-    const fast = bindSpsc(this.m, p.control, p.data, this.#slots, this.#kind);
-    this.#fast = fast.state;
-    this.#pushN = fast.push;
-    this.#popN = fast.pop;
-    this.#status = fast.state.words;
+    // Only the calls this element type uses are bound (binding costs most of an open).
+    if (this.#kind >= 0) {
+      const fast = bindSpsc(this.m, p.control, p.data, this.#slots, this.#kind);
+      this.#fast = fast.state;
+      this.#pushN = fast.push;
+      this.#popN = fast.pop;
+    } else {
+      const bytes = bindSpscBytes(this.m, p.control, p.data, this.#slots, type.size);
+      this.#fast = bytes.state;
+      this.#bytes = bytes;
+    }
+    this.#status = this.#fast.words;
     this.#readInto = structReadInto(type);
-    this.#bytes = this.#kind < 0 ? bindSpscBytes(this.m, p.control, p.data, this.#slots, type.size, fast.state) : undefined;
     const what = `queue "${p.name}"`;
     const closed = () => this.m.closed;
     this.#producerClaim = new WriterClaim(seg.name, p.offset, p.control + PRODUCER_CLAIM, {
@@ -247,7 +253,7 @@ export class SpscQueue<T> extends Handle {
     if (this.#kind >= 0) {
       // Not a number: the type's own INVALID_ARGUMENT (fastError stages the value).
       if (typeof value !== "number") throw this.#fastError(FAST_INVALID, value);
-      rc = this.#pushN(value);
+      rc = this.#pushN!(value);
     } else {
       const b = this.#bytes!;
       this.type.write(b.scratch, 0, value); // checks it: INVALID_ARGUMENT with nothing queued
@@ -282,7 +288,7 @@ export class SpscQueue<T> extends Handle {
     this.mem(); // CLOSED once closed
     if (!this.#consuming) this.claimConsumer();
     if (this.#kind >= 0) {
-      const v = this.#popN();
+      const v = this.#popN!();
       if (v === v) return v as T;
       const status = this.#status[FAST_STATUS];
       if (status === FAST_OK) return v as T; // the element was NaN

@@ -1,11 +1,12 @@
 /**
  * Child process for tests/fastpath.test.ts: run by Deno with code generation from
  * strings refused (--v8-flags=--disallow-code-generation-from-strings), it checks that
- * refusal holds, then moves numbers through an SpscQueue and a Queue, whose bound
- * native calls fall back to closures over captured values there (fast_path.ts
- * `bound`). Prints one JSON line.
+ * refusal holds, asks boundCalls for literal-argument calls (the form Bun uses; here
+ * it must fall back to closures over captured values), then moves numbers and structs
+ * through an SpscQueue and a Queue. Prints one JSON line.
  */
-import { f64, Queue, Segment, SpscQueue, u32 } from "../../mod.ts";
+import { f64, Queue, Segment, SpscQueue, struct, u32 } from "../../mod.ts";
+import { boundCalls } from "../../src/structures/fast_path.ts";
 
 let evalRefused = false;
 try {
@@ -13,15 +14,36 @@ try {
 } catch {
   evalRefused = true;
 }
+const [sum7] = boundCalls(
+  [{ fn: (...a: number[]) => a.reduce((x, y) => x + y, 0), args: [1, 2, 3, 4, 5, 6], value: true }],
+  true,
+);
+const literalFallback = sum7!(7);
 const seg = Segment.create("noeval-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
 const s = SpscQueue.create(seg, "s", f64, 8);
 const q = Queue.create(seg, "q", u32, 8);
+const P = struct({ x: f64, id: u32 });
+const ps = SpscQueue.create(seg, "ps", P, 8), pq = Queue.create(seg, "pq", P, 8);
 let sum = 0;
 for (let i = 0; i < 100; i++) {
   s.push(i + 0.5);
   q.push(i);
+  ps.push({ x: i, id: i });
+  pq.push({ x: i, id: i });
   sum += s.pop() + q.pop();
+  const a = ps.pop(), b = pq.pop();
+  if (a.x !== i || a.id !== i || b.x !== i || b.id !== i) throw new Error(`struct ${i} came back as ${JSON.stringify([a, b])}`);
 }
-const empty = s.tryPop() === undefined && q.tryPop() === undefined;
+const empty = s.tryPop() === undefined && q.tryPop() === undefined && ps.tryPop() === undefined && pq.tryPop() === undefined;
+// The plain struct functions: a bad field refused with nothing queued, and tryPopInto.
+let badRefused = false;
+try {
+  pq.push({ x: 1, id: -1 });
+} catch (e) {
+  badRefused = (e as { code?: string }).code === "INVALID_ARGUMENT" && pq.tryPop() === undefined;
+}
+pq.push({ x: 2.5, id: 9 });
+const into = { x: 0, id: 0 };
+const intoOk = pq.tryPopInto(into) === into && into.x === 2.5 && into.id === 9;
 seg.close();
-console.log(JSON.stringify({ evalRefused, sum, empty }));
+console.log(JSON.stringify({ evalRefused, sum, empty, literalFallback, badRefused, intoOk }));
