@@ -386,35 +386,51 @@ test(
   { timeout: 60_000 },
 );
 
-test(
-  "crash SpscQueue: Deno and Bun producer and consumer SIGKILLed at random and replaced: exact handover",
-  segmentTest("crash-spsc", 16 << 20, async (seg, name) => {
-    const q = SpscQueue.create(seg, "q", u32, 16);
-    const { acked, seen } = crashSegmentSetup(seg);
-    let nextId = 0;
-    const slot = (role: "produce" | "consume", first: Runtime): ChaosSlot => ({
-      start: (n) => {
-        const rt: Runtime = (n & 1) === 0 ? first : first === "deno" ? "bun" : "deno";
-        return startWorker(
-          rt,
-          QUEUE_WORKER,
-          role === "produce" ? [name, role, String(nextId++), "spsc"] : [name, role, "", "spsc"],
-        );
-      },
-    });
-    const r = await chaos([slot("produce", "deno"), slot("consume", "bun")], 6_000, 250);
-    assert.deepEqual(r.errors, []);
-    for (const v of drain(q)) seen[v]++;
-    const a = account(acked, seen, nextId);
-    console.log(`crash SpscQueue: ${r.kills} kills, ${a.delivered} delivered, missing ${a.missing}, duplicates ${a.duplicates}`);
-    assert.equal(a.duplicates, 0);
-    assert.ok(a.missing <= r.kills * BULK_POP, `${a.missing} acknowledged elements missing after ${r.kills} kills`);
-    for (let i = 0; i < 16; i++) assert.equal(q.tryPush(i), true, "capacity lost");
-    assert.equal(q.tryPush(99), false);
-    assert.deepEqual(drain(q), Array.from({ length: 16 }, (_, i) => i));
-  }),
-  { timeout: 120_000 * SOAK },
-);
+// u32 through the numeric native calls, the struct through the byte-copy calls (the same SPSC cores).
+for (const variant of ["spsc", "spsc-struct"] as const) {
+  const structs = variant === "spsc-struct";
+  test(
+    `crash SpscQueue${
+      structs ? " of a struct" : ""
+    }: Deno and Bun producer and consumer SIGKILLed at random and replaced: exact handover`,
+    segmentTest(`crash-${variant}`, 16 << 20, async (seg, name) => {
+      // deno-lint-ignore no-explicit-any
+      const q: SpscQueue<any> = structs ? SpscQueue.create(seg, "q", Item, 16) : SpscQueue.create(seg, "q", u32, 16);
+      const wrap = (v: number) => (structs ? { v, pad: v ^ 0x5a5a, blob: v * 3 } : v);
+      const unwrap = (x: { v: number; pad: number; blob: number } | number) => {
+        if (typeof x === "number") return x;
+        assert.equal(x.pad, x.v ^ 0x5a5a, "torn element");
+        assert.equal(x.blob, x.v * 3, "torn element");
+        return x.v;
+      };
+      const { acked, seen } = crashSegmentSetup(seg);
+      let nextId = 0;
+      const slot = (role: "produce" | "consume", first: Runtime): ChaosSlot => ({
+        start: (n) => {
+          const rt: Runtime = (n & 1) === 0 ? first : first === "deno" ? "bun" : "deno";
+          return startWorker(
+            rt,
+            QUEUE_WORKER,
+            role === "produce" ? [name, role, String(nextId++), variant] : [name, role, "", variant],
+          );
+        },
+      });
+      const r = await chaos([slot("produce", "deno"), slot("consume", "bun")], 6_000, 250);
+      assert.deepEqual(r.errors, []);
+      for (const v of drain(q)) seen[unwrap(v)]++;
+      const a = account(acked, seen, nextId);
+      console.log(
+        `crash SpscQueue ${variant}: ${r.kills} kills, ${a.delivered} delivered, missing ${a.missing}, duplicates ${a.duplicates}`,
+      );
+      assert.equal(a.duplicates, 0);
+      assert.ok(a.missing <= r.kills * BULK_POP, `${a.missing} acknowledged elements missing after ${r.kills} kills`);
+      for (let i = 0; i < 16; i++) assert.equal(q.tryPush(wrap(i)), true, "capacity lost");
+      assert.equal(q.tryPush(wrap(99)), false);
+      assert.deepEqual(drain(q).map(unwrap), Array.from({ length: 16 }, (_, i) => i));
+    }),
+    { timeout: 120_000 * SOAK },
+  );
+}
 
 test(
   "crash ObjectPool: Deno and Bun processes acquiring and releasing, SIGKILLed at random",

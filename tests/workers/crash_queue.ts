@@ -8,7 +8,8 @@
  *   crash_queue.ts <segment> hold           claims the SpscQueue producer role and sleeps
  *   crash_queue.ts <segment> bulkloop       pushBulk of 512 then popBulkInto of 512, forever (u32: the
  *                                           native bulk calls; killed inside their runs), after READY <pid>
- * Structures in the segment: Queue "q" (u32, or struct with "struct", or SpscQueue u32 with "spsc"), SharedArray
+ * Structures in the segment: Queue "q" (u32, or struct with "struct", or SpscQueue u32 with "spsc", of the
+ * struct with "spsc-struct"; a struct element whose fields do not agree exits non-zero), SharedArray
  * "acked" (u32 × MAX_IDS), SharedArray "seen" (u8 × MAX_IDS × PER_ID), SharedAtomic "stop".
  * Prints READY when it is in its loop.
  */
@@ -24,10 +25,18 @@ const q: Queue<any> | SpscQueue<any> = variant === "struct"
   ? Queue.open(seg, "q", Item)
   : variant === "spsc"
   ? SpscQueue.open(seg, "q", u32)
+  : variant === "spsc-struct"
+  ? SpscQueue.open(seg, "q", Item)
   : Queue.open(seg, "q", u32);
-const wrap = variant === "struct" ? (v: number) => ({ v, pad: v ^ 0x5a5a, blob: v * 3 }) : (v: number) => v;
+const structs = variant === "struct" || variant === "spsc-struct";
+const wrap = structs ? (v: number) => ({ v, pad: v ^ 0x5a5a, blob: v * 3 }) : (v: number) => v;
 // deno-lint-ignore no-explicit-any
-const unwrap = variant === "struct" ? (x: any) => x.v as number : (x: any) => x as number;
+const unwrap = structs ? (x: any) => checked(x) : (x: any) => x as number;
+/** A struct element's id, after checking its fields agree (a torn or mixed copy would not). */
+function checked(x: { v: number; pad: number; blob: number }): number {
+  if (x.pad !== (x.v ^ 0x5a5a) || x.blob !== x.v * 3) throw new Error(`torn element ${JSON.stringify(x)}`);
+  return x.v;
+}
 
 if (role === "bulkloop") {
   // The same values every time (they are not checked): as little JS outside the native runs as possible.
