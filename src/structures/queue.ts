@@ -44,31 +44,16 @@ import { ShmError } from "../errors.ts";
 import { FAST_NONE, FAST_OK, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
 import { bindBytes, bindMpmc, type BytesCalls, fastError } from "./fast_path.ts";
 import { Handle } from "../segment/handle.ts";
-import { Staging } from "./staging.ts";
 import type { Selectable } from "../wait/select.ts";
-import { ClaimRecords, R_N, R_POS, recordCount, Stall } from "./claim_records.ts";
-import {
-  DEQ,
-  ENQ,
-  HANDED_BACK,
-  MAX_QUEUE_CAPACITY,
-  NOT_EMPTY,
-  NOT_FULL,
-  type QueueStats,
-  recordsAt,
-  ringSize,
-  SKIPPED,
-  slotLayout,
-  spec,
-} from "./queue_layout.ts";
-import { CONSUME, handBackDeadConsumer, PRODUCE, skipDeadProducer } from "./vyukov_repair.ts";
-import { PAUSE_POINT, pauseHere } from "./pause.ts";
+import { HANDED_BACK, MAX_QUEUE_CAPACITY, type QueueStats, SKIPPED, spec } from "./queue_layout.ts";
+import { PAUSE_POINT } from "./pause.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
-import { type FastBulk, popBulk, popBulkFast, pushBulk, pushBulkFast, type QueueCore, reload } from "./queue_bulk.ts";
+import { type FastBulk, popBulk, popBulkFast, pushBulk, pushBulkFast } from "./queue_bulk.ts";
+import { type QueueCore, queueCore, tryPopTs, tryPushTs } from "./queue_core.ts";
 import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
-import { type AsyncWaitOptions, checkAborted, notify, type WaitOptions } from "../wait/wait.ts";
+import { type AsyncWaitOptions, checkAborted, type WaitOptions } from "../wait/wait.ts";
 
 export { MAX_QUEUE_CAPACITY, type QueueStats } from "./queue_layout.ts";
 
@@ -101,37 +86,7 @@ export class Queue<T> extends Handle {
   readonly type: ElementType<T>;
   /** Most elements the queue holds. */
   readonly capacity: number;
-  readonly #data: number;
-  readonly #ring: number;
-  readonly #mask: number;
-  readonly #stride: number;
-  readonly #elemOffset: number;
-  readonly #enq: number;
-  readonly #deq: number;
-  /** True when capacity is not a power of two: pushes also check the element count. */
-  readonly #bounded: boolean;
-  readonly #staging: Staging<T>;
-  readonly #notEmpty: number;
-  readonly #notFull: number;
-  /** i32 index of slot 0's sequence word, and i32 words per slot. */
-  readonly #seq0: number;
-  readonly #seqStride: number;
-  /**
-   * Numeric kinds (typed-array element and `accepts`): a typed array over the data
-   * region, so an element is one indexed access (slot s's element is at
-   * s * #vStride + #vOff) instead of a scratch write + copy and a closure call per read.
-   */
-  readonly #view: { [i: number]: T } | undefined;
-  readonly #accepts: ((v: unknown) => boolean) | undefined; // `unknown`: keeps the class covariant in T
-  readonly #vStride: number;
-  readonly #vOff: number;
-  /** This process's claim record and the others' (docs/RELIABILITY.md). */
-  readonly #recs: ClaimRecords;
-  /** i32 index of our record's first word (position claimed) and second (n: +k producing, −k consuming, 0 idle). */
-  readonly #rp: number;
-  readonly #rn: number;
-  readonly #stall = new Stall();
-  /** The same geometry for the bulk operations (queue_bulk.ts). */
+  /** Geometry, claim record and the rest the TypeScript paths use (queue_core.ts, queue_bulk.ts). */
   readonly #core: QueueCore<T>;
   /**
    * Native fast path (zig/fastpath.zig `shmkit_mpmc_*`): one FFI call per tryPush /
@@ -175,72 +130,23 @@ export class Queue<T> extends Handle {
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
     if (p.capacity > MAX_QUEUE_CAPACITY) throw new ShmError("CORRUPT", `queue "${p.name}" claims capacity ${p.capacity}`);
-    const { elemOffset, stride } = slotLayout(type as ElementType<unknown>);
     this.type = type;
     this.capacity = p.capacity;
-    this.#data = p.data;
-    this.#ring = ringSize(p.capacity);
-    this.#mask = this.#ring - 1;
-    this.#stride = stride;
-    this.#elemOffset = elemOffset;
-    this.#enq = (p.control + ENQ) >> 2;
-    this.#deq = (p.control + DEQ) >> 2;
-    this.#bounded = this.#ring !== p.capacity;
-    this.#staging = new Staging(type);
-    this.#notEmpty = p.control + NOT_EMPTY;
-    this.#notFull = p.control + NOT_FULL;
-    this.#seq0 = p.data >> 2;
-    this.#seqStride = stride >> 2;
-    const size = type.size;
-    if (type.typedArray && type.accepts && stride % size === 0 && elemOffset % size === 0 && p.data % size === 0) {
-      this.#view = new type.typedArray(this.m.buffer, p.data, (this.#ring * stride) / size) as unknown as { [i: number]: T };
-      this.#accepts = type.accepts as (v: unknown) => boolean;
-    }
-    this.#vStride = stride / size;
-    this.#vOff = elemOffset / size;
-    const at = recordsAt(p.data, this.#ring, stride);
-    this.#recs = ClaimRecords.claim(this.m, at, recordCount(seg.maxProcesses), p.name);
-    this.#rp = this.#recs.own + R_POS;
-    this.#rn = this.#recs.own + R_N;
-    this.#core = {
-      name: p.name,
-      type,
-      capacity: p.capacity,
-      data: p.data,
-      ring: this.#ring,
-      mask: this.#mask,
-      stride,
-      elemOffset,
-      enq: this.#enq,
-      deq: this.#deq,
-      bounded: this.#bounded,
-      notEmpty: this.#notEmpty,
-      notFull: this.#notFull,
-      rp: this.#rp,
-      rn: this.#rn,
-      view: this.#view,
-      accepts: this.#accepts,
-      vStride: this.#vStride,
-      vOff: this.#vOff,
-      staging: this.#staging,
-      recs: this.#recs,
-      stall: this.#stall,
-    };
+    const c = this.#core = queueCore(this.m, p, type, seg.maxProcesses);
+    const { elemOffset, stride } = c;
     const kind = fastKind(type as ElementType<unknown>);
     // Every numeric kind, i64AsNumber / u64AsNumber too (the native code reads unaligned-safe).
     this.#fastKind = PAUSE_POINT === undefined && kind !== undefined ? kind : -1;
     const layout = (kind ?? 0) | (elemOffset << 8) | (stride << 16);
     // Only the calls this element type uses are bound (binding costs most of an open).
-    const fast = this.#fastKind >= 0
-      ? bindMpmc(this.m, p.control, p.data, this.#ring, p.capacity, layout, this.#rp << 2)
-      : undefined;
+    const fast = this.#fastKind >= 0 ? bindMpmc(this.m, p.control, p.data, c.ring, p.capacity, layout, c.rp << 2) : undefined;
     this.#pushN = fast?.push;
     this.#popN = fast?.pop;
     this.#status = fast?.state.words;
     this.#numeric = kind !== undefined;
     // `layout` holds the stride in 16 bits: a slot of 64 KiB or more takes the TypeScript path.
     this.#bytes = PAUSE_POINT === undefined && kind === undefined && stride <= 0xffff
-      ? bindBytes(this.m, p.control, p.data, this.#ring, p.capacity, layout, this.#rp << 2, type.size)
+      ? bindBytes(this.m, p.control, p.data, c.ring, p.capacity, layout, c.rp << 2, type.size)
       : undefined;
     this.#readInto = structReadInto(type);
     this.#read = (mem, o) => type.read(mem, o);
@@ -255,7 +161,7 @@ export class Queue<T> extends Handle {
 
   /** Gives the claim record back when the last handle of this queue in the Segment closes. */
   override close(): void {
-    if (!this.closed) this.#recs.release(this.m);
+    if (!this.closed) this.#core.recs.release(this.m);
     super.close();
   }
 
@@ -297,60 +203,7 @@ export class Queue<T> extends Handle {
       if (rc === FAST_NONE) return false;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, value);
     }
-    return this.#tryPushTs(m, value);
-  }
-
-  /** tryPush in TypeScript: every element type, the repairs, the pause points. */
-  #tryPushTs(m: Memory, value: T): boolean {
-    // Validate before claiming a slot: numeric kinds with `accepts` (then the value is
-    // stored straight into the slot), anything else by staging a checked copy.
-    const view = this.#view;
-    const direct = view !== undefined && this.#accepts!(value);
-    if (!direct) this.#staging.stage(value);
-    const i32 = m.i32;
-    const mask = this.#mask;
-    // Plain read (Vyukov's relaxed load of enqueue_pos): a stale position cannot do
-    // harm, since the sequence test below (an atomic load) and the CAS decide, and a
-    // retry takes the CAS's result or an atomic re-read. Saves one Atomics call.
-    let pos = i32[this.#enq];
-    for (;;) {
-      const s = pos & mask;
-      const seqAt = this.#seq0 + s * this.#seqStride;
-      const dif = (Atomics.load(i32, seqAt) - pos) | 0;
-      if (dif === 0) {
-        if (this.#bounded && ((pos - Atomics.load(i32, this.#deq)) | 0) >= this.capacity) {
-          i32[this.#rn] = 0;
-          return false;
-        }
-        // Claim record before the claim: plain stores, published by the CAS (claim_records.ts).
-        i32[this.#rp] = pos;
-        i32[this.#rn] = PRODUCE;
-        const found = Atomics.compareExchange(i32, this.#enq, pos, (pos + 1) | 0);
-        if (found === pos) {
-          if (PAUSE_POINT !== undefined) pauseHere("queue.push.claimed");
-          if (direct) view[s * this.#vStride + this.#vOff] = value;
-          else this.#staging.copyTo(m, (seqAt << 2) + this.#elemOffset);
-          Atomics.store(i32, seqAt, (pos + 1) | 0); // publish after the element is written
-          Atomics.store(i32, this.#rn, 0); // after the publish: the claim is over
-          notify(m, this.#notEmpty, 1); // one load unless a consumer is parked
-          return true;
-        }
-        pos = found;
-      } else if (dif < 0) {
-        // The slot still holds last lap's element: full, unless its consumer died (slow path).
-        if (
-          (dif === -this.#ring || dif === 1 - this.#ring) &&
-          handBackDeadConsumer(i32, this.#recs, this.#stall, this.#deq, seqAt, pos, (dif + pos) | 0, this.#ring)
-        ) {
-          Atomics.add(i32, this.#enq + (HANDED_BACK >> 2), 1);
-          continue;
-        }
-        i32[this.#rn] = 0;
-        return false;
-      } else {
-        pos = reload(i32, this.#enq, pos, this.name);
-      }
-    }
+    return tryPushTs(this.#core, m, value);
   }
 
   /** Appends `value`; throws FULL if the queue is full. */
@@ -375,7 +228,7 @@ export class Queue<T> extends Handle {
       if (rc === FAST_NONE) return undefined;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
     }
-    return this.#tryPopTs(m, this.#read);
+    return tryPopTs(this.#core, m, this.#read);
   }
 
   /**
@@ -415,7 +268,7 @@ export class Queue<T> extends Handle {
       if (rc === FAST_NONE) return undefined;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
     }
-    return this.#tryPopTs(m, (mem, o) => into(mem, o, target));
+    return tryPopTs(this.#core, m, (mem, o) => into(mem, o, target));
   }
 
   /**
@@ -443,55 +296,7 @@ export class Queue<T> extends Handle {
   /** The error for a negative native result (zig/fastpath.zig codes), as the TypeScript path reports it. */
   #fastError(code: number, value: unknown): Error {
     const corrupt = "slot sequence ahead of its position counter";
-    return fastError(code, value, { name: this.name, typeName: this.type.name, staging: this.#staging, corrupt });
-  }
-
-  /** tryPop in TypeScript (as #tryPushTs); a non-numeric element is read with `read` (the type's, or tryPopInto's). */
-  #tryPopTs(m: Memory, read: (m: Memory, o: number) => T): T | undefined {
-    const i32 = m.i32;
-    const mask = this.#mask;
-    let pos = i32[this.#deq]; // plain read, as in tryPush: the sequence test and the CAS decide
-    for (;;) {
-      const s = pos & mask;
-      const seqAt = this.#seq0 + s * this.#seqStride;
-      const dif = (Atomics.load(i32, seqAt) - ((pos + 1) | 0)) | 0; // acquire: the element is written
-      if (dif === 0) {
-        i32[this.#rp] = pos; // claim record, published by the CAS
-        i32[this.#rn] = CONSUME;
-        const found = Atomics.compareExchange(i32, this.#deq, pos, (pos + 1) | 0);
-        if (found === pos) {
-          if (PAUSE_POINT !== undefined) pauseHere("queue.pop.claimed");
-          const view = this.#view;
-          if (view !== undefined) {
-            const v = view[s * this.#vStride + this.#vOff]; // a typed-array read cannot throw
-            Atomics.store(i32, seqAt, (pos + this.#ring) | 0); // hand the slot to the next lap's producer
-            Atomics.store(i32, this.#rn, 0);
-            notify(m, this.#notFull, 1);
-            return v;
-          }
-          try {
-            return read(m, (seqAt << 2) + this.#elemOffset);
-          } finally {
-            Atomics.store(i32, seqAt, (pos + this.#ring) | 0);
-            Atomics.store(i32, this.#rn, 0);
-            notify(m, this.#notFull, 1);
-          }
-        }
-        pos = found;
-      } else if (dif < 0) {
-        // Not yet published: empty, unless the producer that claimed it died (slow path).
-        if (dif === -1 && skipDeadProducer(i32, this.#recs, this.#stall, this.#enq, this.#deq, seqAt, pos, this.#ring)) {
-          Atomics.add(i32, this.#enq + (SKIPPED >> 2), 1);
-          notify(m, this.#notFull, 1);
-          pos = (pos + 1) | 0;
-          continue;
-        }
-        i32[this.#rn] = 0;
-        return undefined;
-      } else {
-        pos = reload(i32, this.#deq, pos, this.name);
-      }
-    }
+    return fastError(code, value, { name: this.name, typeName: this.type.name, staging: this.#core.staging, corrupt });
   }
 
   /** Removes and returns the oldest element; throws EMPTY if the queue is empty. */
@@ -587,7 +392,14 @@ export class Queue<T> extends Handle {
    */
   popWait(timeout?: number | WaitOptions): T {
     const m = this.mem();
-    return waitStalled(m, this.#notEmpty, () => this.tryPop(), this.#stall, timeout, `popping from queue "${this.name}"`);
+    return waitStalled(
+      m,
+      this.#core.notEmpty,
+      () => this.tryPop(),
+      this.#core.stall,
+      timeout,
+      `popping from queue "${this.name}"`,
+    );
   }
 
   /**
@@ -600,7 +412,7 @@ export class Queue<T> extends Handle {
     const what = `popping from queue "${this.name}"`;
     try {
       checkAborted(what, options?.signal);
-      return waitStalledAsync(this.mem(), this.#notEmpty, () => this.tryPop(), this.#stall, options, what);
+      return waitStalledAsync(this.mem(), this.#core.notEmpty, () => this.tryPop(), this.#core.stall, options, what);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -608,7 +420,7 @@ export class Queue<T> extends Handle {
 
   /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
   selectable(): Selectable<T> {
-    return { memory: this.mem(), at: this.#notEmpty, poll: () => this.tryPop() };
+    return { memory: this.mem(), at: this.#core.notEmpty, poll: () => this.tryPop() };
   }
 
   /**
@@ -619,7 +431,7 @@ export class Queue<T> extends Handle {
   pushWait(value: T, timeout?: number | WaitOptions): void {
     const m = this.mem();
     const poll = () => (this.tryPush(value) ? true : undefined);
-    waitStalled(m, this.#notFull, poll, this.#stall, timeout, `pushing to queue "${this.name}"`);
+    waitStalled(m, this.#core.notFull, poll, this.#core.stall, timeout, `pushing to queue "${this.name}"`);
   }
 
   /** Async `pushWait`: rejects with TIMEOUT or ABORTED (nothing pushed then). */
@@ -628,7 +440,7 @@ export class Queue<T> extends Handle {
     checkAborted(what, options?.signal);
     const m = this.mem();
     const poll = () => (this.tryPush(value) ? true : undefined);
-    await waitStalledAsync(m, this.#notFull, poll, this.#stall, options, what);
+    await waitStalledAsync(m, this.#core.notFull, poll, this.#core.stall, options, what);
   }
 
   /** Elements, and the repairs made after processes died mid-operation (docs/RELIABILITY.md). */
@@ -636,16 +448,16 @@ export class Queue<T> extends Handle {
     const i32 = this.mem().i32;
     return {
       size: this.size,
-      recoveredPushes: Atomics.load(i32, this.#enq + (SKIPPED >> 2)) >>> 0,
-      recoveredPops: Atomics.load(i32, this.#enq + (HANDED_BACK >> 2)) >>> 0,
+      recoveredPushes: Atomics.load(i32, this.#core.enq + (SKIPPED >> 2)) >>> 0,
+      recoveredPops: Atomics.load(i32, this.#core.enq + (HANDED_BACK >> 2)) >>> 0,
     };
   }
 
   /** Elements in the queue (a snapshot: others may change it at once). */
   get size(): number {
     const i32 = this.mem().i32;
-    const deq = Atomics.load(i32, this.#deq);
-    const d = (Atomics.load(i32, this.#enq) - deq) | 0;
+    const deq = Atomics.load(i32, this.#core.deq);
+    const d = (Atomics.load(i32, this.#core.enq) - deq) | 0;
     return d < 0 ? 0 : d > this.capacity ? this.capacity : d;
   }
 
@@ -665,12 +477,13 @@ export class Queue<T> extends Handle {
     const i32 = m.i32;
     if (this.size !== 0) throw new ShmError("INVALID_ARGUMENT", "only an empty queue can be repositioned");
     pos |= 0;
-    for (let k = 0; k < this.#ring; k++) {
+    const c = this.#core;
+    for (let k = 0; k < c.ring; k++) {
       const p = (pos + k) | 0;
-      i32[(this.#data + (p & this.#mask) * this.#stride) >> 2] = p;
+      i32[(c.data + (p & c.mask) * c.stride) >> 2] = p;
     }
-    Atomics.store(i32, this.#enq, pos);
-    Atomics.store(i32, this.#deq, pos);
+    Atomics.store(i32, this.#core.enq, pos);
+    Atomics.store(i32, this.#core.deq, pos);
   }
 }
 

@@ -8,55 +8,13 @@
  * for run); where those meet a position that needs a repair they stop between runs and
  * the TypeScript loops below do the rest.
  */
-import type { ElementType } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { FAST_DONE, FAST_INVALID, FAST_RANGE, FAST_RANGE_COUNT, FAST_SLOW } from "../../ffi/native.ts";
 import type { Memory } from "../segment/memory.ts";
 import { notify } from "../wait/wait.ts";
-import type { ClaimRecords, Stall } from "./claim_records.ts";
-import type { Staging } from "./staging.ts";
 import { HANDED_BACK, SKIPPED } from "./queue_layout.ts";
+import { type QueueCore, reload } from "./queue_core.ts";
 import { handBackDeadConsumer, skipDeadProducer } from "./vyukov_repair.ts";
-
-/** What the bulk operations need of a Queue handle (fixed at construction). */
-export interface QueueCore<T> {
-  readonly name: string;
-  readonly type: ElementType<T>;
-  readonly capacity: number;
-  readonly data: number;
-  readonly ring: number;
-  readonly mask: number;
-  readonly stride: number;
-  readonly elemOffset: number;
-  /** i32 indices of the position words. */
-  readonly enq: number;
-  readonly deq: number;
-  readonly bounded: boolean;
-  /** Byte offsets of the eventcounts. */
-  readonly notEmpty: number;
-  readonly notFull: number;
-  /** i32 indices of this process's claim record words (position, n). */
-  readonly rp: number;
-  readonly rn: number;
-  readonly view: { [i: number]: T } | undefined;
-  readonly accepts: ((v: unknown) => boolean) | undefined;
-  readonly vStride: number;
-  readonly vOff: number;
-  readonly staging: Staging<T>;
-  readonly recs: ClaimRecords;
-  readonly stall: Stall;
-}
-
-/**
- * Re-reads a position counter after finding a slot already taken for `pos`. If the
- * counter has not moved, the slot's sequence is impossible: the memory is damaged
- * (checking this keeps a corrupt segment from looping forever).
- */
-export function reload(i32: Int32Array, at: number, pos: number, name: string): number {
-  const now = Atomics.load(i32, at);
-  if (now === pos) throw new ShmError("CORRUPT", `queue "${name}": slot sequence ahead of its position counter`);
-  return now;
-}
 
 /** Throws the type's INVALID_ARGUMENT for the first of `values[from..]` it does not accept. */
 function validateAll<T>(c: QueueCore<T>, values: ArrayLike<T>, from: number): void {
