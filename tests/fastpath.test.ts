@@ -39,6 +39,7 @@ import { boundCalls, type CallSpec } from "../src/structures/fast_path.ts";
 import { recordsAt } from "../src/structures/queue_layout.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
+import { assertExactlyOnce } from "./helpers/tally.ts";
 import { test } from "./harness.ts";
 
 const WORKER = new URL("./workers/fastpath_worker.ts", import.meta.url);
@@ -302,13 +303,7 @@ test(
         run(rt, WORKER, ["mpmc-consume", name, "q", String(total), "done", String(i % 2), i < 2 ? "0" : "256"], 90_000)
       ),
     ]);
-    const js = results.map((r) => lastJson<{ pushed?: number; count?: number; sum: number; stalls?: number }>(r));
-    const pushed = js.slice(0, producers.length), popped = js.slice(producers.length);
-    assert.equal(pushed.reduce((s, j) => s + j.pushed!, 0), total);
-    assert.equal(popped.reduce((s, j) => s + j.count!, 0), total);
-    const want = (total * (total - 1)) / 2;
-    assert.equal(pushed.reduce((s, j) => s + j.sum, 0), want);
-    assert.equal(popped.reduce((s, j) => s + j.sum, 0), want, "every value popped exactly once");
+    const { pushed } = assertExactlyOnce(results, producers.length, total);
     assert.equal(pushed.reduce((s, j) => s + j.stalls!, 0), 0, "a producer's wait ran into its deadline");
   }),
   { timeout: 120_000 },

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { array, bool, i64, Queue, SharedAtomic, SpscQueue, string, struct, u32, u8 } from "../mod.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
+import { assertExactlyOnce } from "./helpers/tally.ts";
 import { test } from "./harness.ts";
 import { Particle, particle } from "./helpers/particle.ts";
 
@@ -166,13 +167,7 @@ test(
       ...producers.map((rt, id) => run(rt, WORKER, ["mpmc-produce", name, "q", String(id), String(per)], 90_000)),
       ...consumers.map((rt, i) => run(rt, WORKER, ["mpmc-consume", name, "q", String(total), "done", String(i % 2)], 90_000)),
     ]);
-    const js = results.map((r) => lastJson<{ pushed?: number; count?: number; sum: number }>(r));
-    const pushed = js.slice(0, producers.length), popped = js.slice(producers.length);
-    assert.equal(pushed.reduce((s, j) => s + j.pushed!, 0), total);
-    assert.equal(popped.reduce((s, j) => s + j.count!, 0), total);
-    const want = (total * (total - 1)) / 2;
-    assert.equal(pushed.reduce((s, j) => s + j.sum, 0), want);
-    assert.equal(popped.reduce((s, j) => s + j.sum, 0), want, "every message popped exactly once");
+    assertExactlyOnce(results, producers.length, total);
   }),
   { timeout: 120_000 },
 );
