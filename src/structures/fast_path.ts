@@ -129,19 +129,22 @@ export const BULK_CHUNK = 512;
 let bulkBuffer: FastBuffer | undefined;
 
 /**
- * Queue (Vyukov) of a numeric kind: `ring` slots at `data` (`layout` packs the kind, the
- * element's offset in its slot and the slot stride), positions at `control`, the
- * calling process's claim record at byte `record`.
+ * Where a Queue (Vyukov) lies, as its native calls take it: `ring` slots at byte `data`
+ * (`layout` packs the kind, the element's offset in its slot and the slot stride),
+ * positions at `control`, the calling process's claim record at byte `record`.
  */
-export function bindMpmc(
-  m: Memory,
-  control: number,
-  data: number,
-  ring: number,
-  capacity: number,
-  layout: number,
-  record: number,
-): MpmcCalls {
+export interface MpmcPlace {
+  readonly control: number;
+  readonly data: number;
+  readonly ring: number;
+  readonly capacity: number;
+  readonly layout: number;
+  readonly record: number;
+}
+
+/** Queue of a numeric kind at `place`. */
+export function bindMpmc(m: Memory, place: MpmcPlace): MpmcCalls {
+  const { control, data, ring, capacity, layout, record } = place;
   const { mpmcPush, mpmcPop, mpmcPushBulk, mpmcPopBulk, fastState, fastBuffer } = native();
   const state = fastState(), st = state.address, base = m.base;
   const [push, pop] = boundCalls([
@@ -207,20 +210,12 @@ export function bindSpscBytes(
 }
 
 /**
- * Queue of a non-numeric element type (structs, fixed strings) of `size` bytes: one
- * native call per push or pop (claim, copy, publish), the value checked and converted
- * by the type's own code in `scratch`. Arguments as bindMpmc.
+ * Queue at `place` of a non-numeric element type (structs, fixed strings) of `size`
+ * bytes: one native call per push or pop (claim, copy, publish), the value checked and
+ * converted by the type's own code in `scratch`.
  */
-export function bindBytes(
-  m: Memory,
-  control: number,
-  data: number,
-  ring: number,
-  capacity: number,
-  layout: number,
-  record: number,
-  size: number,
-): BytesCalls {
+export function bindBytes(m: Memory, place: MpmcPlace, size: number): BytesCalls {
+  const { control, data, ring, capacity, layout, record } = place;
   const { mpmcPushBytes, mpmcPopBytes } = native(), base = m.base;
   return bytesCalls(
     mpmcPushBytes,

@@ -42,7 +42,7 @@
 import { type ElementType, fastKind, type NumericView, structReadInto } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { FAST_NONE, FAST_OK, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
-import { bindBytes, bindMpmc, type BytesCalls, fastError } from "./fast_path.ts";
+import { bindBytes, bindMpmc, type BytesCalls, fastError, type MpmcPlace } from "./fast_path.ts";
 import { Handle } from "../segment/handle.ts";
 import type { Selectable } from "../wait/select.ts";
 import { HANDED_BACK, MAX_QUEUE_CAPACITY, type QueueStats, SKIPPED, spec } from "./queue_layout.ts";
@@ -137,16 +137,23 @@ export class Queue<T> extends Handle {
     const kind = fastKind(type as ElementType<unknown>);
     // Every numeric kind, i64AsNumber / u64AsNumber too (the native code reads unaligned-safe).
     this.#fastKind = PAUSE_POINT === undefined && kind !== undefined ? kind : -1;
-    const layout = (kind ?? 0) | (elemOffset << 8) | (stride << 16);
+    const place: MpmcPlace = {
+      control: p.control,
+      data: p.data,
+      ring: c.ring,
+      capacity: p.capacity,
+      layout: (kind ?? 0) | (elemOffset << 8) | (stride << 16),
+      record: c.rp << 2,
+    };
     // Only the calls this element type uses are bound (binding costs most of an open).
-    const fast = this.#fastKind >= 0 ? bindMpmc(this.m, p.control, p.data, c.ring, p.capacity, layout, c.rp << 2) : undefined;
+    const fast = this.#fastKind >= 0 ? bindMpmc(this.m, place) : undefined;
     this.#pushN = fast?.push;
     this.#popN = fast?.pop;
     this.#status = fast?.state.words;
     this.#numeric = kind !== undefined;
     // `layout` holds the stride in 16 bits: a slot of 64 KiB or more takes the TypeScript path.
     this.#bytes = PAUSE_POINT === undefined && kind === undefined && stride <= 0xffff
-      ? bindBytes(this.m, p.control, p.data, c.ring, p.capacity, layout, c.rp << 2, type.size)
+      ? bindBytes(this.m, place, type.size)
       : undefined;
     this.#readInto = structReadInto(type);
     this.#read = (mem, o) => type.read(mem, o);
