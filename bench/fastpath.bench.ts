@@ -146,12 +146,13 @@ function jsMpmc(h: { offset: number }, typed: Float64Array | Uint32Array, stride
 function nativeSpsc(h: { offset: number }, kind: number) {
   const c = ctrlOf(h), d = dataOf(h), slots = CAP + 1;
   const state = n.fastState(), st = state.address; // per queue: it holds the cached indices
+  if (n.spscBind(st, base, c, d, slots, kind, 0, 0) !== FAST_OK) throw new Error("spscBind refused");
   const push = n.spscPush, pop = n.spscPop, words = state.words;
   return {
-    loop: () => n.benchSpscPairs(base, c, d, slots, kind, st, PAIRS),
-    push: (v: number) => push(base, c, d, slots, kind, st, v) === FAST_OK,
+    loop: () => n.benchSpscPairs(st, PAIRS),
+    push: (v: number) => push(st, v) === FAST_OK,
     pop(): number | undefined {
-      const v = pop(base, c, d, slots, kind, st);
+      const v = pop(st);
       if (v === v) return v;
       return words[FAST_STATUS] === FAST_OK ? v : undefined;
     },
@@ -160,15 +161,17 @@ function nativeSpsc(h: { offset: number }, kind: number) {
 
 function nativeMpmc(h: { offset: number }, kind: number, stride: number, elemOff: number) {
   const c = ctrlOf(h), d = dataOf(h), layout = kind | (elemOff << 8) | (stride << 16);
-  const state = n.fastState(), st = state.address;
+  const state = n.fastState(), st = state.address, values = n.fastBuffer(8);
   const push = n.mpmcPush, pop = n.mpmcPop, words = state.words;
   // A claim record of its own (the last of the area), written as the handles write theirs.
   const rec = recordsAt(d, CAP, stride) + (recordCount(seg.maxProcesses) - 1) * 64;
+  if (n.mpmcBind(st, base, c, d, CAP, CAP, layout, rec, 0, values.address, 8) !== FAST_OK) throw new Error("mpmcBind refused");
   return {
-    loop: () => n.benchMpmcPairs(base, c, d, CAP, layout, rec, st, PAIRS),
-    push: (v: number) => push(base, c, d, CAP, CAP, layout, rec, v) === FAST_OK,
+    values, // kept: the block must outlive the binding
+    loop: () => n.benchMpmcPairs(st, PAIRS),
+    push: (v: number) => push(st, v) === FAST_OK,
     pop(): number | undefined {
-      const v = pop(base, c, d, CAP, layout, rec, st);
+      const v = pop(st);
       if (v === v) return v;
       return words[FAST_STATUS] === FAST_OK ? v : undefined;
     },

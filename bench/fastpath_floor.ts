@@ -58,8 +58,10 @@ if (fast) {
   const ctrl = (h: { offset: number }) => h.offset + 64, data = (h: { offset: number }) => h.offset + u32[(h.offset + 12) >> 2];
   // Raw calls on a second queue of each kind (the handles above keep their own roles and records).
   const sq2 = SpscQueue.create(seg, "s2", f64, CAP), mq2 = Queue.create(seg, "m2", f64, CAP);
-  const kind = elements.fastKind(f64), st = n.fastState(), sa = st.address;
-  // int32Arg (fast_path.ts): the offsets as the handles pass them.
+  // The blocks stay referenced (`states`): a collected ArrayBuffer would leave its address dangling.
+  const kind = elements.fastKind(f64), states = [n.fastState(), n.fastState(), n.fastBuffer(512)];
+  const sa = states[0].address, ma = states[1].address;
+  // int32Arg (fast_path.ts before ABI 6): the offsets as the handles passed them.
   const i32a = (x: number) => (x <= 0x7fffffff ? x | 0 : x);
   const sc = i32a(ctrl(sq2)), sd = i32a(data(sq2)), slots = CAP + 1;
   const mc = i32a(ctrl(mq2)), md = i32a(data(mq2)), lay = kind | (8 << 8) | (16 << 16);
@@ -67,25 +69,55 @@ if (fast) {
   const { recordCount } = await import(`${repo}/src/structures/claim_records.ts`);
   const rec = i32a(recordsAt(md, CAP, 16) + (recordCount(seg.maxProcesses) - 1) * 64);
   const push = n.spscPush, pop = n.spscPop, mpush = n.mpmcPush, mpop = n.mpmcPop, noop = n.noop;
+  const bound = typeof n.spscBind === "function"; // ABI 6: a bound state block, one argument
+  if (bound) {
+    const values = states[2];
+    if (n.spscBind(sa, base, sc, sd, slots, kind, 0, 0) !== 1) throw new Error("spscBind refused");
+    if (n.mpmcBind(ma, base, mc, md, CAP, CAP, lay, rec, 0, values.address, 512) !== 1) throw new Error("mpmcBind refused");
+  }
   rows.push(
-    ["raw spscPush+spscPop calls", () => {
-      let s = 0;
-      for (let i = 0; i < N; i++) {
-        push(base, sc, sd, slots, kind, sa, i);
-        s += pop(base, sc, sd, slots, kind, sa);
-      }
-      return s;
-    }],
-    ["raw mpmcPush+mpmcPop calls", () => {
-      let s = 0;
-      for (let i = 0; i < N; i++) {
-        mpush(base, mc, md, CAP, CAP, lay, rec, i);
-        s += mpop(base, mc, md, CAP, lay, rec, sa);
-      }
-      return s;
-    }],
-    ["native loop: SPSC pair", () => n.benchSpscPairs(base, sc, sd, slots, kind, sa, N)],
-    ["native loop: MPMC pair", () => n.benchMpmcPairs(base, mc, md, CAP, lay, rec, sa, N)],
+    [
+      "raw spscPush+spscPop calls",
+      bound
+        ? () => {
+          let s = 0;
+          for (let i = 0; i < N; i++) {
+            push(sa, i);
+            s += pop(sa);
+          }
+          return s;
+        }
+        : () => {
+          let s = 0;
+          for (let i = 0; i < N; i++) {
+            push(base, sc, sd, slots, kind, sa, i);
+            s += pop(base, sc, sd, slots, kind, sa);
+          }
+          return s;
+        },
+    ],
+    [
+      "raw mpmcPush+mpmcPop calls",
+      bound
+        ? () => {
+          let s = 0;
+          for (let i = 0; i < N; i++) {
+            mpush(ma, i);
+            s += mpop(ma);
+          }
+          return s;
+        }
+        : () => {
+          let s = 0;
+          for (let i = 0; i < N; i++) {
+            mpush(base, mc, md, CAP, CAP, lay, rec, i);
+            s += mpop(base, mc, md, CAP, lay, rec, ma);
+          }
+          return s;
+        },
+    ],
+    ["native loop: SPSC pair", () => bound ? n.benchSpscPairs(sa, N) : n.benchSpscPairs(base, sc, sd, slots, kind, sa, N)],
+    ["native loop: MPMC pair", () => bound ? n.benchMpmcPairs(ma, N) : n.benchMpmcPairs(base, mc, md, CAP, lay, rec, ma, N)],
     ["2 empty FFI calls", () => {
       for (let i = 0; i < N; i++) {
         noop();
@@ -94,6 +126,7 @@ if (fast) {
       return 0;
     }],
   );
+  g.keepFloorStates = states;
 }
 const best: Record<string, number> = {};
 for (let r = 0; r < 7; r++) {

@@ -12,7 +12,8 @@ const std = @import("std");
 const fp = @import("fastpath");
 
 var mem: [4096]u8 align(4096) = [_]u8{0} ** 4096;
-var st: [4]i32 align(8) = .{ 0, 0, 0, 0 };
+var st: [fp.STATE_BYTES / 8]u64 align(8) = [_]u64{0} ** (fp.STATE_BYTES / 8);
+var values: [512]f64 = [_]f64{0} ** 512;
 const SLOTS: u32 = 64;
 const N: u32 = 5_000_000;
 
@@ -127,13 +128,18 @@ fn vyukov(comptime handshake: bool) fn () f64 {
 fn spsc(comptime kind: u32) fn () f64 {
     return struct {
         fn run() f64 {
-            return fp.shmkit_bench_spsc_pairs(@floatFromInt(@intFromPtr(&mem)), 0, 128, SLOTS, kind, @floatFromInt(@intFromPtr(&st)), N);
+            const s: f64 = @floatFromInt(@intFromPtr(&st));
+            if (fp.shmkit_spsc_bind(s, @floatFromInt(@intFromPtr(&mem)), 0, 128, SLOTS, kind, 0, 0) != fp.OK) return -1;
+            return fp.shmkit_bench_spsc_pairs(s, N);
         }
     }.run;
 }
 
 fn mpmc() f64 {
-    return fp.shmkit_bench_mpmc_pairs(@floatFromInt(@intFromPtr(&mem)), 2048, 2048 + 128, SLOTS, 7 | 8 << 8 | 16 << 16, 1024, @floatFromInt(@intFromPtr(&st)), N);
+    const s: f64 = @floatFromInt(@intFromPtr(&st));
+    const vs: f64 = @floatFromInt(@intFromPtr(&values));
+    if (fp.shmkit_mpmc_bind(s, @floatFromInt(@intFromPtr(&mem)), 2048, 2048 + 128, SLOTS, SLOTS, 7 | 8 << 8 | 16 << 16, 1024, 0, vs, 512) != fp.OK) return -1;
+    return fp.shmkit_bench_mpmc_pairs(s, N);
 }
 
 pub fn main() void {
@@ -154,7 +160,7 @@ pub fn main() void {
         inline for (rows, 0..) |row, k| {
             @memset(&mem, 0);
             for (0..SLOTS) |q| w32(b + 2048 + 128 + q * 16).* = @intCast(q); // the Queue's initial sequences
-            st = .{ 0, 0, 0, 0 };
+            st = [_]u64{0} ** (fp.STATE_BYTES / 8);
             const t = std.time.nanoTimestamp();
             const sum = row[1]();
             const ns = @as(f64, @floatFromInt(std.time.nanoTimestamp() - t)) / N;

@@ -1,4 +1,4 @@
-import type { CancellableWait, Native } from "./native.ts";
+import { type CancellableWait, FAST_STATE_BYTES, type Native } from "./native.ts";
 import type { RawSymbols } from "./symbols.ts";
 
 /** What an adapter supplies beyond the raw symbols: the parts that differ by runtime. */
@@ -61,8 +61,10 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
       return s.shmkit_cas128(b, o, at);
     },
     // The raw symbols themselves, not wrappers: one JS frame less on the hottest calls.
+    spscBind: s.shmkit_spsc_bind,
     spscPush: s.shmkit_spsc_push,
     spscPop: s.shmkit_spsc_pop,
+    mpmcBind: s.shmkit_mpmc_bind,
     mpmcPush: s.shmkit_mpmc_push,
     mpmcPop: s.shmkit_mpmc_pop,
     mpmcPushBulk: s.shmkit_mpmc_push_bulk,
@@ -76,7 +78,7 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
     benchMpmcPairs: s.shmkit_bench_mpmc_pairs,
     fastState() {
       // Its own ArrayBuffer: backing stores of ArrayBuffers do not move in V8 or JSC.
-      const cells = new BigUint64Array(new ArrayBuffer(64));
+      const cells = new BigUint64Array(new ArrayBuffer(FAST_STATE_BYTES));
       return { words: new Int32Array(cells.buffer), address: parts.addressOf(cells) };
     },
     fastBuffer(length) {

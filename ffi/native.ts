@@ -79,119 +79,88 @@ export interface Native {
   cas128(base: number, offset: number, args: BigUint64Array): number;
 
   // Fast paths (zig/fastpath.zig; the codes are FAST_* below). `state` is the address
-  // of a FastState block; `kind` a fastKind() number; all offsets bytes from `base`.
-  /** SpscQueue push of one numeric element: FAST_OK, FAST_NONE (full), or a negative FAST_* code. */
-  spscPush(base: number, control: number, data: number, slots: number, kind: number, state: number, value: number): number;
-  /** SpscQueue pop: the element; NaN with the outcome in `FastState.words[FAST_STATUS]` otherwise. */
-  spscPop(base: number, control: number, data: number, slots: number, kind: number, state: number): number;
+  // of a FastState block, bound once to one queue by spscBind / mpmcBind (which check
+  // where the queue lies, as the calls trust it afterwards); `kind` a fastKind() number
+  // or FAST_BYTES; all offsets bytes from `base`.
   /**
-   * Queue (Vyukov) push; `layout` = kind | elemOffset << 8 | stride << 16; `record` =
-   * byte offset of this process's claim record (claim_records.ts), written exactly as
-   * Queue.tryPush writes it. Codes as spscPush, and FAST_SLOW: a claim may be
+   * Binds `state` to an SpscQueue: indices at `control`, `slots` (capacity + 1) elements
+   * at `data` of `kind`, or with FAST_BYTES of `size` bytes moved through the scratch
+   * block at `scratch` (a FastBuffer of at least `size` bytes). FAST_OK or FAST_BADARG.
+   */
+  spscBind(
+    state: number,
+    base: number,
+    control: number,
+    data: number,
+    slots: number,
+    kind: number,
+    size: number,
+    scratch: number,
+  ): number;
+  /** SpscQueue push of one numeric element: FAST_OK, FAST_NONE (full), or a negative FAST_* code. */
+  spscPush(state: number, value: number): number;
+  /** SpscQueue pop: the element; NaN with the outcome in `FastState.words[FAST_STATUS]` otherwise. */
+  spscPop(state: number): number;
+  /** SpscQueue push of the element staged in the bound scratch block (FAST_BYTES): codes as spscPush. */
+  spscPushBytes(state: number): number;
+  /** SpscQueue pop into the bound scratch block: FAST_OK, FAST_NONE (empty) or a negative code. */
+  spscPopBytes(state: number): number;
+  /**
+   * Binds `state` to a Queue (Vyukov): positions at `control`, `ring` slots at `data`,
+   * `capacity` elements; `layout` = kind | elemOffset << 8 | stride << 16 (kind
+   * FAST_BYTES: elements of `size` bytes); `record` = byte offset of this process's
+   * claim record (claim_records.ts), written exactly as Queue.tryPush writes it;
+   * `buffer` (a FastBuffer of `bufferLength` values, or of bytes for FAST_BYTES): the
+   * bulk calls' values, or the scratch block. FAST_OK or FAST_BADARG.
+   */
+  mpmcBind(
+    state: number,
+    base: number,
+    control: number,
+    data: number,
+    ring: number,
+    capacity: number,
+    layout: number,
+    record: number,
+    size: number,
+    buffer: number,
+    bufferLength: number,
+  ): number;
+  /**
+   * Queue push of one numeric element. Codes as spscPush, and FAST_SLOW: a claim may be
    * unfinished, run the TypeScript path (nothing was claimed).
    */
-  mpmcPush(
-    base: number,
-    control: number,
-    data: number,
-    ring: number,
-    capacity: number,
-    layout: number,
-    record: number,
-    value: number,
-  ): number;
-  /** Queue (Vyukov) pop; as spscPop (the status may be FAST_SLOW), the record as mpmcPush. */
-  mpmcPop(base: number, control: number, data: number, ring: number, layout: number, record: number, state: number): number;
+  mpmcPush(state: number, value: number): number;
+  /** Queue pop; as spscPop (the status may be FAST_SLOW). */
+  mpmcPop(state: number): number;
   /**
-   * Queue (Vyukov) bulk push of `count` f64 values at address `values` (a FastBuffer),
-   * arguments otherwise as mpmcPush and `state` as mpmcPop. Returns how many were pushed
-   * (all, or fewer when full), or a negative FAST_* code with how many were pushed first
-   * in `state.words[FAST_DONE]`: FAST_SLOW (the next position needs the TypeScript path),
-   * FAST_INVALID (nothing pushed; FAST_DONE is the index of the first bad value), FAST_CORRUPT.
+   * Queue bulk push of the first `count` values of the bound buffer. Returns how many
+   * were pushed (all, or fewer when full), or a negative FAST_* code with how many were
+   * pushed first in `state.words[FAST_DONE]`: FAST_SLOW (the next position needs the
+   * TypeScript path), FAST_INVALID (nothing pushed; FAST_DONE is the index of the first
+   * bad value), FAST_CORRUPT.
    */
-  mpmcPushBulk(
-    base: number,
-    control: number,
-    data: number,
-    ring: number,
-    capacity: number,
-    layout: number,
-    record: number,
-    state: number,
-    values: number,
-    count: number,
-  ): number;
+  mpmcPushBulk(state: number, count: number): number;
   /**
-   * Queue (Vyukov) bulk pop of up to `max` elements into the FastBuffer at `values`, as
-   * f64. Returns how many, or a negative code as mpmcPushBulk. `state.words[FAST_RANGE_COUNT]`:
-   * how many were 64-bit values beyond ±(2^53 − 1), consumed and given as NaN.
+   * Queue bulk pop of up to `max` elements into the bound buffer, as f64. Returns how
+   * many, or a negative code as mpmcPushBulk. `state.words[FAST_RANGE_COUNT]`: how many
+   * were 64-bit values beyond ±(2^53 − 1), consumed and given as NaN.
    */
-  mpmcPopBulk(
-    base: number,
-    control: number,
-    data: number,
-    ring: number,
-    layout: number,
-    record: number,
-    state: number,
-    values: number,
-    max: number,
-  ): number;
-  /**
-   * SpscQueue push of an element of any type: the `size` bytes at address `scratch`
-   * (process-private, 8-aligned: a FastBuffer), already checked by the type's `write`;
-   * elements `size` bytes apart. FAST_OK, FAST_NONE (full), FAST_CORRUPT or FAST_BADARG.
-   */
-  spscPushBytes(base: number, control: number, data: number, slots: number, size: number, state: number, scratch: number): number;
-  /** SpscQueue pop of an element of any type into the `size` bytes at `scratch`; codes as spscPushBytes (FAST_NONE: empty). */
-  spscPopBytes(base: number, control: number, data: number, slots: number, size: number, state: number, scratch: number): number;
-  /**
-   * Queue (Vyukov) push of an element of any type: the `size` bytes at address `scratch`
-   * (process-private, 8-aligned: a FastBuffer), already checked by the type's `write`.
-   * `layout` as mpmcPush (its kind byte is ignored; elemOffset + size must fit the
-   * stride). FAST_OK, FAST_NONE (full), FAST_SLOW, FAST_CORRUPT or FAST_BADARG.
-   */
-  mpmcPushBytes(
-    base: number,
-    control: number,
-    data: number,
-    ring: number,
-    capacity: number,
-    layout: number,
-    record: number,
-    size: number,
-    scratch: number,
-  ): number;
-  /** Queue (Vyukov) pop of an element of any type into the `size` bytes at `scratch`; codes as mpmcPushBytes (FAST_NONE: empty). */
-  mpmcPopBytes(
-    base: number,
-    control: number,
-    data: number,
-    ring: number,
-    layout: number,
-    record: number,
-    size: number,
-    scratch: number,
-  ): number;
+  mpmcPopBulk(state: number, max: number): number;
+  /** Queue push of the element staged in the bound scratch block (FAST_BYTES): codes as mpmcPush. */
+  mpmcPushBytes(state: number): number;
+  /** Queue pop into the bound scratch block: FAST_OK, FAST_NONE (empty), FAST_SLOW or a negative code. */
+  mpmcPopBytes(state: number): number;
   /** An empty native call (benchmarks: the FFI overhead alone). */
   noop(): void;
   /** A new private state block for the fast paths (cached indices and a status word). */
   fastState(): FastState;
   /** A new process-private Float64Array of `length` values for the bulk calls, and its native address. */
   fastBuffer(length: number): FastBuffer;
-  /** Benchmarks: `pairs` SPSC push+pop pairs in a native loop (no FFI crossing per operation); the sum popped. */
-  benchSpscPairs(base: number, control: number, data: number, slots: number, kind: number, state: number, pairs: number): number;
-  /** Benchmarks: the same on the MPMC fast path (capacity = ring). */
-  benchMpmcPairs(
-    base: number,
-    control: number,
-    data: number,
-    ring: number,
-    layout: number,
-    record: number,
-    state: number,
-    pairs: number,
-  ): number;
+  /** Benchmarks: `pairs` SPSC push+pop pairs in a native loop (no FFI crossing per operation) on the queue `state` is bound to; the sum popped. */
+  benchSpscPairs(state: number, pairs: number): number;
+  /** Benchmarks: the same on the MPMC fast path. */
+  benchMpmcPairs(state: number, pairs: number): number;
 }
 
 /** A pending cancellable wait. */
@@ -201,7 +170,13 @@ export interface CancellableWait {
   cancel(): void;
 }
 
-/** Process-private memory the fast paths keep per handle: words[0] producer's cached read index, [1] consumer's cached write index, [2] status of the last pop that returned NaN, [3] and [4] the bulk calls' FAST_DONE and FAST_RANGE_COUNT. */
+/**
+ * Process-private memory the fast paths keep per handle (FAST_STATE_BYTES): words[0]
+ * producer's cached read index, [1] consumer's cached write index, [2] status of the
+ * last pop that returned NaN, [3] and [4] the bulk calls' FAST_DONE and
+ * FAST_RANGE_COUNT; from byte 32 the descriptor that spscBind / mpmcBind write (never
+ * written from TypeScript).
+ */
 export interface FastState {
   readonly words: Int32Array;
   /** Native address of `words`, passed to the fast-path calls. */
@@ -223,6 +198,10 @@ export const FAST_RANGE = -34; // -ERANGE: a stored 64-bit value is not a safe J
 export const FAST_CORRUPT = -117; // -EUCLEAN: an index or sequence in the segment is out of range
 export const FAST_BADARG = -14; // -EFAULT: a bad address, kind or layout (a bug in shmkit)
 export const FAST_SLOW = -11; // -EAGAIN (Queue): a claim may be unfinished; take the TypeScript path
+/** The element kind of the byte-copy calls (zig/fastpath.zig `BYTES`): any element type, moved as bytes. */
+export const FAST_BYTES = 10;
+/** Bytes of a FastState block (zig/fastpath.zig `STATE_BYTES`). */
+export const FAST_STATE_BYTES = 128;
 /** Index of the status word in FastState.words. */
 export const FAST_STATUS = 2;
 /** Index of the word in which a bulk call that returned a negative code says how many it moved first. */
@@ -231,4 +210,4 @@ export const FAST_DONE = 3;
 export const FAST_RANGE_COUNT = 4;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;

@@ -53,24 +53,25 @@ export const SYMBOLS = {
   shmkit_exchange64: { args: [...AT, "f64"], returns: "f64" },
   shmkit_cas64: { args: [...AT, "f64", "f64"], returns: "f64" },
   shmkit_cas128: { args: [...AT, "f64"], returns: "i32" },
-  // Fast paths (zig/fastpath.zig): one call per push/pop of a numeric element. Every
-  // argument is f64/u32 so that both runtimes take their FFI fast path.
-  shmkit_spsc_push: { args: [...AT, "u32", "u32", "u32", "f64", "f64"], returns: "i32" },
-  shmkit_spsc_pop: { args: [...AT, "u32", "u32", "u32", "f64"], returns: "f64" },
-  shmkit_mpmc_push: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
-  shmkit_mpmc_pop: { args: [...AT, "u32", "u32", "u32", "u32", "f64"], returns: "f64" },
-  // Queue bulk (ABI 4): ..., state, the address of a Float64Array of values, their count.
-  shmkit_mpmc_push_bulk: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "f64", "f64", "u32"], returns: "i32" },
-  shmkit_mpmc_pop_bulk: { args: [...AT, "u32", "u32", "u32", "u32", "f64", "f64", "u32"], returns: "i32" },
-  // SpscQueue of any element type (ABI 5): ..., slots, the element's size, state, the scratch block's address.
-  shmkit_spsc_push_bytes: { args: [...AT, "u32", "u32", "u32", "f64", "f64"], returns: "i32" },
-  shmkit_spsc_pop_bytes: { args: [...AT, "u32", "u32", "u32", "f64", "f64"], returns: "i32" },
-  // Queue of any element type (ABI 5): ..., record, the element's size, the scratch block's address.
-  shmkit_mpmc_push_bytes: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
-  shmkit_mpmc_pop_bytes: { args: [...AT, "u32", "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
+  // Fast paths (zig/fastpath.zig). A handle binds its state block once (ABI 6:
+  // shmkit_spsc_bind / shmkit_mpmc_bind: where the queue lies); every call then takes the
+  // block's address (f64) and a value or a count, so that both runtimes take their FFI
+  // fast path with as few arguments as possible.
+  shmkit_spsc_bind: { args: ["f64", ...AT, "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
+  shmkit_spsc_push: { args: ["f64", "f64"], returns: "i32" },
+  shmkit_spsc_pop: { args: ["f64"], returns: "f64" },
+  shmkit_spsc_push_bytes: { args: ["f64"], returns: "i32" },
+  shmkit_spsc_pop_bytes: { args: ["f64"], returns: "i32" },
+  shmkit_mpmc_bind: { args: ["f64", ...AT, "u32", "u32", "u32", "u32", "u32", "u32", "f64", "u32"], returns: "i32" },
+  shmkit_mpmc_push: { args: ["f64", "f64"], returns: "i32" },
+  shmkit_mpmc_pop: { args: ["f64"], returns: "f64" },
+  shmkit_mpmc_push_bulk: { args: ["f64", "u32"], returns: "i32" },
+  shmkit_mpmc_pop_bulk: { args: ["f64", "u32"], returns: "i32" },
+  shmkit_mpmc_push_bytes: { args: ["f64"], returns: "i32" },
+  shmkit_mpmc_pop_bytes: { args: ["f64"], returns: "i32" },
   shmkit_noop: { args: [], returns: "void" },
-  shmkit_bench_spsc_pairs: { args: [...AT, "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
-  shmkit_bench_mpmc_pairs: { args: [...AT, "u32", "u32", "u32", "u32", "f64", "u32"], returns: "f64" },
+  shmkit_bench_spsc_pairs: { args: ["f64", "u32"], returns: "f64" },
+  shmkit_bench_mpmc_pairs: { args: ["f64", "u32"], returns: "f64" },
 } as const satisfies Record<string, Signature>;
 
 export type SymbolName = keyof typeof SYMBOLS;

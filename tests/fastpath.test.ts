@@ -35,7 +35,6 @@ import {
 } from "../mod.ts";
 import { fastKind, structReadInto } from "../src/segment/elements.ts";
 import { recordCount } from "../src/structures/claim_records.ts";
-import { boundCalls, type CallSpec } from "../src/structures/fast_path.ts";
 import { recordsAt } from "../src/structures/queue_layout.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
@@ -54,12 +53,13 @@ function spsc<T>(seg: Segment, q: SpscQueue<T>, type: ElementType<unknown>) {
   const { control, data } = layoutOf(seg, q);
   const kind = fastKind(type)!;
   const state = n.fastState(); // one per queue: it holds this queue's cached indices
+  assert.equal(n.spscBind(state.address, seg.memory.base, control, data, q.capacity + 1, kind, 0, 0), FAST_OK);
   return {
     control,
-    push: (v: number) => n.spscPush(seg.memory.base, control, data, q.capacity + 1, kind, state.address, v),
+    push: (v: number) => n.spscPush(state.address, v),
     pop(): [number, number] {
       state.words[FAST_STATUS] = 99;
-      const v = n.spscPop(seg.memory.base, control, data, q.capacity + 1, kind, state.address);
+      const v = n.spscPop(state.address);
       return [v, v === v ? FAST_OK : state.words[FAST_STATUS]];
     },
   };
@@ -72,18 +72,23 @@ function mpmc<T>(seg: Segment, q: Queue<T>, type: ElementType<unknown>) {
   const a = Math.max(4, type.size);
   const elemOff = a, stride = Math.ceil((elemOff + type.size) / a) * a;
   const layout = fastKind(type)! | (elemOff << 8) | (stride << 16);
-  const state = n.fastState();
+  const state = n.fastState(), values = n.fastBuffer(8);
   // A claim record of its own: the last of the area (the handles take the first ones).
   const rec = recordsAt(data, ring, stride) + (recordCount(seg.maxProcesses) - 1) * 64;
+  assert.equal(
+    n.mpmcBind(state.address, seg.memory.base, control, data, ring, q.capacity, layout, rec, 0, values.address, 8),
+    FAST_OK,
+  );
   return {
     control,
     data,
     ring,
     rec,
-    push: (v: number) => n.mpmcPush(seg.memory.base, control, data, ring, q.capacity, layout, rec, v),
+    values, // kept: the block must outlive the binding
+    push: (v: number) => n.mpmcPush(state.address, v),
     pop(): [number, number] {
       state.words[FAST_STATUS] = 99;
-      const v = n.mpmcPop(seg.memory.base, control, data, ring, layout, rec, state.address);
+      const v = n.mpmcPop(state.address);
       return [v, v === v ? FAST_OK : state.words[FAST_STATUS]];
     },
   };
@@ -309,39 +314,17 @@ test(
   { timeout: 120_000 },
 );
 
-test("fastpath: boundCalls passes every bound argument and the value, in both forms, and refuses a non-integer", () => {
-  // Every argument count a handle binds (SpscQueue 6, Queue 7, byte calls 7-9), with and without a value.
-  const echo = (...a: number[]) => a.reduce((s, x, i) => s + x * (i + 1), 0);
-  const specs: CallSpec[] = [];
-  for (const [n, value] of [[6, true], [7, true], [6, false], [7, false], [8, false], [9, false]] as const) {
-    specs.push({ fn: echo, args: Array.from({ length: n }, (_, i) => 3 + i * 1000 + (i === 0 ? 2 ** 40 : 0)), value });
-  }
-  for (const literal of [true, false]) {
-    const calls = boundCalls(specs, literal);
-    assert.equal(calls.length, specs.length);
-    specs.forEach((c, k) => {
-      const want = echo(...c.args, ...(c.value ? [77] : []));
-      assert.equal(calls[k]!(77), want, `call ${k}, literal ${literal}`);
-    });
-  }
-  for (const bad of [1.5, NaN, 2 ** 53]) {
-    assert.throws(() => boundCalls([{ fn: echo, args: [1, 2, 3, 4, 5, bad], value: false }], true), { code: "CORRUPT" });
-  }
-  assert.throws(() => boundCalls([{ fn: echo, args: [1, 2], value: false }], false), { code: "UNSUPPORTED" });
-});
-
 test(
-  "fastpath: with code generation from strings refused (Deno --disallow-code-generation-from-strings), bound calls and structs still work",
+  "fastpath: with code generation from strings refused (Deno --disallow-code-generation-from-strings), queues and structs still work",
   async () => {
     const out = await runDeno(
       ["--v8-flags=--disallow-code-generation-from-strings"],
       new URL("./workers/no_eval_worker.ts", import.meta.url),
     );
     const j = lastJson<
-      { evalRefused: boolean; sum: number; empty: boolean; literalFallback: number; badRefused: boolean; intoOk: boolean }
+      { evalRefused: boolean; sum: number; empty: boolean; badRefused: boolean; intoOk: boolean }
     >(out);
     assert.equal(j.evalRefused, true, "the child really runs without eval");
-    assert.equal(j.literalFallback, 1 + 2 + 3 + 4 + 5 + 6 + 7, "boundCalls asked for literals fell back to captured values");
     assert.equal(j.sum, 2 * ((99 * 100) / 2) + 50); // i + 0.5 and i for i < 100 (structs are checked in the child)
     assert.equal(j.empty, true);
     assert.equal(j.badRefused, true, "a struct with a bad field is INVALID_ARGUMENT, nothing queued");

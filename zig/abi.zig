@@ -7,4 +7,6 @@
 ///    Queue bulk fast paths (fastpath.zig: shmkit_mpmc_push_bulk, shmkit_mpmc_pop_bulk).
 /// 5: SpscQueue and Queue of any element type in one call (fastpath.zig: shmkit_spsc_push_bytes,
 ///    shmkit_spsc_pop_bytes, shmkit_mpmc_push_bytes, shmkit_mpmc_pop_bytes).
-pub const version: i32 = 5;
+/// 6: every fast-path call takes only the handle's state block (and a value or a count): where
+///    the queue lies is bound into the block once (fastpath.zig: shmkit_spsc_bind, shmkit_mpmc_bind).
+pub const version: i32 = 6;

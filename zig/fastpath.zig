@@ -163,6 +163,78 @@ inline fn stateOf(state: f64) ?[*]i32 {
 }
 
 // ---------------------------------------------------------------------------------
+// The handle's descriptor (ABI 6). A handle binds once (shmkit_spsc_bind,
+// shmkit_mpmc_bind): where its queue lies (the mapping's base, the control and data
+// offsets, the geometry, the element kind or size, the claim record, the value or
+// scratch buffer) is checked there, as every call used to check its arguments, and
+// written after the status words of the handle's state block. Every call then passes
+// only the block's address, and a value or a count. Why: each f64 address argument
+// cost a range check and a conversion per call, each argument a register move in the
+// runtimes' trampolines, and a seven-argument call a frame; measured, a same-thread
+// SPSC push+pop pair (docs/DECISIONS.md "Fast paths"): native loop 7.7-8.7 → 6.9 ns,
+// through Bun's FFI 16.4-17.8 → 11.0-14.2 ns, Deno's 23.7-24.7 → 20.5-22.3 ns. The
+// block is process-private memory that TypeScript owns and writes only through these
+// calls (the status and cached-index words excepted), so it is trusted as the
+// arguments were; everything read from the segment is still range-checked per call.
+
+/// Byte offset of the descriptor in the state block, and the block's size.
+const DESC = 32;
+pub const STATE_BYTES = 128;
+/// `Desc.bound` once a bind succeeded: which kind of queue it was bound to.
+const SPSC_BOUND: u32 = 0x5350_5343;
+const MPMC_BOUND: u32 = 0x4d50_4d43;
+/// The element "kind" of the byte-copy calls (any element type, `size` bytes).
+const BYTES: u32 = KINDS;
+
+const Desc = extern struct {
+    bound: u32, // SPSC_BOUND / MPMC_BOUND; anything else (an unbound block): BADARG
+    kind: u32, // a Kind, or BYTES
+    base: usize,
+    buf: usize, // numeric Queue: the bulk calls' f64 values; BYTES: the scratch block
+    ctrl: u32,
+    data: u32,
+    slots: u32, // SpscQueue: capacity + 1; Queue: the ring, a power of two
+    capacity: u32,
+    elem_off: u32, // Queue: the element's offset in its slot (SpscQueue: 0)
+    stride: u32, // Queue: slot bytes; SpscQueue: element bytes
+    size: u32, // the element's bytes
+    rec: u32, // Queue: this process's claim record, bytes from base
+    buf_len: u32, // f64 values (numeric) or bytes (BYTES) at `buf`
+};
+
+comptime {
+    std.debug.assert(DESC + @sizeOf(Desc) <= STATE_BYTES);
+}
+
+const Handle = struct { st: [*]i32, d: *const Desc };
+
+/// The state block at `state` and its descriptor, if `bind` bound it (else null: BADARG).
+inline fn handleOf(state: f64, bound: u32) ?Handle {
+    const a = addressOf(state, 8) orelse return null;
+    const d: *const Desc = @ptrFromInt(a + DESC);
+    if (d.bound != bound) return null;
+    return .{ .st = @ptrFromInt(a), .d = d };
+}
+
+/// The descriptor of the block at `state`, marked unbound until its bind has checked everything.
+inline fn unbound(state: f64) ?*Desc {
+    const d: *Desc = @ptrFromInt((addressOf(state, 8) orelse return null) + DESC);
+    d.bound = 0;
+    return d;
+}
+
+fn sizeOfKind(kind: u32) u32 {
+    return switch (@as(Kind, @enumFromInt(kind))) {
+        inline else => |k| @sizeOf(Elem(k)),
+    };
+}
+
+/// The element a byte call moves: the handle's scratch block.
+inline fn bytesOf(d: *const Desc) Bytes {
+    return .{ .p = @ptrFromInt(d.buf), .n = d.size };
+}
+
+// ---------------------------------------------------------------------------------
 // The wake handshake.
 //
 // A consumer that parks on an eventcount does (src/wait/wait.ts, all seq_cst JS Atomics):
@@ -270,21 +342,53 @@ const NOT_EMPTY = 8;
 const R = 64;
 const NOT_FULL = 72;
 
-/// Pushes `value` (producer only). Returns OK, NONE (full), INVALID (value does not
-/// fit the kind; checked first, so a bad value is INVALID even when full), CORRUPT
-/// (an index in the segment is out of range), or BADARG.
-pub export fn shmkit_spsc_push(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64, value: f64) i32 {
-    if (kind >= KINDS) return BADARG;
-    return switch (@as(Kind, @enumFromInt(kind))) {
-        inline else => |k| spscPush(k, base, ctrl, data, slots, state, value),
+/// Binds the state block at `state` to an SpscQueue in the mapping at `base`: indices
+/// at `ctrl`, `slots` (capacity + 1) elements at `data`, of fast-path `kind`, or with
+/// kind BYTES of `size` bytes moved through the scratch block at `scratch` (8-aligned,
+/// at least `size` bytes: TypeScript's). The elements must lie in the mapping:
+/// TypeScript checks it. OK, or BADARG with the block left unbound.
+pub export fn shmkit_spsc_bind(state: f64, base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, size: u32, scratch: f64) i32 {
+    const d = unbound(state) orelse return BADARG;
+    const b = baseOf(base) orelse return BADARG;
+    if (slots < 2 or ctrl % 8 != 0) return BADARG;
+    var buf: usize = 0;
+    var bytes: u32 = undefined;
+    if (kind < KINDS) {
+        bytes = sizeOfKind(kind);
+    } else if (kind == BYTES and size > 0) {
+        buf = addressOf(scratch, 8) orelse return BADARG;
+        bytes = size;
+    } else return BADARG;
+    d.* = .{
+        .bound = 0,
+        .kind = kind,
+        .base = b,
+        .buf = buf,
+        .ctrl = ctrl,
+        .data = data,
+        .slots = slots,
+        .capacity = slots - 1,
+        .elem_off = 0,
+        .stride = bytes,
+        .size = bytes,
+        .rec = 0,
+        .buf_len = if (kind == BYTES) size else 0,
     };
+    d.bound = SPSC_BOUND;
+    return OK;
 }
 
-inline fn spscPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32, state: f64, value: f64) i32 {
-    const b = baseOf(base) orelse return BADARG;
-    const st = stateOf(state) orelse return BADARG;
-    if (slots < 2) return BADARG;
-    return spscClaimPut(b, ctrl, data, slots, st, @sizeOf(Elem(k)), NumPut(k).of(value));
+/// Pushes `value` (producer only). Returns OK, NONE (full), INVALID (value does not
+/// fit the kind; checked first, so a bad value is INVALID even when full), CORRUPT
+/// (an index in the segment is out of range), or BADARG (an unbound block, or one
+/// bound for the byte calls).
+pub export fn shmkit_spsc_push(state: f64, value: f64) i32 {
+    const h = handleOf(state, SPSC_BOUND) orelse return BADARG;
+    const d = h.d;
+    if (d.kind >= KINDS) return BADARG;
+    return switch (@as(Kind, @enumFromInt(d.kind))) {
+        inline else => |k| spscClaimPut(d.base, d.ctrl, d.data, d.slots, h.st, @sizeOf(Elem(k)), NumPut(k).of(value)),
+    };
 }
 
 /// SpscQueue's push after its arguments are checked: `e.ok()` says whether the element
@@ -317,10 +421,15 @@ inline fn spscClaimPut(b: usize, ctrl: u32, data: u32, slots: u32, st: [*]i32, s
 /// block's STATUS word says why: OK (the element was NaN), NONE (empty), RANGE (a
 /// 64-bit element beyond ±2^53; the element is consumed, as the JS read does), CORRUPT
 /// or BADARG.
-pub export fn shmkit_spsc_pop(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64) f64 {
-    if (kind >= KINDS) return fail(state, BADARG);
-    return switch (@as(Kind, @enumFromInt(kind))) {
-        inline else => |k| spscPop(k, base, ctrl, data, slots, state),
+pub export fn shmkit_spsc_pop(state: f64) f64 {
+    const h = handleOf(state, SPSC_BOUND) orelse return fail(state, BADARG);
+    const d = h.d;
+    if (d.kind >= KINDS) return fail(state, BADARG);
+    return switch (@as(Kind, @enumFromInt(d.kind))) {
+        inline else => |k| blk: {
+            var t = NumTake(k){};
+            break :blk popResult(h.st, spscClaimTake(d.base, d.ctrl, d.data, d.slots, h.st, @sizeOf(Elem(k)), &t), t);
+        },
     };
 }
 
@@ -328,21 +437,6 @@ pub export fn shmkit_spsc_pop(base: f64, ctrl: u32, data: u32, slots: u32, kind:
 noinline fn fail(state: f64, status: i32) f64 {
     if (stateOf(state)) |st| st[STATUS] = status;
     return std.math.nan(f64);
-}
-
-inline fn spscPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, slots: u32, state: f64) f64 {
-    const nan = std.math.nan(f64);
-    const st = stateOf(state) orelse return nan; // no status word to report through
-    const b = baseOf(base) orelse {
-        st[STATUS] = BADARG;
-        return nan;
-    };
-    if (slots < 2) {
-        st[STATUS] = BADARG;
-        return nan;
-    }
-    var t = NumTake(k){};
-    return popResult(st, spscClaimTake(b, ctrl, data, slots, st, @sizeOf(Elem(k)), &t), t);
 }
 
 /// The element of a numeric push: `x`, the value as kind `k` stores it, when `valid`
@@ -436,31 +530,22 @@ const Bytes = struct {
     }
 };
 
-/// `scratch` (8-aligned process memory) as the byte element of `size` bytes, or null.
-inline fn bytesOf(scratch: f64, size: u32) ?Bytes {
-    if (size == 0) return null;
-    return .{ .p = @ptrFromInt(addressOf(scratch, 8) orelse return null), .n = size };
+/// Pushes the element staged in the handle's scratch block (producer only; a value
+/// TypeScript has already checked). OK, NONE (full), CORRUPT or BADARG, as
+/// shmkit_spsc_push.
+pub export fn shmkit_spsc_push_bytes(state: f64) i32 {
+    const h = handleOf(state, SPSC_BOUND) orelse return BADARG;
+    if (h.d.kind != BYTES) return BADARG;
+    return spscClaimPut(h.d.base, h.d.ctrl, h.d.data, h.d.slots, h.st, h.d.size, bytesOf(h.d));
 }
 
-/// Pushes the `size` bytes at `scratch` (producer only; a value TypeScript has already
-/// checked). OK, NONE (full), CORRUPT or BADARG, as shmkit_spsc_push. The elements
-/// (`slots` of `size` bytes at `data`) must lie in the mapping: TypeScript checks it.
-pub export fn shmkit_spsc_push_bytes(base: f64, ctrl: u32, data: u32, slots: u32, size: u32, state: f64, scratch: f64) i32 {
-    const b = baseOf(base) orelse return BADARG;
-    const st = stateOf(state) orelse return BADARG;
-    const e = bytesOf(scratch, size) orelse return BADARG;
-    if (slots < 2) return BADARG;
-    return spscClaimPut(b, ctrl, data, slots, st, size, e);
-}
-
-/// Pops the oldest element's `size` bytes into `scratch` (consumer only). OK, NONE
+/// Pops the oldest element into the handle's scratch block (consumer only). OK, NONE
 /// (empty), CORRUPT or BADARG.
-pub export fn shmkit_spsc_pop_bytes(base: f64, ctrl: u32, data: u32, slots: u32, size: u32, state: f64, scratch: f64) i32 {
-    const b = baseOf(base) orelse return BADARG;
-    const st = stateOf(state) orelse return BADARG;
-    const e = bytesOf(scratch, size) orelse return BADARG;
-    if (slots < 2) return BADARG;
-    return spscClaimTake(b, ctrl, data, slots, st, size, &e);
+pub export fn shmkit_spsc_pop_bytes(state: f64) i32 {
+    const h = handleOf(state, SPSC_BOUND) orelse return BADARG;
+    if (h.d.kind != BYTES) return BADARG;
+    const e = bytesOf(h.d);
+    return spscClaimTake(h.d.base, h.d.ctrl, h.d.data, h.d.slots, h.st, h.d.size, &e);
 }
 
 // ---------------------------------------------------------------------------------
@@ -514,39 +599,79 @@ inline fn diff(a: u32, b: u32) i32 {
     return @bitCast(a -% b);
 }
 
-inline fn recordOf(b: usize, rec: u32) ?[*]i32 {
-    if (rec % 8 != 0) return null;
-    return @ptrFromInt(b + rec);
-}
-
-/// Pushes `value`. `capacity` < `ring` means the capacity is not a power of two and
-/// the element count is checked too (FORMAT.md). Returns OK, NONE (full), INVALID,
-/// SLOW (run the TypeScript path), CORRUPT (a sequence ahead of a position that does
-/// not move) or BADARG.
-pub export fn shmkit_mpmc_push(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, value: f64) i32 {
-    const kind = layout & 0xff;
-    if (kind >= KINDS) return BADARG;
-    return switch (@as(Kind, @enumFromInt(kind))) {
-        inline else => |k| mpmcPush(k, base, ctrl, data, ring, capacity, layout, rec, value),
-    };
-}
-
-inline fn mpmcPush(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, value: f64) i32 {
+/// Binds the state block at `state` to a Queue in the mapping at `base`: positions at
+/// `ctrl`, `ring` slots (a power of two, 2 to 2^30) at `data`, `capacity` (1 to ring)
+/// elements, `layout` = kind | elem_off << 8 | stride << 16 (kind BYTES: elements of
+/// `size` bytes), this process's claim record at byte `rec`. `buf` (8-aligned, `buf_len`
+/// of them): numeric kinds, the bulk calls' f64 values; BYTES, the scratch block,
+/// `buf_len` bytes. The slots must lie in the mapping: TypeScript checks it. OK, or
+/// BADARG with the block left unbound.
+pub export fn shmkit_mpmc_bind(state: f64, base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, size: u32, buf: f64, buf_len: u32) i32 {
+    const d = unbound(state) orelse return BADARG;
     const b = baseOf(base) orelse return BADARG;
-    const r = recordOf(b, rec) orelse return BADARG;
-    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring) return BADARG;
-    // Validate before claiming: a claimed slot must always be published.
-    const x = encode(k, value) orelse return INVALID;
-    return mpmcClaimPut(b, ctrl, data, ring, capacity, layout, r, NumPut(k){ .x = x, .valid = true });
+    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity < 1 or capacity > ring) return BADARG;
+    if (ctrl % 8 != 0 or rec % 8 != 0 or data % 4 != 0) return BADARG;
+    const kind = layout & 0xff;
+    const elem_off = (layout >> 8) & 0xff;
+    const stride = layout >> 16;
+    var bytes: u32 = undefined;
+    if (kind < KINDS) {
+        bytes = sizeOfKind(kind);
+    } else if (kind == BYTES and size > 0 and buf_len >= size) {
+        bytes = size;
+    } else return BADARG;
+    // The sequence word at +0, then the element inside the slot.
+    if (stride % 4 != 0 or elem_off < 4 or elem_off + bytes > stride) return BADARG;
+    const values = if (buf_len > 0) addressOf(buf, 8) orelse return BADARG else 0;
+    d.* = .{
+        .bound = 0,
+        .kind = kind,
+        .base = b,
+        .buf = values,
+        .ctrl = ctrl,
+        .data = data,
+        .slots = ring,
+        .capacity = capacity,
+        .elem_off = elem_off,
+        .stride = stride,
+        .size = bytes,
+        .rec = rec,
+        .buf_len = buf_len,
+    };
+    d.bound = MPMC_BOUND;
+    return OK;
+}
+
+/// The claim record of the handle bound to `d`.
+inline fn recordOf(d: *const Desc) [*]i32 {
+    return @ptrFromInt(d.base + d.rec);
+}
+
+/// Pushes `value`. A capacity below the ring means the element count is checked too
+/// (FORMAT.md). Returns OK, NONE (full), INVALID, SLOW (run the TypeScript path),
+/// CORRUPT (a sequence ahead of a position that does not move) or BADARG.
+pub export fn shmkit_mpmc_push(state: f64, value: f64) i32 {
+    const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
+    const d = h.d;
+    if (d.kind >= KINDS) return BADARG;
+    return switch (@as(Kind, @enumFromInt(d.kind))) {
+        // Validate before claiming: a claimed slot must always be published.
+        inline else => |k| mpmcClaimPut(d, NumPut(k){ .x = encode(k, value) orelse return INVALID, .valid = true }),
+    };
 }
 
 /// Queue's push after its arguments and the element are checked: claims the next
 /// position, has `e.put(address of the slot's element)` write the element (it cannot
 /// fail), publishes and wakes. Shared by the numeric and the byte-copy pushes.
-inline fn mpmcClaimPut(b: usize, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, r: [*]i32, e: anytype) i32 {
-    const elem_off = (layout >> 8) & 0xff;
-    const stride = layout >> 16;
-    const c = b + ctrl;
+inline fn mpmcClaimPut(d: *const Desc, e: anytype) i32 {
+    const b = d.base;
+    const data = d.data;
+    const ring = d.slots;
+    const capacity = d.capacity;
+    const elem_off = d.elem_off;
+    const stride = d.stride;
+    const r = recordOf(d);
+    const c = b + d.ctrl;
     const mask = ring - 1;
     // Relaxed, as in Vyukov's code (the TypeScript reads it plainly): the sequence test
     // and the CAS decide.
@@ -598,41 +723,30 @@ inline fn mpmcClaimPut(b: usize, ctrl: u32, data: u32, ring: u32, capacity: u32,
 /// Pops one element. Returns it; NaN with the STATUS word of `state` set otherwise
 /// (as shmkit_spsc_pop: OK for a NaN element, NONE empty, RANGE, CORRUPT, BADARG; and
 /// SLOW: run the TypeScript path, nothing was taken).
-pub export fn shmkit_mpmc_pop(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64) f64 {
-    const kind = layout & 0xff;
-    if (kind >= KINDS) return fail(state, BADARG);
-    return switch (@as(Kind, @enumFromInt(kind))) {
-        inline else => |k| mpmcPop(k, base, ctrl, data, ring, layout, rec, state),
+pub export fn shmkit_mpmc_pop(state: f64) f64 {
+    const h = handleOf(state, MPMC_BOUND) orelse return fail(state, BADARG);
+    const d = h.d;
+    if (d.kind >= KINDS) return fail(state, BADARG);
+    return switch (@as(Kind, @enumFromInt(d.kind))) {
+        inline else => |k| blk: {
+            var t = NumTake(k){};
+            break :blk popResult(h.st, mpmcClaimTake(d, &t), t);
+        },
     };
-}
-
-inline fn mpmcPop(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64) f64 {
-    const nan = std.math.nan(f64);
-    const st = stateOf(state) orelse return nan;
-    const b = baseOf(base) orelse {
-        st[STATUS] = BADARG;
-        return nan;
-    };
-    const r = recordOf(b, rec) orelse {
-        st[STATUS] = BADARG;
-        return nan;
-    };
-    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30) {
-        st[STATUS] = BADARG;
-        return nan;
-    }
-    var t = NumTake(k){};
-    return popResult(st, mpmcClaimTake(b, ctrl, data, ring, layout, r, &t), t);
 }
 
 /// Queue's pop after its arguments are checked: claims the oldest position, has
 /// `e.take(address of the slot's element)` read the element, hands the slot to the next
 /// lap and wakes. OK, NONE (empty), SLOW or CORRUPT. Shared by the numeric and the
 /// byte-copy pops.
-inline fn mpmcClaimTake(b: usize, ctrl: u32, data: u32, ring: u32, layout: u32, r: [*]i32, e: anytype) i32 {
-    const elem_off = (layout >> 8) & 0xff;
-    const stride = layout >> 16;
-    const c = b + ctrl;
+inline fn mpmcClaimTake(d: *const Desc, e: anytype) i32 {
+    const b = d.base;
+    const data = d.data;
+    const ring = d.slots;
+    const elem_off = d.elem_off;
+    const stride = d.stride;
+    const r = recordOf(d);
+    const c = b + d.ctrl;
     const mask = ring - 1;
     var pos = @atomicLoad(u32, word(c + DEQ), .monotonic);
     while (true) {
@@ -679,27 +793,21 @@ inline fn mpmcClaimTake(b: usize, ctrl: u32, data: u32, ring: u32, layout: u32, 
 // orderings, same hostile-segment argument as the numeric calls (the copy stays inside
 // the slot, whose address is `pos & (ring - 1)` below `ring`).
 
-inline fn bytesArgs(base: f64, rec: u32, ring: u32, capacity: u32, layout: u32, size: u32, scratch: f64) ?struct { b: usize, r: [*]i32, e: Bytes } {
-    const b = baseOf(base) orelse return null;
-    const r = recordOf(b, rec) orelse return null;
-    const e = bytesOf(scratch, size) orelse return null;
-    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring) return null;
-    if (((layout >> 8) & 0xff) + size > layout >> 16) return null;
-    return .{ .b = b, .r = r, .e = e };
+/// Pushes the element staged in the handle's scratch block (a value TypeScript has
+/// already checked). OK, NONE (full), SLOW, CORRUPT or BADARG, as shmkit_mpmc_push.
+pub export fn shmkit_mpmc_push_bytes(state: f64) i32 {
+    const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
+    if (h.d.kind != BYTES) return BADARG;
+    return mpmcClaimPut(h.d, bytesOf(h.d));
 }
 
-/// Pushes the `size` bytes at `scratch` (a value TypeScript has already checked).
-/// OK, NONE (full), SLOW, CORRUPT or BADARG, as shmkit_mpmc_push.
-pub export fn shmkit_mpmc_push_bytes(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, size: u32, scratch: f64) i32 {
-    const a = bytesArgs(base, rec, ring, capacity, layout, size, scratch) orelse return BADARG;
-    return mpmcClaimPut(a.b, ctrl, data, ring, capacity, layout, a.r, a.e);
-}
-
-/// Pops the oldest element's `size` bytes into `scratch`. OK, NONE (empty), SLOW,
+/// Pops the oldest element into the handle's scratch block. OK, NONE (empty), SLOW,
 /// CORRUPT or BADARG, as shmkit_mpmc_pop's status.
-pub export fn shmkit_mpmc_pop_bytes(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, size: u32, scratch: f64) i32 {
-    const a = bytesArgs(base, rec, ring, ring, layout, size, scratch) orelse return BADARG;
-    return mpmcClaimTake(a.b, ctrl, data, ring, layout, a.r, &a.e);
+pub export fn shmkit_mpmc_pop_bytes(state: f64) i32 {
+    const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
+    if (h.d.kind != BYTES) return BADARG;
+    const e = bytesOf(h.d);
+    return mpmcClaimTake(h.d, &e);
 }
 
 // ---------------------------------------------------------------------------------
@@ -746,32 +854,30 @@ pub export fn shmkit_mpmc_pop_bytes(base: f64, ctrl: u32, data: u32, ring: u32, 
 // min(count, ring) per claim, a failed CAS means another process moved the counter,
 // and a sequence "ahead" of a counter that has not moved is CORRUPT.
 
-inline fn f64Buf(a: f64) ?[*]f64 {
-    return @ptrFromInt(addressOf(a, 8) orelse return null);
-}
-
-/// Pushes `count` f64 values from `buf`, in order, as Queue.pushBulk does; stops when
-/// the queue is full. Every value is checked first: INVALID with the index of the
-/// first bad one in state[DONE], nothing pushed. Returns how many were pushed (all, or
-/// fewer when full), or a negative code with how many were pushed first in state[DONE]:
-/// SLOW (the next position needs the TypeScript path), CORRUPT, BADARG.
-pub export fn shmkit_mpmc_push_bulk(base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, state: f64, buf: f64, count: u32) i32 {
-    const kind = layout & 0xff;
-    if (kind >= KINDS) return BADARG;
-    return switch (@as(Kind, @enumFromInt(kind))) {
-        inline else => |k| mpmcPushBulk(k, base, ctrl, data, ring, capacity, layout, rec, state, buf, count),
+/// Pushes `count` f64 values from the handle's value buffer, in order, as
+/// Queue.pushBulk does; stops when the queue is full. Every value is checked first:
+/// INVALID with the index of the first bad one in state[DONE], nothing pushed. Returns
+/// how many were pushed (all, or fewer when full), or a negative code with how many were
+/// pushed first in state[DONE]: SLOW (the next position needs the TypeScript path),
+/// CORRUPT, BADARG (also for more values than the buffer holds).
+pub export fn shmkit_mpmc_push_bulk(state: f64, count: u32) i32 {
+    const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
+    h.st[DONE] = 0;
+    if (h.d.kind >= KINDS or count > h.d.buf_len) return BADARG;
+    return switch (@as(Kind, @enumFromInt(h.d.kind))) {
+        inline else => |k| mpmcPushBulk(k, h.st, h.d, count),
     };
 }
 
-inline fn mpmcPushBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, capacity: u32, layout: u32, rec: u32, state: f64, buf: f64, count: u32) i32 {
-    const st = stateOf(state) orelse return BADARG;
-    st[DONE] = 0;
-    const b = baseOf(base) orelse return BADARG;
-    const r = recordOf(b, rec) orelse return BADARG;
-    const src = f64Buf(buf) orelse return BADARG;
-    const elem_off = (layout >> 8) & 0xff;
-    const stride = layout >> 16;
-    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or capacity > ring or count > 1 << 30) return BADARG;
+inline fn mpmcPushBulk(comptime k: Kind, st: [*]i32, d: *const Desc, count: u32) i32 {
+    const b = d.base;
+    const r = recordOf(d);
+    const src: [*]const f64 = @ptrFromInt(d.buf);
+    const data = d.data;
+    const ring = d.slots;
+    const capacity = d.capacity;
+    const elem_off = d.elem_off;
+    const stride = d.stride;
     // Validate before claiming: a claimed slot must always be published.
     var i: u32 = 0;
     while (i < count) : (i += 1) {
@@ -780,7 +886,7 @@ inline fn mpmcPushBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: 
             return INVALID;
         }
     }
-    const c = b + ctrl;
+    const c = b + d.ctrl;
     const mask = ring - 1;
     var done: u32 = 0;
     var code: i32 = OK;
@@ -845,30 +951,31 @@ inline fn mpmcPushBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: 
     return code;
 }
 
-/// Pops up to `max` elements into `buf` (as f64), oldest first, as Queue.popBulk does;
-/// stops when the queue is empty. Returns how many were popped, or a negative code with
-/// how many were popped first in state[DONE]: SLOW (the next position needs the
-/// TypeScript path), CORRUPT, BADARG. A 64-bit element beyond ±(2^53 - 1) is consumed
-/// and given as NaN, counted in state[BULK_RANGE] (the caller reports OUT_OF_RANGE).
-pub export fn shmkit_mpmc_pop_bulk(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64, buf: f64, max: u32) i32 {
-    const kind = layout & 0xff;
-    if (kind >= KINDS) return BADARG;
-    return switch (@as(Kind, @enumFromInt(kind))) {
-        inline else => |k| mpmcPopBulk(k, base, ctrl, data, ring, layout, rec, state, buf, max),
+/// Pops up to `max` elements into the handle's value buffer (as f64), oldest first, as
+/// Queue.popBulk does; stops when the queue is empty. Returns how many were popped, or a
+/// negative code with how many were popped first in state[DONE]: SLOW (the next position
+/// needs the TypeScript path), CORRUPT, BADARG (also for more than the buffer holds). A
+/// 64-bit element beyond ±(2^53 - 1) is consumed and given as NaN, counted in
+/// state[BULK_RANGE] (the caller reports OUT_OF_RANGE).
+pub export fn shmkit_mpmc_pop_bulk(state: f64, max: u32) i32 {
+    const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
+    h.st[DONE] = 0;
+    h.st[BULK_RANGE] = 0;
+    if (h.d.kind >= KINDS or max > h.d.buf_len) return BADARG;
+    return switch (@as(Kind, @enumFromInt(h.d.kind))) {
+        inline else => |k| mpmcPopBulk(k, h.st, h.d, max),
     };
 }
 
-inline fn mpmcPopBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64, buf: f64, max: u32) i32 {
-    const st = stateOf(state) orelse return BADARG;
-    st[DONE] = 0;
-    st[BULK_RANGE] = 0;
-    const b = baseOf(base) orelse return BADARG;
-    const r = recordOf(b, rec) orelse return BADARG;
-    const dst = f64Buf(buf) orelse return BADARG;
-    const elem_off = (layout >> 8) & 0xff;
-    const stride = layout >> 16;
-    if (ring < 2 or ring & (ring - 1) != 0 or ring > 1 << 30 or max > 1 << 30) return BADARG;
-    const c = b + ctrl;
+inline fn mpmcPopBulk(comptime k: Kind, st: [*]i32, d: *const Desc, max: u32) i32 {
+    const b = d.base;
+    const r = recordOf(d);
+    const dst: [*]f64 = @ptrFromInt(d.buf);
+    const data = d.data;
+    const ring = d.slots;
+    const elem_off = d.elem_off;
+    const stride = d.stride;
+    const c = b + d.ctrl;
     const mask = ring - 1;
     var got: u32 = 0;
     var ranged: i32 = 0;
@@ -931,25 +1038,25 @@ inline fn mpmcPopBulk(comptime k: Kind, base: f64, ctrl: u32, data: u32, ring: u
 pub export fn shmkit_noop() void {}
 
 /// For benchmarks: `pairs` push+pop pairs of the SPSC fast path in a native loop (the
-/// same code with no FFI crossing: what a C program calling it would pay). Returns the
-/// sum popped, or NaN on any failure.
-pub export fn shmkit_bench_spsc_pairs(base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, state: f64, pairs: u32) f64 {
+/// same code with no FFI crossing: what a C program calling it would pay), on the queue
+/// the block at `state` is bound to. Returns the sum popped, or NaN on any failure.
+pub export fn shmkit_bench_spsc_pairs(state: f64, pairs: u32) f64 {
     var sum: f64 = 0;
     var i: u32 = 0;
     while (i < pairs) : (i += 1) {
-        if (@call(.never_inline, shmkit_spsc_push, .{ base, ctrl, data, slots, kind, state, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
-        sum += @call(.never_inline, shmkit_spsc_pop, .{ base, ctrl, data, slots, kind, state });
+        if (@call(.never_inline, shmkit_spsc_push, .{ state, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
+        sum += @call(.never_inline, shmkit_spsc_pop, .{state});
     }
     return sum;
 }
 
 /// For benchmarks: as shmkit_bench_spsc_pairs, on the MPMC fast path.
-pub export fn shmkit_bench_mpmc_pairs(base: f64, ctrl: u32, data: u32, ring: u32, layout: u32, rec: u32, state: f64, pairs: u32) f64 {
+pub export fn shmkit_bench_mpmc_pairs(state: f64, pairs: u32) f64 {
     var sum: f64 = 0;
     var i: u32 = 0;
     while (i < pairs) : (i += 1) {
-        if (@call(.never_inline, shmkit_mpmc_push, .{ base, ctrl, data, ring, ring, layout, rec, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
-        sum += @call(.never_inline, shmkit_mpmc_pop, .{ base, ctrl, data, ring, layout, rec, state });
+        if (@call(.never_inline, shmkit_mpmc_push, .{ state, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
+        sum += @call(.never_inline, shmkit_mpmc_pop, .{state});
     }
     return sum;
 }
@@ -960,104 +1067,179 @@ fn addrOf(p: anytype) f64 {
     return @floatFromInt(@intFromPtr(p));
 }
 
+/// A zeroed state block for the tests, and the address of it.
+const TestState = struct {
+    words: [STATE_BYTES / 8]u64 align(8) = [_]u64{0} ** (STATE_BYTES / 8),
+    fn at(self: *TestState) f64 {
+        return addrOf(&self.words);
+    }
+    fn i32s(self: *TestState) [*]i32 {
+        return @ptrCast(&self.words);
+    }
+};
+
 test "spsc push and pop, full and empty, kinds" {
     var mem: [64 + 128 + 4 * 8]u8 align(64) = [_]u8{0} ** (64 + 128 + 4 * 8);
-    var st = [4]i32{ 0, 0, 0, 0 };
+    var ts = TestState{};
     const b = addrOf(&mem);
-    const s = addrOf(&st);
+    const s = ts.at();
+    const st = ts.i32s();
     // capacity 3: 4 slots of f64 at 128
-    try std.testing.expectEqual(OK, shmkit_spsc_push(b, 0, 128, 4, 7, s, 1.5));
-    try std.testing.expectEqual(OK, shmkit_spsc_push(b, 0, 128, 4, 7, s, 2.5));
-    try std.testing.expectEqual(OK, shmkit_spsc_push(b, 0, 128, 4, 7, s, std.math.nan(f64)));
-    try std.testing.expectEqual(NONE, shmkit_spsc_push(b, 0, 128, 4, 7, s, 4));
-    try std.testing.expectEqual(@as(f64, 1.5), shmkit_spsc_pop(b, 0, 128, 4, 7, s));
-    try std.testing.expectEqual(@as(f64, 2.5), shmkit_spsc_pop(b, 0, 128, 4, 7, s));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 7, 0, 0));
+    try std.testing.expectEqual(OK, shmkit_spsc_push(s, 1.5));
+    try std.testing.expectEqual(OK, shmkit_spsc_push(s, 2.5));
+    try std.testing.expectEqual(OK, shmkit_spsc_push(s, std.math.nan(f64)));
+    try std.testing.expectEqual(NONE, shmkit_spsc_push(s, 4));
+    try std.testing.expectEqual(@as(f64, 1.5), shmkit_spsc_pop(s));
+    try std.testing.expectEqual(@as(f64, 2.5), shmkit_spsc_pop(s));
     st[STATUS] = 99;
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(b, 0, 128, 4, 7, s)));
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
     try std.testing.expectEqual(OK, st[STATUS]);
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(b, 0, 128, 4, 7, s)));
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
     try std.testing.expectEqual(NONE, st[STATUS]);
     // integer kinds validate
-    try std.testing.expectEqual(INVALID, shmkit_spsc_push(b, 0, 128, 4, 1, s, 256));
-    try std.testing.expectEqual(INVALID, shmkit_spsc_push(b, 0, 128, 4, 4, s, 0.5));
-    try std.testing.expectEqual(INVALID, shmkit_spsc_push(b, 0, 128, 4, 9, s, -1));
-    try std.testing.expectEqual(OK, shmkit_spsc_push(b, 0, 128, 4, 9, s, 9007199254740991));
-    try std.testing.expectEqual(@as(f64, 9007199254740991), shmkit_spsc_pop(b, 0, 128, 4, 9, s));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 1, 0, 0));
+    try std.testing.expectEqual(INVALID, shmkit_spsc_push(s, 256));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 4, 0, 0));
+    try std.testing.expectEqual(INVALID, shmkit_spsc_push(s, 0.5));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 9, 0, 0));
+    try std.testing.expectEqual(INVALID, shmkit_spsc_push(s, -1));
+    try std.testing.expectEqual(OK, shmkit_spsc_push(s, 9007199254740991));
+    try std.testing.expectEqual(@as(f64, 9007199254740991), shmkit_spsc_pop(s));
+    // the byte calls move `size` bytes through the scratch block
+    var scratch: [2]u64 = .{ 0x1122334455667788, 0 };
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 8, addrOf(&scratch)));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_push(s, 1)); // bound for bytes
+    try std.testing.expectEqual(OK, shmkit_spsc_push_bytes(s));
+    scratch[0] = 0;
+    try std.testing.expectEqual(OK, shmkit_spsc_pop_bytes(s));
+    try std.testing.expectEqual(@as(u64, 0x1122334455667788), scratch[0]);
+    try std.testing.expectEqual(NONE, shmkit_spsc_pop_bytes(s));
 }
 
-test "spsc: hostile indices are CORRUPT, never an access" {
+test "spsc: hostile indices are CORRUPT, never an access; bad bindings are BADARG" {
     var mem: [64 + 128 + 4 * 8]u8 align(64) = [_]u8{0} ** (64 + 128 + 4 * 8);
-    var st = [4]i32{ 0, 0, 0, 0 };
+    var ts = TestState{};
     const b = addrOf(&mem);
-    const s = addrOf(&st);
+    const s = ts.at();
+    const st = ts.i32s();
     const w: *u32 = @ptrCast(@alignCast(&mem[0]));
     const r: *u32 = @ptrCast(@alignCast(&mem[64]));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_push(s, 1)); // never bound
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
+    try std.testing.expectEqual(BADARG, st[STATUS]);
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 7, 0, 0));
     w.* = 4;
-    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(b, 0, 128, 4, 7, s, 1));
+    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(s, 1));
     w.* = 0xffff_ffff;
-    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(b, 0, 128, 4, 7, s, 1));
+    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(s, 1));
     st[CACHED_WRITE] = 0; // r == cached: a reload of the hostile write index
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(b, 0, 128, 4, 7, s)));
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
     w.* = 0;
     r.* = 1_000_000;
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(b, 0, 128, 4, 7, s)));
+    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
     st[CACHED_READ] = 1; // next == cached: reload the hostile read index
-    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(b, 0, 128, 4, 7, s, 1));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_push(b + 1, 0, 128, 4, 7, s, 1));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_push(b, 0, 128, 4, 10, s, 1));
+    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(s, 1));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_push_bytes(s)); // bound for numbers
+    // a refused bind leaves the block unbound
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b + 1, 0, 128, 4, 7, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_push(s, 1));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, 11, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 1, 7, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 4, 128, 4, 7, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 0, s));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 8, s + 4));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s + 4, b, 0, 128, 4, 7, 0, 0));
 }
 
 test "mpmc push and pop, hostile sequences, claim records" {
     // ring 4 of stride 16 (seq + f64 at 8) at 128, a claim record at 192
     var mem: [128 + 4 * 16 + 64]u8 align(64) = [_]u8{0} ** (128 + 4 * 16 + 64);
-    var st = [4]i32{ 0, 0, 0, 0 };
+    var ts = TestState{};
     const b = addrOf(&mem);
-    const s = addrOf(&st);
+    const s = ts.at();
+    const st = ts.i32s();
+    var values = [_]f64{0} ** 8;
+    const vs = addrOf(&values);
     const REC: u32 = 192;
     const rec: *[2]i32 = @ptrCast(@alignCast(&mem[REC]));
     const seqs: *[16]u32 = @ptrCast(@alignCast(&mem[128]));
     for (0..4) |i| seqs[i * 4] = @intCast(i);
     const lay: u32 = 7 | 8 << 8 | 16 << 16;
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(s, 1)); // never bound
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC, 0, vs, 8));
     for (0..4) |i| {
         rec[1] = 99;
-        try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, @floatFromInt(i)));
+        try std.testing.expectEqual(OK, shmkit_mpmc_push(s, @floatFromInt(i)));
         try std.testing.expectEqual(@as(i32, @intCast(i)), rec[0]); // the record named the position
         try std.testing.expectEqual(@as(i32, 0), rec[1]); // and was cleared after the publish
     }
-    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
-    for (0..4) |i| try std.testing.expectEqual(@as(f64, @floatFromInt(i)), shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s));
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(s, 9));
+    for (0..4) |i| try std.testing.expectEqual(@as(f64, @floatFromInt(i)), shmkit_mpmc_pop(s));
     try std.testing.expectEqual(@as(i32, 3), rec[0]);
     try std.testing.expectEqual(@as(i32, 0), rec[1]);
-    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(s)));
     try std.testing.expectEqual(NONE, st[STATUS]);
     // a producer claimed position 4 and did not publish: SLOW (the TypeScript path), nothing taken
     const enq: *u32 = @ptrCast(@alignCast(&mem[0]));
     const deq: *u32 = @ptrCast(@alignCast(&mem[64]));
     enq.* = 5;
-    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(s)));
     try std.testing.expectEqual(SLOW, st[STATUS]);
     try std.testing.expectEqual(@as(u32, 4), deq.*);
     enq.* = 4;
     // full, and a consumer of last lap's position claimed but did not hand back: SLOW
-    for (0..4) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, @floatFromInt(i)));
-    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
+    for (0..4) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(s, @floatFromInt(i)));
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(s, 9));
     deq.* += 1;
-    try std.testing.expectEqual(SLOW, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 9));
+    try std.testing.expectEqual(SLOW, shmkit_mpmc_push(s, 9));
     deq.* -= 1;
-    for (0..4) |_| _ = shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s);
+    for (0..4) |_| _ = shmkit_mpmc_pop(s);
     // capacity 3 in a ring of 4: the count bounds it
-    for (0..3) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(b, 0, 128, 4, 3, lay, REC, @floatFromInt(i)));
-    try std.testing.expectEqual(NONE, shmkit_mpmc_push(b, 0, 128, 4, 3, lay, REC, 9));
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 3, lay, REC, 0, vs, 8));
+    for (0..3) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(s, @floatFromInt(i)));
+    try std.testing.expectEqual(NONE, shmkit_mpmc_push(s, 9));
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC, 0, vs, 8));
     // a sequence ahead of a position that never moves: CORRUPT, not an endless loop
     seqs[(enq.* & 3) * 4] = enq.* + 1000;
-    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC, 1));
+    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push(s, 1));
     seqs[(deq.* & 3) * 4] = deq.* + 50;
-    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(b, 0, 128, 4, lay, REC, s)));
+    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(s)));
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
-    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 3, 3, lay, REC, 1));
-    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(b, 0, 128, 4, 4, lay, REC + 4, 1));
+    // bindings that would put an access outside the slots are refused
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 3, 3, lay, REC, 0, vs, 8)); // ring not a power of two
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(s, 1)); // and the block is unbound
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC + 4, 0, vs, 8));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 5, lay, REC, 0, vs, 8));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, 7 | 12 << 8 | 16 << 16, REC, 0, vs, 8)); // f64 past the slot
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, 7 | 0 << 8 | 16 << 16, REC, 0, vs, 8)); // over the sequence
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, BYTES | 4 << 8 | 16 << 16, REC, 16, vs, 64)); // 16 bytes at 4 leave the slot
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, BYTES | 4 << 8 | 16 << 16, REC, 12, vs, 8)); // scratch too small
+}
+
+test "mpmc byte calls: any element type through the scratch block" {
+    var mem: [128 + 4 * 16 + 64]u8 align(64) = [_]u8{0} ** (128 + 4 * 16 + 64);
+    var ts = TestState{};
+    const b = addrOf(&mem);
+    const s = ts.at();
+    var scratch = [2]u64{ 0, 0 };
+    const seqs: *[16]u32 = @ptrCast(@alignCast(&mem[128]));
+    for (0..4) |i| seqs[i * 4] = @intCast(i);
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, BYTES | 4 << 8 | 16 << 16, 192, 12, addrOf(&scratch), 16));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(s, 1)); // bound for bytes
+    for (0..5) |i| {
+        scratch = .{ 0x0102030405060708 *% (i + 1), 0xaabbccdd +% i };
+        try std.testing.expectEqual(if (i < 4) OK else NONE, shmkit_mpmc_push_bytes(s));
+    }
+    for (0..4) |i| {
+        scratch = .{ 0, 0 };
+        try std.testing.expectEqual(OK, shmkit_mpmc_pop_bytes(s));
+        try std.testing.expectEqual(@as(u64, 0x0102030405060708 *% (i + 1)), scratch[0]);
+        try std.testing.expectEqual(@as(u64, 0xaabbccdd +% i), scratch[1] & 0xffff_ffff); // 12 bytes moved
+    }
+    try std.testing.expectEqual(NONE, shmkit_mpmc_pop_bytes(s));
 }
 
 test "encode: integer checks by converting back accept exactly what @trunc(v) == v in range accepted" {
@@ -1089,13 +1271,12 @@ test "encode: integer checks by converting back accept exactly what @trunc(v) ==
 test "mpmc bulk push and pop: runs, records, full, empty, SLOW, CORRUPT, INVALID" {
     // ring 4 of stride 16 (seq + f64 at 8) at 128, a claim record at 192
     var mem: [128 + 4 * 16 + 64]u8 align(64) = [_]u8{0} ** (128 + 4 * 16 + 64);
-    var st = [8]i32{ 0, 0, 0, 0, 0, 0, 0, 0 };
-    var buf = [8]f64{ 1, 2, 3, 4, 5, 6, 7, 8 };
-    var out = [8]f64{ 0, 0, 0, 0, 0, 0, 0, 0 };
+    var ts = TestState{};
+    var values = [_]f64{0} ** 8;
     const b = addrOf(&mem);
-    const s = addrOf(&st);
-    const in = addrOf(&buf);
-    const o = addrOf(&out);
+    const s = ts.at();
+    const st = ts.i32s();
+    const vs = addrOf(&values);
     const REC: u32 = 192;
     const rec: *[2]i32 = @ptrCast(@alignCast(&mem[REC]));
     const seqs: *[16]u32 = @ptrCast(@alignCast(&mem[128]));
@@ -1103,47 +1284,58 @@ test "mpmc bulk push and pop: runs, records, full, empty, SLOW, CORRUPT, INVALID
     const deq: *u32 = @ptrCast(@alignCast(&mem[64]));
     for (0..4) |i| seqs[i * 4] = @intCast(i);
     const lay: u32 = 7 | 8 << 8 | 16 << 16;
+    const in = [8]f64{ 1, 2, 3, 4, 5, 6, 7, 8 };
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC, 0, vs, 8));
+    values = in;
     rec[1] = 99;
-    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 3));
+    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_push_bulk(s, 3));
     try std.testing.expectEqual([2]i32{ 0, 0 }, rec.*); // the run [0, 3) was named, then cleared
-    try std.testing.expectEqual(@as(i32, 1), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 8)); // one slot left
-    try std.testing.expectEqual(@as(i32, 0), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 8)); // full
-    try std.testing.expectEqual(@as(i32, 2), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 2));
-    try std.testing.expectEqual([2]f64{ 1, 2 }, out[0..2].*);
-    try std.testing.expectEqual(@as(i32, 2), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8));
-    try std.testing.expectEqual([2]f64{ 3, 1 }, out[0..2].*);
-    try std.testing.expectEqual(@as(i32, 0), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8)); // empty
+    try std.testing.expectEqual(@as(i32, 1), shmkit_mpmc_push_bulk(s, 8)); // one slot left
+    try std.testing.expectEqual(@as(i32, 0), shmkit_mpmc_push_bulk(s, 8)); // full
+    try std.testing.expectEqual(@as(i32, 2), shmkit_mpmc_pop_bulk(s, 2));
+    try std.testing.expectEqual([2]f64{ 1, 2 }, values[0..2].*);
+    try std.testing.expectEqual(@as(i32, 2), shmkit_mpmc_pop_bulk(s, 8));
+    try std.testing.expectEqual([2]f64{ 3, 1 }, values[0..2].*);
+    try std.testing.expectEqual(@as(i32, 0), shmkit_mpmc_pop_bulk(s, 8)); // empty
     try std.testing.expectEqual([2]i32{ 2, 0 }, rec.*);
     // wrap-around: positions 4.. reuse the slots
-    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in + 32, 4));
-    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 4));
-    try std.testing.expectEqual([4]f64{ 5, 6, 7, 8 }, out[0..4].*);
+    values = .{ 5, 6, 7, 8, 0, 0, 0, 0 };
+    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_push_bulk(s, 4));
+    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_pop_bulk(s, 4));
+    try std.testing.expectEqual([4]f64{ 5, 6, 7, 8 }, values[0..4].*);
     // capacity 3 in a ring of 4: bounded by the count
-    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_push_bulk(b, 0, 128, 4, 3, lay, REC, s, in, 8));
-    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8));
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 3, lay, REC, 0, vs, 8));
+    values = in;
+    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_push_bulk(s, 8));
+    try std.testing.expectEqual(@as(i32, 3), shmkit_mpmc_pop_bulk(s, 8));
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC, 0, vs, 8));
     // a producer claimed the next position and did not publish: SLOW, nothing taken
     enq.* += 1;
-    try std.testing.expectEqual(SLOW, shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8));
+    try std.testing.expectEqual(SLOW, shmkit_mpmc_pop_bulk(s, 8));
     try std.testing.expectEqual(@as(i32, 0), st[DONE]);
     enq.* -= 1;
     // full, and a consumer of last lap's position claimed it: push gives what fit, then SLOW
-    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 4));
+    values = in;
+    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_push_bulk(s, 4));
     deq.* += 1;
-    try std.testing.expectEqual(SLOW, shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 2));
+    try std.testing.expectEqual(SLOW, shmkit_mpmc_push_bulk(s, 2));
     try std.testing.expectEqual(@as(i32, 0), st[DONE]);
     deq.* -= 1;
-    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 8));
+    try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_pop_bulk(s, 8));
     // a bad value anywhere: INVALID naming it, nothing pushed
-    const lay_u8: u32 = 1 | 4 << 8 | 8 << 16; // stride 8 works for the addressing too
-    buf[2] = 300;
-    try std.testing.expectEqual(INVALID, shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay_u8, REC, s, in, 4));
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, 1 | 4 << 8 | 8 << 16, REC, 0, vs, 8)); // u8, stride 8
+    values = in;
+    values[2] = 300;
+    try std.testing.expectEqual(INVALID, shmkit_mpmc_push_bulk(s, 4));
     try std.testing.expectEqual(@as(i32, 2), st[DONE]);
-    buf[2] = 3;
+    try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC, 0, vs, 8));
+    values = in;
     // hostile: a sequence ahead of a position that never moves
     seqs[(enq.* & 3) * 4] = enq.* + 1000;
-    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in, 2));
+    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push_bulk(s, 2));
     seqs[(deq.* & 3) * 4] = deq.* + 50;
-    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_pop_bulk(b, 0, 128, 4, lay, REC, s, o, 2));
-    try std.testing.expectEqual(BADARG, shmkit_mpmc_push_bulk(b, 0, 128, 4, 4, lay, REC, s, in + 4, 2));
-    try std.testing.expectEqual(BADARG, shmkit_mpmc_pop_bulk(b, 0, 128, 3, lay, REC, s, o, 2));
+    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_pop_bulk(s, 2));
+    // more values than the buffer holds
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push_bulk(s, 9));
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_pop_bulk(s, 9));
 }

@@ -1,12 +1,21 @@
 /**
  * Binding a Queue or SpscQueue handle to the native fast paths (zig/fastpath.zig): one
- * FFI call per push or pop, numeric elements by value and every other type as bytes,
- * with every argument but the value bound once per handle (one closure call per
- * operation instead of several private-field loads: docs/DECISIONS.md "Fast paths"),
- * and the errors for the codes those calls return, worded as the TypeScript paths word them.
+ * FFI call per push or pop, numeric elements by value and every other type as bytes.
+ * Where the queue lies is bound natively into the handle's state block once, so each
+ * call passes only that block's address and the value (docs/DECISIONS.md "Fast
+ * paths"); and the errors for the codes those calls return, worded as the TypeScript
+ * paths word them.
  */
 import { native } from "../../ffi/mod.ts";
-import { FAST_CORRUPT, FAST_INVALID, FAST_RANGE, type FastBuffer, type FastState } from "../../ffi/native.ts";
+import {
+  FAST_BYTES,
+  FAST_CORRUPT,
+  FAST_INVALID,
+  FAST_OK,
+  FAST_RANGE,
+  type FastBuffer,
+  type FastState,
+} from "../../ffi/native.ts";
 import { ShmError } from "../errors.ts";
 import { Memory } from "../segment/memory.ts";
 import type { Staging } from "./staging.ts";
@@ -22,93 +31,23 @@ export interface FastCalls {
 }
 
 /**
- * `x` (a u32 argument) as a number the engine holds as an int32 where it fits. Why:
- * offsets computed from typed-array reads (`Uint32Array` elements, sums of them) are
- * often held as doubles by JavaScriptCore, and Bun's FFI converts a double passed for
- * a `u32` parameter on a slow path: measured, a pop of an empty SpscQueue took 14-16 ns
- * per call with its offsets as doubles and 4.2-4.7 ns with the same values as int32
- * (docs/DECISIONS.md "Fast paths"). `| 0` yields an int32 value; above 2^31 - 1 (a
- * segment past 2 GiB) the value is kept as it is, correct on the slow path.
+ * Binds a new state block with `bind` (the native code checks where the queue lies
+ * once, there, and every call trusts it afterwards): the block, or CORRUPT if the
+ * native code refused the geometry (TypeScript validated it from the entry first, so
+ * that is a damaged entry or a bug).
  */
-export function int32Arg(x: number): number {
-  return x <= 0x7fffffff ? x | 0 : x;
-}
-
-/** A native call's TypeScript face: the argument list is all numbers (u32, usize, f64). */
-type NativeFn = (...a: number[]) => number;
-
-/** One call to bind: `fn` with `args` in front, then the pushed value when `value`. */
-export interface CallSpec {
-  readonly fn: NativeFn;
-  readonly args: readonly number[];
-  readonly value: boolean;
-}
-
-/** A bound call: `(v)` for a push of a number, `()` for everything else. */
-export type BoundCall = (v?: number) => number;
-
-/**
- * The handle's calls, every argument but the value bound. In Bun (`literal`) one
- * generated function per handle makes them all, the numbers written into the source as
- * literals: JavaScriptCore folds a literal into the compiled call but loads and checks,
- * on every call, a value captured from a scope made once per handle (measured, Bun: an
- * SpscQueue push+pop pair 16.4 → 13.5 ns, Queue 20.6 → 16.8 ns). V8 runs captured values
- * as fast as literals, so Deno never compiles: compiling is the larger part of opening a
- * handle (docs/DECISIONS.md "Fast paths"). Every argument is a number shmkit computed (an
- * address or a validated offset), checked to be a safe integer, so the source holds
- * nothing but numerals. Where code generation is refused, the captured form.
- */
-export function boundCalls(specs: readonly CallSpec[], literal: boolean): BoundCall[] {
-  for (const { args } of specs) {
-    for (const a of args) {
-      if (!Number.isSafeInteger(a)) throw new ShmError("CORRUPT", `fast path argument ${a} is not an integer`);
-    }
-  }
-  if (literal) {
-    const body = specs.map(({ args, value }, i) => value ? `(v) => f${i}(${args}, v)` : `() => f${i}(${args})`);
-    try {
-      return new Function(...specs.map((_, i) => `f${i}`), `return [${body.join(", ")}];`)(...specs.map((c) => c.fn));
-    } catch {
-      // Code generation from strings refused (e.g. V8's --disallow-code-generation-from-strings).
-    }
-  }
-  return specs.map(captured);
-}
-
-/**
- * `fn` over captured values, one closure per argument count (a spread would cost an
- * array per call), the values int32-held (int32Arg says why).
- */
-function captured({ fn, args, value }: CallSpec): BoundCall {
-  const [a, b, c, d, e, f, g, h, i] = args.map(int32Arg);
-  switch (args.length + (value ? 16 : 0)) {
-    case 16 + 6:
-      return (v) => fn(a!, b!, c!, d!, e!, f!, v!);
-    case 16 + 7:
-      return (v) => fn(a!, b!, c!, d!, e!, f!, g!, v!);
-    case 6:
-      return () => fn(a!, b!, c!, d!, e!, f!);
-    case 7:
-      return () => fn(a!, b!, c!, d!, e!, f!, g!);
-    case 8:
-      return () => fn(a!, b!, c!, d!, e!, f!, g!, h!);
-    case 9:
-      return () => fn(a!, b!, c!, d!, e!, f!, g!, h!, i!);
-  }
-  throw new ShmError("UNSUPPORTED", `no bound form for a call of ${args.length} arguments${value ? " and a value" : ""}`);
-}
-
-/** Literal-argument calls pay off in JavaScriptCore only (boundCalls says why). */
-function literalCalls(): boolean {
-  return native().runtime === "bun";
+function boundState(bind: (st: number) => number): FastState {
+  const state = native().fastState();
+  const rc = bind(state.address);
+  if (rc !== FAST_OK) throw new ShmError("CORRUPT", `the native fast path refused the queue's geometry (${rc})`);
+  return state;
 }
 
 /** SpscQueue of a numeric kind: the ring of `slots` elements of fast-path `kind` at `data`, indices at `control`. */
 export function bindSpsc(m: Memory, control: number, data: number, slots: number, kind: number): FastCalls {
-  const { spscPush, spscPop, fastState } = native();
-  const state = fastState(), args = [m.base, control, data, slots, kind, state.address];
-  const [push, pop] = boundCalls([{ fn: spscPush, args, value: true }, { fn: spscPop, args, value: false }], literalCalls());
-  return { push: push!, pop: pop!, state };
+  const { spscBind, spscPush, spscPop } = native();
+  const state = boundState((st) => spscBind(st, m.base, control, data, slots, kind, 0, 0)), st = state.address;
+  return { push: (v) => spscPush(st, v), pop: () => spscPop(st), state };
 }
 
 /** Queue's calls: the single ones, and the bulk ones over the isolate's FastBuffer. */
@@ -142,26 +81,27 @@ export interface MpmcPlace {
   readonly record: number;
 }
 
+/** Binds a state block to the Queue at `place`, its kind (`layout`'s low byte) numeric or FAST_BYTES. */
+function mpmcState(m: Memory, p: MpmcPlace, size: number, buffer: number, length: number): FastState {
+  const { mpmcBind } = native();
+  return boundState((st) =>
+    mpmcBind(st, m.base, p.control, p.data, p.ring, p.capacity, p.layout, p.record, size, buffer, length)
+  );
+}
+
 /** Queue of a numeric kind at `place`. */
 export function bindMpmc(m: Memory, place: MpmcPlace): MpmcCalls {
-  const { control, data, ring, capacity, layout, record } = place;
-  const { mpmcPush, mpmcPop, mpmcPushBulk, mpmcPopBulk, fastState, fastBuffer } = native();
-  const state = fastState(), st = state.address, base = m.base;
-  const [push, pop] = boundCalls([
-    { fn: mpmcPush, args: [base, control, data, ring, capacity, layout, record], value: true },
-    { fn: mpmcPop, args: [base, control, data, ring, layout, record, st], value: false },
-  ], literalCalls());
+  const { mpmcPush, mpmcPop, mpmcPushBulk, mpmcPopBulk, fastBuffer } = native();
   // The values cross as f64 through a buffer of our own (zig/fastpath.zig says why f64),
   // never the caller's typed array: its address would cost a pointer object per call in
-  // Deno, and a small typed array may live on the JS heap, where the GC moves it. The
-  // bulk calls take a count, so they stay plain closures (a few ns per 512 values).
-  const buffer = bulkBuffer ??= fastBuffer(BULK_CHUNK), buf = buffer.address;
-  const [c, d, r, cap, lay, rec] = [control, data, ring, capacity, layout, record].map(int32Arg);
+  // Deno, and a small typed array may live on the JS heap, where the GC moves it.
+  const buffer = bulkBuffer ??= fastBuffer(BULK_CHUNK);
+  const state = mpmcState(m, place, 0, buffer.address, BULK_CHUNK), st = state.address;
   return {
-    push: push!,
-    pop: pop!,
-    pushBulk: (count) => mpmcPushBulk(base, c!, d!, r!, cap!, lay!, rec!, st, buf, count | 0),
-    popBulk: (max) => mpmcPopBulk(base, c!, d!, r!, lay!, rec!, st, buf, max | 0),
+    push: (v) => mpmcPush(st, v),
+    pop: () => mpmcPop(st),
+    pushBulk: (count) => mpmcPushBulk(st, count | 0),
+    popBulk: (max) => mpmcPopBulk(st, max | 0),
     state,
     buffer,
   };
@@ -180,50 +120,43 @@ export interface BytesCalls {
    * TypeScript path.
    */
   readonly scratch: Memory;
+  /** Words shared with the native code (SpscQueue keeps its cached indices there). */
+  readonly state: FastState;
 }
 
-/** `push` and `pop` with their `args` and then the address of a new scratch block of `size` bytes. */
-function bytesCalls(push: NativeFn, pushArgs: number[], pop: NativeFn, popArgs: number[], size: number): BytesCalls {
-  const block = native().fastBuffer(Math.ceil(size / 8)), at = block.address;
-  const [p, q] = boundCalls([
-    { fn: push, args: [...pushArgs, at], value: false },
-    { fn: pop, args: [...popArgs, at], value: false },
-  ], literalCalls());
-  return { push: p!, pop: q!, scratch: new Memory(at, block.values.buffer as ArrayBuffer) };
+/** A scratch block of `size` bytes (rounded up to 8) for the byte calls: its native address and bytes. */
+function scratchOf(size: number): { at: number; bytes: number; scratch: Memory } {
+  const block = native().fastBuffer(Math.ceil(size / 8));
+  return {
+    at: block.address,
+    bytes: block.values.byteLength,
+    scratch: new Memory(block.address, block.values.buffer as ArrayBuffer),
+  };
 }
 
 /**
  * SpscQueue of a non-numeric element type (structs, fixed strings) of `size` bytes: one
  * native call per push or pop (copy and publish), the value checked and converted by the
- * type's own code in `scratch`; `state` holds the handle's cached indices, as bindSpsc's.
+ * type's own code in `scratch`.
  */
-export function bindSpscBytes(
-  m: Memory,
-  control: number,
-  data: number,
-  slots: number,
-  size: number,
-): BytesCalls & { readonly state: FastState } {
-  const { spscPushBytes, spscPopBytes, fastState } = native();
-  const state = fastState(), args = [m.base, control, data, slots, size, state.address];
-  return { ...bytesCalls(spscPushBytes, args, spscPopBytes, args, size), state };
+export function bindSpscBytes(m: Memory, control: number, data: number, slots: number, size: number): BytesCalls {
+  const { spscBind, spscPushBytes, spscPopBytes } = native();
+  const { at, scratch } = scratchOf(size);
+  const state = boundState((st) => spscBind(st, m.base, control, data, slots, FAST_BYTES, size, at)), st = state.address;
+  return { push: () => spscPushBytes(st), pop: () => spscPopBytes(st), scratch, state };
 }
 
 /**
  * Queue at `place` of a non-numeric element type (structs, fixed strings) of `size`
- * bytes: one native call per push or pop (claim, copy, publish), the value checked and
- * converted by the type's own code in `scratch`.
+ * bytes (`place.layout`'s kind byte FAST_BYTES): one native call per push or pop
+ * (claim, copy, publish), the value checked and converted by the type's own code in
+ * `scratch`.
  */
 export function bindBytes(m: Memory, place: MpmcPlace, size: number): BytesCalls {
-  const { control, data, ring, capacity, layout, record } = place;
-  const { mpmcPushBytes, mpmcPopBytes } = native(), base = m.base;
-  return bytesCalls(
-    mpmcPushBytes,
-    [base, control, data, ring, capacity, layout, record, size],
-    mpmcPopBytes,
-    [base, control, data, ring, layout, record, size],
-    size,
-  );
+  const { mpmcPushBytes, mpmcPopBytes } = native();
+  const { at, bytes, scratch } = scratchOf(size);
+  const state = mpmcState(m, place, size, at, bytes), st = state.address;
+  return { push: () => mpmcPushBytes(st), pop: () => mpmcPopBytes(st), scratch, state };
 }
 
 /**

@@ -41,7 +41,7 @@
  */
 import { type ElementType, fastKind, type NumericView, structReadInto } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
-import { FAST_NONE, FAST_OK, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
+import { FAST_BYTES, FAST_NONE, FAST_OK, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
 import { bindBytes, bindMpmc, type BytesCalls, fastError, type MpmcPlace } from "./fast_path.ts";
 import { Handle } from "../segment/handle.ts";
 import type { Selectable } from "../wait/select.ts";
@@ -142,7 +142,7 @@ export class Queue<T> extends Handle {
       data: p.data,
       ring: c.ring,
       capacity: p.capacity,
-      layout: (kind ?? 0) | (elemOffset << 8) | (stride << 16),
+      layout: (kind ?? FAST_BYTES) | (elemOffset << 8) | (stride << 16),
       record: c.rp << 2,
     };
     // Only the calls this element type uses are bound (binding costs most of an open).
