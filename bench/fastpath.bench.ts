@@ -147,7 +147,7 @@ function nativeSpsc(h: { offset: number }, kind: number) {
   const c = ctrlOf(h), d = dataOf(h), slots = CAP + 1;
   const state = n.fastState(), st = state.address; // per queue: it holds the cached indices
   if (n.spscBind(st, base, c, d, slots, kind, 0, 0) !== FAST_OK) throw new Error("spscBind refused");
-  const push = n.spscPush, pop = n.spscPop, words = state.words;
+  const push = n.spscPush[kind]!, pop = n.spscPop[kind]!, words = state.words;
   return {
     loop: () => n.benchSpscPairs(st, PAIRS),
     push: (v: number) => push(st, v) === FAST_OK,
@@ -162,7 +162,7 @@ function nativeSpsc(h: { offset: number }, kind: number) {
 function nativeMpmc(h: { offset: number }, kind: number, stride: number, elemOff: number) {
   const c = ctrlOf(h), d = dataOf(h), layout = kind | (elemOff << 8) | (stride << 16);
   const state = n.fastState(), st = state.address, values = n.fastBuffer(8);
-  const push = n.mpmcPush, pop = n.mpmcPop, words = state.words;
+  const push = n.mpmcPush[kind]!, pop = n.mpmcPop[kind]!, words = state.words;
   // A claim record of its own (the last of the area), written as the handles write theirs.
   const rec = recordsAt(d, CAP, stride) + (recordCount(seg.maxProcesses) - 1) * 64;
   if (n.mpmcBind(st, base, c, d, CAP, CAP, layout, rec, 0, values.address, 8) !== FAST_OK) throw new Error("mpmcBind refused");

@@ -20,7 +20,7 @@ const ffi: any = await import(`${repo}/ffi/mod.ts`);
 const elements: any = await import(`${repo}/src/segment/elements.ts`);
 const { Segment, SpscQueue, Queue, f64 } = lib;
 const n = ffi.native();
-const fast = typeof n.spscPush === "function";
+const fast = n.spscPush !== undefined; // a function, or (ABI 6) one per kind
 
 const seg = Segment.create("floor-" + Math.random().toString(36).slice(2, 8), { size: 1 << 20, unlinkOnLastClose: true });
 const CAP = 1024, N = 1_000_000;
@@ -68,7 +68,10 @@ if (fast) {
   const { recordsAt } = await import(`${repo}/src/structures/queue_layout.ts`);
   const { recordCount } = await import(`${repo}/src/structures/claim_records.ts`);
   const rec = i32a(recordsAt(md, CAP, 16) + (recordCount(seg.maxProcesses) - 1) * 64);
-  const push = n.spscPush, pop = n.spscPop, mpush = n.mpmcPush, mpop = n.mpmcPop, noop = n.noop;
+  const noop = n.noop;
+  // ABI 6 made the numeric calls one per kind (arrays indexed by fastKind()).
+  const perKind = Array.isArray(n.spscPush), at = (f: any) => perKind ? f[kind] : f;
+  const push = at(n.spscPush), pop = at(n.spscPop), mpush = at(n.mpmcPush), mpop = at(n.mpmcPop);
   const bound = typeof n.spscBind === "function"; // ABI 6: a bound state block, one argument
   if (bound) {
     const values = states[2];

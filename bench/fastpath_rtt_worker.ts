@@ -29,12 +29,12 @@ function nativeSide(q: SpscQueue<number>, out: boolean): Side {
   const st = n.fastState(), slots = q.capacity + 1, kind = fastKind(f64)!;
   if (n.spscBind(st.address, m.base, control, data, slots, kind, 0, 0) !== FAST_OK) throw new Error("spscBind refused");
   const poll = () => {
-    const v = n.spscPop(st.address);
+    const v = n.spscPop[kind]!(st.address);
     return v === v || st.words[FAST_STATUS] === FAST_OK ? v : undefined;
   };
   return {
     push(v) {
-      if (!out || n.spscPush(st.address, v) !== FAST_OK) throw new Error("push failed");
+      if (!out || n.spscPush[kind]!(st.address, v) !== FAST_OK) throw new Error("push failed");
     },
     pop() {
       const v = waitFor(m, control + 8, poll, Infinity, spin);

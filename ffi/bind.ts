@@ -1,5 +1,5 @@
 import { type CancellableWait, FAST_STATE_BYTES, type Native } from "./native.ts";
-import type { RawSymbols } from "./symbols.ts";
+import { FAST_KIND_NAMES, type RawSymbols } from "./symbols.ts";
 
 /** What an adapter supplies beyond the raw symbols: the parts that differ by runtime. */
 export interface RuntimeParts {
@@ -62,11 +62,12 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
     },
     // The raw symbols themselves, not wrappers: one JS frame less on the hottest calls.
     spscBind: s.shmkit_spsc_bind,
-    spscPush: s.shmkit_spsc_push,
-    spscPop: s.shmkit_spsc_pop,
+    // Indexed by fastKind(): the raw symbols themselves, as below.
+    spscPush: FAST_KIND_NAMES.map((k) => s[`shmkit_spsc_push_${k}`]),
+    spscPop: FAST_KIND_NAMES.map((k) => s[`shmkit_spsc_pop_${k}`]),
     mpmcBind: s.shmkit_mpmc_bind,
-    mpmcPush: s.shmkit_mpmc_push,
-    mpmcPop: s.shmkit_mpmc_pop,
+    mpmcPush: FAST_KIND_NAMES.map((k) => s[`shmkit_mpmc_push_${k}`]),
+    mpmcPop: FAST_KIND_NAMES.map((k) => s[`shmkit_mpmc_pop_${k}`]),
     mpmcPushBulk: s.shmkit_mpmc_push_bulk,
     mpmcPopBulk: s.shmkit_mpmc_pop_bulk,
     spscPushBytes: s.shmkit_spsc_push_bytes,

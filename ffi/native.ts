@@ -97,10 +97,14 @@ export interface Native {
     size: number,
     scratch: number,
   ): number;
-  /** SpscQueue push of one numeric element: FAST_OK, FAST_NONE (full), or a negative FAST_* code. */
-  spscPush(state: number, value: number): number;
-  /** SpscQueue pop: the element; NaN with the outcome in `FastState.words[FAST_STATUS]` otherwise. */
-  spscPop(state: number): number;
+  /**
+   * SpscQueue push of one numeric element, by fastKind() (each kind its own native
+   * function; the block must be bound for that kind): FAST_OK, FAST_NONE (full), or a
+   * negative FAST_* code.
+   */
+  readonly spscPush: readonly ((state: number, value: number) => number)[];
+  /** SpscQueue pop, by fastKind(): the element; NaN with the outcome in `FastState.words[FAST_STATUS]` otherwise. */
+  readonly spscPop: readonly ((state: number) => number)[];
   /** SpscQueue push of the element staged in the bound scratch block (FAST_BYTES): codes as spscPush. */
   spscPushBytes(state: number): number;
   /** SpscQueue pop into the bound scratch block: FAST_OK, FAST_NONE (empty) or a negative code. */
@@ -127,12 +131,12 @@ export interface Native {
     bufferLength: number,
   ): number;
   /**
-   * Queue push of one numeric element. Codes as spscPush, and FAST_SLOW: a claim may be
+   * Queue push of one numeric element, by fastKind(). Codes as spscPush, and FAST_SLOW: a claim may be
    * unfinished, run the TypeScript path (nothing was claimed).
    */
-  mpmcPush(state: number, value: number): number;
-  /** Queue pop; as spscPop (the status may be FAST_SLOW). */
-  mpmcPop(state: number): number;
+  readonly mpmcPush: readonly ((state: number, value: number) => number)[];
+  /** Queue pop, by fastKind(); as spscPop (the status may be FAST_SLOW). */
+  readonly mpmcPop: readonly ((state: number) => number)[];
   /**
    * Queue bulk push of the first `count` values of the bound buffer. Returns how many
    * were pushed (all, or fewer when full), or a negative FAST_* code with how many were

@@ -14,6 +14,21 @@ export interface Signature {
 // usize/i64 arguments (about 70 ns, measured). Addresses stay below 2^48.
 const AT: readonly CType[] = ["f64", "u32"]; // base address, byte offset
 
+/**
+ * The fast-path element kinds, in fastKind() order (src/segment/numeric.ts; zig/fastpath.zig
+ * `Kind`): the numeric push and pop calls are exported once per kind, so that a call
+ * needs no switch on it.
+ */
+export const FAST_KIND_NAMES = ["i8", "u8", "i16", "u16", "i32", "u32", "f32", "f64", "i64n", "u64n"] as const;
+type KindName = (typeof FAST_KIND_NAMES)[number];
+
+/** `sig` under `prefix` + each kind name. */
+function perKind<P extends string, S extends Signature>(prefix: P, sig: S): { [K in KindName as `${P}${K}`]: S } {
+  return Object.fromEntries(FAST_KIND_NAMES.map((k) => [prefix + k, sig])) as { [K in KindName as `${P}${K}`]: S };
+}
+const PUSH = { args: ["f64", "f64"], returns: "i32" } as const satisfies Signature; // state block, value
+const POP = { args: ["f64"], returns: "f64" } as const satisfies Signature; // state block
+
 export const SYMBOLS = {
   shmkit_abi_version: { args: [], returns: "i32" },
   shmkit_shm_open: { args: ["cstring", "i32", "u32"], returns: "i32" },
@@ -58,13 +73,13 @@ export const SYMBOLS = {
   // block's address (f64) and a value or a count, so that both runtimes take their FFI
   // fast path with as few arguments as possible.
   shmkit_spsc_bind: { args: ["f64", ...AT, "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
-  shmkit_spsc_push: { args: ["f64", "f64"], returns: "i32" },
-  shmkit_spsc_pop: { args: ["f64"], returns: "f64" },
+  ...perKind("shmkit_spsc_push_", PUSH),
+  ...perKind("shmkit_spsc_pop_", POP),
   shmkit_spsc_push_bytes: { args: ["f64"], returns: "i32" },
   shmkit_spsc_pop_bytes: { args: ["f64"], returns: "i32" },
   shmkit_mpmc_bind: { args: ["f64", ...AT, "u32", "u32", "u32", "u32", "u32", "u32", "f64", "u32"], returns: "i32" },
-  shmkit_mpmc_push: { args: ["f64", "f64"], returns: "i32" },
-  shmkit_mpmc_pop: { args: ["f64"], returns: "f64" },
+  ...perKind("shmkit_mpmc_push_", PUSH),
+  ...perKind("shmkit_mpmc_pop_", POP),
   shmkit_mpmc_push_bulk: { args: ["f64", "u32"], returns: "i32" },
   shmkit_mpmc_pop_bulk: { args: ["f64", "u32"], returns: "i32" },
   shmkit_mpmc_push_bytes: { args: ["f64"], returns: "i32" },

@@ -56,10 +56,10 @@ function spsc<T>(seg: Segment, q: SpscQueue<T>, type: ElementType<unknown>) {
   assert.equal(n.spscBind(state.address, seg.memory.base, control, data, q.capacity + 1, kind, 0, 0), FAST_OK);
   return {
     control,
-    push: (v: number) => n.spscPush(state.address, v),
+    push: (v: number) => n.spscPush[kind]!(state.address, v),
     pop(): [number, number] {
       state.words[FAST_STATUS] = 99;
-      const v = n.spscPop(state.address);
+      const v = n.spscPop[kind]!(state.address);
       return [v, v === v ? FAST_OK : state.words[FAST_STATUS]];
     },
   };
@@ -85,10 +85,10 @@ function mpmc<T>(seg: Segment, q: Queue<T>, type: ElementType<unknown>) {
     ring,
     rec,
     values, // kept: the block must outlive the binding
-    push: (v: number) => n.mpmcPush(state.address, v),
+    push: (v: number) => n.mpmcPush[fastKind(type)!]!(state.address, v),
     pop(): [number, number] {
       state.words[FAST_STATUS] = 99;
-      const v = n.mpmcPop(state.address);
+      const v = n.mpmcPop[fastKind(type)!]!(state.address);
       return [v, v === v ? FAST_OK : state.words[FAST_STATUS]];
     },
   };

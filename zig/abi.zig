@@ -8,5 +8,6 @@
 /// 5: SpscQueue and Queue of any element type in one call (fastpath.zig: shmkit_spsc_push_bytes,
 ///    shmkit_spsc_pop_bytes, shmkit_mpmc_push_bytes, shmkit_mpmc_pop_bytes).
 /// 6: every fast-path call takes only the handle's state block (and a value or a count): where
-///    the queue lies is bound into the block once (fastpath.zig: shmkit_spsc_bind, shmkit_mpmc_bind).
+///    the queue lies is bound into the block once (fastpath.zig: shmkit_spsc_bind, shmkit_mpmc_bind);
+///    the numeric push and pop are one function per element kind (shmkit_spsc_push_f64, ...).
 pub const version: i32 = 6;

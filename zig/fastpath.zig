@@ -378,17 +378,44 @@ pub export fn shmkit_spsc_bind(state: f64, base: f64, ctrl: u32, data: u32, slot
     return OK;
 }
 
-/// Pushes `value` (producer only). Returns OK, NONE (full), INVALID (value does not
-/// fit the kind; checked first, so a bad value is INVALID even when full), CORRUPT
-/// (an index in the segment is out of range), or BADARG (an unbound block, or one
-/// bound for the byte calls).
-pub export fn shmkit_spsc_push(state: f64, value: f64) i32 {
-    const h = handleOf(state, SPSC_BOUND) orelse return BADARG;
-    const d = h.d;
-    if (d.kind >= KINDS) return BADARG;
-    return switch (@as(Kind, @enumFromInt(d.kind))) {
-        inline else => |k| spscClaimPut(d.base, d.ctrl, d.data, d.slots, h.st, @sizeOf(Elem(k)), NumPut(k).of(value)),
+/// SpscQueue's numeric calls for kind `k`, exported once per kind (`shmkit_spsc_push_f64`,
+/// ..., below) so that a call needs no switch on the kind (measured: ~0.7 ns per
+/// push+pop pair in a native loop; docs/DECISIONS.md "Fast paths"). The handle picks
+/// the pair of its kind when it binds; a block bound for another kind, or for the byte
+/// calls, is BADARG.
+fn SpscOf(comptime k: Kind) type {
+    return struct {
+        /// Pushes `value` (producer only). Returns OK, NONE (full), INVALID (value does
+        /// not fit the kind; checked first, so a bad value is INVALID even when full),
+        /// CORRUPT (an index in the segment is out of range), or BADARG.
+        fn push(state: f64, value: f64) callconv(.c) i32 {
+            const h = handleOf(state, SPSC_BOUND) orelse return BADARG;
+            const d = h.d;
+            if (d.kind != @intFromEnum(k)) return BADARG;
+            return spscClaimPut(d.base, d.ctrl, d.data, d.slots, h.st, @sizeOf(Elem(k)), NumPut(k).of(value));
+        }
+
+        /// Pops one element (consumer only). Returns the value; when it returns NaN the
+        /// state block's STATUS word says why: OK (the element was NaN), NONE (empty),
+        /// RANGE (a 64-bit element beyond ±2^53; the element is consumed, as the JS read
+        /// does), CORRUPT or BADARG.
+        fn pop(state: f64) callconv(.c) f64 {
+            const h = handleOf(state, SPSC_BOUND) orelse return fail(state, BADARG);
+            const d = h.d;
+            if (d.kind != @intFromEnum(k)) return fail(state, BADARG);
+            var t = NumTake(k){};
+            return popResult(h.st, spscClaimTake(d.base, d.ctrl, d.data, d.slots, h.st, @sizeOf(Elem(k)), &t), t);
+        }
     };
+}
+
+comptime {
+    for (std.enums.values(Kind)) |k| {
+        @export(&SpscOf(k).push, .{ .name = "shmkit_spsc_push_" ++ @tagName(k) });
+        @export(&SpscOf(k).pop, .{ .name = "shmkit_spsc_pop_" ++ @tagName(k) });
+        @export(&MpmcOf(k).push, .{ .name = "shmkit_mpmc_push_" ++ @tagName(k) });
+        @export(&MpmcOf(k).pop, .{ .name = "shmkit_mpmc_pop_" ++ @tagName(k) });
+    }
 }
 
 /// SpscQueue's push after its arguments are checked: `e.ok()` says whether the element
@@ -415,22 +442,6 @@ inline fn spscClaimPut(b: usize, ctrl: u32, data: u32, slots: u32, st: [*]i32, s
     e.put(b + data + @as(usize, w) * size);
     publish(c + W, next, c + NOT_EMPTY);
     return OK;
-}
-
-/// Pops one element (consumer only). Returns the value; when it returns NaN the state
-/// block's STATUS word says why: OK (the element was NaN), NONE (empty), RANGE (a
-/// 64-bit element beyond ±2^53; the element is consumed, as the JS read does), CORRUPT
-/// or BADARG.
-pub export fn shmkit_spsc_pop(state: f64) f64 {
-    const h = handleOf(state, SPSC_BOUND) orelse return fail(state, BADARG);
-    const d = h.d;
-    if (d.kind >= KINDS) return fail(state, BADARG);
-    return switch (@as(Kind, @enumFromInt(d.kind))) {
-        inline else => |k| blk: {
-            var t = NumTake(k){};
-            break :blk popResult(h.st, spscClaimTake(d.base, d.ctrl, d.data, d.slots, h.st, @sizeOf(Elem(k)), &t), t);
-        },
-    };
 }
 
 /// Reports `status` through the state block (if it is a valid address) and returns NaN.
@@ -647,16 +658,28 @@ inline fn recordOf(d: *const Desc) [*]i32 {
     return @ptrFromInt(d.base + d.rec);
 }
 
-/// Pushes `value`. A capacity below the ring means the element count is checked too
-/// (FORMAT.md). Returns OK, NONE (full), INVALID, SLOW (run the TypeScript path),
-/// CORRUPT (a sequence ahead of a position that does not move) or BADARG.
-pub export fn shmkit_mpmc_push(state: f64, value: f64) i32 {
-    const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
-    const d = h.d;
-    if (d.kind >= KINDS) return BADARG;
-    return switch (@as(Kind, @enumFromInt(d.kind))) {
-        // Validate before claiming: a claimed slot must always be published.
-        inline else => |k| mpmcClaimPut(d, NumPut(k){ .x = encode(k, value) orelse return INVALID, .valid = true }),
+/// Queue's numeric calls for kind `k`, exported once per kind as SpscOf's.
+fn MpmcOf(comptime k: Kind) type {
+    return struct {
+        /// Pushes `value`. A capacity below the ring means the element count is checked
+        /// too (FORMAT.md). Returns OK, NONE (full), INVALID, SLOW (run the TypeScript
+        /// path), CORRUPT (a sequence ahead of a position that does not move) or BADARG.
+        fn push(state: f64, value: f64) callconv(.c) i32 {
+            const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
+            if (h.d.kind != @intFromEnum(k)) return BADARG;
+            // Validate before claiming: a claimed slot must always be published.
+            return mpmcClaimPut(h.d, NumPut(k){ .x = encode(k, value) orelse return INVALID, .valid = true });
+        }
+
+        /// Pops one element. Returns it; NaN with the STATUS word of `state` set otherwise
+        /// (as SpscOf.pop: OK for a NaN element, NONE empty, RANGE, CORRUPT, BADARG; and
+        /// SLOW: run the TypeScript path, nothing was taken).
+        fn pop(state: f64) callconv(.c) f64 {
+            const h = handleOf(state, MPMC_BOUND) orelse return fail(state, BADARG);
+            if (h.d.kind != @intFromEnum(k)) return fail(state, BADARG);
+            var t = NumTake(k){};
+            return popResult(h.st, mpmcClaimTake(h.d, &t), t);
+        }
     };
 }
 
@@ -718,21 +741,6 @@ inline fn mpmcClaimPut(d: *const Desc, e: anytype) i32 {
             pos = now;
         }
     }
-}
-
-/// Pops one element. Returns it; NaN with the STATUS word of `state` set otherwise
-/// (as shmkit_spsc_pop: OK for a NaN element, NONE empty, RANGE, CORRUPT, BADARG; and
-/// SLOW: run the TypeScript path, nothing was taken).
-pub export fn shmkit_mpmc_pop(state: f64) f64 {
-    const h = handleOf(state, MPMC_BOUND) orelse return fail(state, BADARG);
-    const d = h.d;
-    if (d.kind >= KINDS) return fail(state, BADARG);
-    return switch (@as(Kind, @enumFromInt(d.kind))) {
-        inline else => |k| blk: {
-            var t = NumTake(k){};
-            break :blk popResult(h.st, mpmcClaimTake(d, &t), t);
-        },
-    };
 }
 
 /// Queue's pop after its arguments are checked: claims the oldest position, has
@@ -1039,24 +1047,31 @@ pub export fn shmkit_noop() void {}
 
 /// For benchmarks: `pairs` push+pop pairs of the SPSC fast path in a native loop (the
 /// same code with no FFI crossing: what a C program calling it would pay), on the queue
-/// the block at `state` is bound to. Returns the sum popped, or NaN on any failure.
+/// the block at `state` is bound to (a numeric kind). Returns the sum popped, or NaN on
+/// any failure.
 pub export fn shmkit_bench_spsc_pairs(state: f64, pairs: u32) f64 {
-    var sum: f64 = 0;
-    var i: u32 = 0;
-    while (i < pairs) : (i += 1) {
-        if (@call(.never_inline, shmkit_spsc_push, .{ state, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
-        sum += @call(.never_inline, shmkit_spsc_pop, .{state});
-    }
-    return sum;
+    const h = handleOf(state, SPSC_BOUND) orelse return std.math.nan(f64);
+    if (h.d.kind >= KINDS) return std.math.nan(f64);
+    return switch (@as(Kind, @enumFromInt(h.d.kind))) {
+        inline else => |k| benchPairs(SpscOf(k), state, pairs),
+    };
 }
 
 /// For benchmarks: as shmkit_bench_spsc_pairs, on the MPMC fast path.
 pub export fn shmkit_bench_mpmc_pairs(state: f64, pairs: u32) f64 {
+    const h = handleOf(state, MPMC_BOUND) orelse return std.math.nan(f64);
+    if (h.d.kind >= KINDS) return std.math.nan(f64);
+    return switch (@as(Kind, @enumFromInt(h.d.kind))) {
+        inline else => |k| benchPairs(MpmcOf(k), state, pairs),
+    };
+}
+
+fn benchPairs(comptime Q: type, state: f64, pairs: u32) f64 {
     var sum: f64 = 0;
     var i: u32 = 0;
     while (i < pairs) : (i += 1) {
-        if (@call(.never_inline, shmkit_mpmc_push, .{ state, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
-        sum += @call(.never_inline, shmkit_mpmc_pop, .{state});
+        if (@call(.never_inline, Q.push, .{ state, @as(f64, @floatFromInt(i)) }) != OK) return std.math.nan(f64);
+        sum += @call(.never_inline, Q.pop, .{state});
     }
     return sum;
 }
@@ -1068,6 +1083,9 @@ fn addrOf(p: anytype) f64 {
 }
 
 /// A zeroed state block for the tests, and the address of it.
+const F64 = SpscOf(.f64);
+const M64 = MpmcOf(.f64);
+
 const TestState = struct {
     words: [STATE_BYTES / 8]u64 align(8) = [_]u64{0} ** (STATE_BYTES / 8),
     fn at(self: *TestState) f64 {
@@ -1086,30 +1104,31 @@ test "spsc push and pop, full and empty, kinds" {
     const st = ts.i32s();
     // capacity 3: 4 slots of f64 at 128
     try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 7, 0, 0));
-    try std.testing.expectEqual(OK, shmkit_spsc_push(s, 1.5));
-    try std.testing.expectEqual(OK, shmkit_spsc_push(s, 2.5));
-    try std.testing.expectEqual(OK, shmkit_spsc_push(s, std.math.nan(f64)));
-    try std.testing.expectEqual(NONE, shmkit_spsc_push(s, 4));
-    try std.testing.expectEqual(@as(f64, 1.5), shmkit_spsc_pop(s));
-    try std.testing.expectEqual(@as(f64, 2.5), shmkit_spsc_pop(s));
+    try std.testing.expectEqual(OK, F64.push(s, 1.5));
+    try std.testing.expectEqual(OK, F64.push(s, 2.5));
+    try std.testing.expectEqual(OK, F64.push(s, std.math.nan(f64)));
+    try std.testing.expectEqual(NONE, F64.push(s, 4));
+    try std.testing.expectEqual(@as(f64, 1.5), F64.pop(s));
+    try std.testing.expectEqual(@as(f64, 2.5), F64.pop(s));
     st[STATUS] = 99;
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
+    try std.testing.expect(std.math.isNan(F64.pop(s)));
     try std.testing.expectEqual(OK, st[STATUS]);
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
+    try std.testing.expect(std.math.isNan(F64.pop(s)));
     try std.testing.expectEqual(NONE, st[STATUS]);
     // integer kinds validate
     try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 1, 0, 0));
-    try std.testing.expectEqual(INVALID, shmkit_spsc_push(s, 256));
+    try std.testing.expectEqual(INVALID, SpscOf(.u8).push(s, 256));
     try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 4, 0, 0));
-    try std.testing.expectEqual(INVALID, shmkit_spsc_push(s, 0.5));
+    try std.testing.expectEqual(INVALID, SpscOf(.i32).push(s, 0.5));
     try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 9, 0, 0));
-    try std.testing.expectEqual(INVALID, shmkit_spsc_push(s, -1));
-    try std.testing.expectEqual(OK, shmkit_spsc_push(s, 9007199254740991));
-    try std.testing.expectEqual(@as(f64, 9007199254740991), shmkit_spsc_pop(s));
+    try std.testing.expectEqual(INVALID, SpscOf(.u64n).push(s, -1));
+    try std.testing.expectEqual(BADARG, F64.push(s, 1)); // bound for another kind
+    try std.testing.expectEqual(OK, SpscOf(.u64n).push(s, 9007199254740991));
+    try std.testing.expectEqual(@as(f64, 9007199254740991), SpscOf(.u64n).pop(s));
     // the byte calls move `size` bytes through the scratch block
     var scratch: [2]u64 = .{ 0x1122334455667788, 0 };
     try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 8, addrOf(&scratch)));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_push(s, 1)); // bound for bytes
+    try std.testing.expectEqual(BADARG, F64.push(s, 1)); // bound for bytes
     try std.testing.expectEqual(OK, shmkit_spsc_push_bytes(s));
     scratch[0] = 0;
     try std.testing.expectEqual(OK, shmkit_spsc_pop_bytes(s));
@@ -1125,27 +1144,27 @@ test "spsc: hostile indices are CORRUPT, never an access; bad bindings are BADAR
     const st = ts.i32s();
     const w: *u32 = @ptrCast(@alignCast(&mem[0]));
     const r: *u32 = @ptrCast(@alignCast(&mem[64]));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_push(s, 1)); // never bound
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
+    try std.testing.expectEqual(BADARG, F64.push(s, 1)); // never bound
+    try std.testing.expect(std.math.isNan(F64.pop(s)));
     try std.testing.expectEqual(BADARG, st[STATUS]);
     try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 7, 0, 0));
     w.* = 4;
-    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(s, 1));
+    try std.testing.expectEqual(CORRUPT, F64.push(s, 1));
     w.* = 0xffff_ffff;
-    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(s, 1));
+    try std.testing.expectEqual(CORRUPT, F64.push(s, 1));
     st[CACHED_WRITE] = 0; // r == cached: a reload of the hostile write index
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
+    try std.testing.expect(std.math.isNan(F64.pop(s)));
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
     w.* = 0;
     r.* = 1_000_000;
-    try std.testing.expect(std.math.isNan(shmkit_spsc_pop(s)));
+    try std.testing.expect(std.math.isNan(F64.pop(s)));
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
     st[CACHED_READ] = 1; // next == cached: reload the hostile read index
-    try std.testing.expectEqual(CORRUPT, shmkit_spsc_push(s, 1));
+    try std.testing.expectEqual(CORRUPT, F64.push(s, 1));
     try std.testing.expectEqual(BADARG, shmkit_spsc_push_bytes(s)); // bound for numbers
     // a refused bind leaves the block unbound
     try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b + 1, 0, 128, 4, 7, 0, 0));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_push(s, 1));
+    try std.testing.expectEqual(BADARG, F64.push(s, 1));
     try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, 11, 0, 0));
     try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 1, 7, 0, 0));
     try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 4, 128, 4, 7, 0, 0));
@@ -1168,49 +1187,49 @@ test "mpmc push and pop, hostile sequences, claim records" {
     const seqs: *[16]u32 = @ptrCast(@alignCast(&mem[128]));
     for (0..4) |i| seqs[i * 4] = @intCast(i);
     const lay: u32 = 7 | 8 << 8 | 16 << 16;
-    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(s, 1)); // never bound
+    try std.testing.expectEqual(BADARG, M64.push(s, 1)); // never bound
     try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC, 0, vs, 8));
     for (0..4) |i| {
         rec[1] = 99;
-        try std.testing.expectEqual(OK, shmkit_mpmc_push(s, @floatFromInt(i)));
+        try std.testing.expectEqual(OK, M64.push(s, @floatFromInt(i)));
         try std.testing.expectEqual(@as(i32, @intCast(i)), rec[0]); // the record named the position
         try std.testing.expectEqual(@as(i32, 0), rec[1]); // and was cleared after the publish
     }
-    try std.testing.expectEqual(NONE, shmkit_mpmc_push(s, 9));
-    for (0..4) |i| try std.testing.expectEqual(@as(f64, @floatFromInt(i)), shmkit_mpmc_pop(s));
+    try std.testing.expectEqual(NONE, M64.push(s, 9));
+    for (0..4) |i| try std.testing.expectEqual(@as(f64, @floatFromInt(i)), M64.pop(s));
     try std.testing.expectEqual(@as(i32, 3), rec[0]);
     try std.testing.expectEqual(@as(i32, 0), rec[1]);
-    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(s)));
+    try std.testing.expect(std.math.isNan(M64.pop(s)));
     try std.testing.expectEqual(NONE, st[STATUS]);
     // a producer claimed position 4 and did not publish: SLOW (the TypeScript path), nothing taken
     const enq: *u32 = @ptrCast(@alignCast(&mem[0]));
     const deq: *u32 = @ptrCast(@alignCast(&mem[64]));
     enq.* = 5;
-    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(s)));
+    try std.testing.expect(std.math.isNan(M64.pop(s)));
     try std.testing.expectEqual(SLOW, st[STATUS]);
     try std.testing.expectEqual(@as(u32, 4), deq.*);
     enq.* = 4;
     // full, and a consumer of last lap's position claimed but did not hand back: SLOW
-    for (0..4) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(s, @floatFromInt(i)));
-    try std.testing.expectEqual(NONE, shmkit_mpmc_push(s, 9));
+    for (0..4) |i| try std.testing.expectEqual(OK, M64.push(s, @floatFromInt(i)));
+    try std.testing.expectEqual(NONE, M64.push(s, 9));
     deq.* += 1;
-    try std.testing.expectEqual(SLOW, shmkit_mpmc_push(s, 9));
+    try std.testing.expectEqual(SLOW, M64.push(s, 9));
     deq.* -= 1;
-    for (0..4) |_| _ = shmkit_mpmc_pop(s);
+    for (0..4) |_| _ = M64.pop(s);
     // capacity 3 in a ring of 4: the count bounds it
     try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 3, lay, REC, 0, vs, 8));
-    for (0..3) |i| try std.testing.expectEqual(OK, shmkit_mpmc_push(s, @floatFromInt(i)));
-    try std.testing.expectEqual(NONE, shmkit_mpmc_push(s, 9));
+    for (0..3) |i| try std.testing.expectEqual(OK, M64.push(s, @floatFromInt(i)));
+    try std.testing.expectEqual(NONE, M64.push(s, 9));
     try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC, 0, vs, 8));
     // a sequence ahead of a position that never moves: CORRUPT, not an endless loop
     seqs[(enq.* & 3) * 4] = enq.* + 1000;
-    try std.testing.expectEqual(CORRUPT, shmkit_mpmc_push(s, 1));
+    try std.testing.expectEqual(CORRUPT, M64.push(s, 1));
     seqs[(deq.* & 3) * 4] = deq.* + 50;
-    try std.testing.expect(std.math.isNan(shmkit_mpmc_pop(s)));
+    try std.testing.expect(std.math.isNan(M64.pop(s)));
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
     // bindings that would put an access outside the slots are refused
     try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 3, 3, lay, REC, 0, vs, 8)); // ring not a power of two
-    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(s, 1)); // and the block is unbound
+    try std.testing.expectEqual(BADARG, M64.push(s, 1)); // and the block is unbound
     try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC + 4, 0, vs, 8));
     try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 5, lay, REC, 0, vs, 8));
     try std.testing.expectEqual(BADARG, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, 7 | 12 << 8 | 16 << 16, REC, 0, vs, 8)); // f64 past the slot
@@ -1228,7 +1247,7 @@ test "mpmc byte calls: any element type through the scratch block" {
     const seqs: *[16]u32 = @ptrCast(@alignCast(&mem[128]));
     for (0..4) |i| seqs[i * 4] = @intCast(i);
     try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, BYTES | 4 << 8 | 16 << 16, 192, 12, addrOf(&scratch), 16));
-    try std.testing.expectEqual(BADARG, shmkit_mpmc_push(s, 1)); // bound for bytes
+    try std.testing.expectEqual(BADARG, M64.push(s, 1)); // bound for bytes
     for (0..5) |i| {
         scratch = .{ 0x0102030405060708 *% (i + 1), 0xaabbccdd +% i };
         try std.testing.expectEqual(if (i < 4) OK else NONE, shmkit_mpmc_push_bytes(s));

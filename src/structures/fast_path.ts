@@ -45,9 +45,9 @@ function boundState(bind: (st: number) => number): FastState {
 
 /** SpscQueue of a numeric kind: the ring of `slots` elements of fast-path `kind` at `data`, indices at `control`. */
 export function bindSpsc(m: Memory, control: number, data: number, slots: number, kind: number): FastCalls {
-  const { spscBind, spscPush, spscPop } = native();
+  const { spscBind } = native(), push = native().spscPush[kind]!, pop = native().spscPop[kind]!;
   const state = boundState((st) => spscBind(st, m.base, control, data, slots, kind, 0, 0)), st = state.address;
-  return { push: (v) => spscPush(st, v), pop: () => spscPop(st), state };
+  return { push: (v) => push(st, v), pop: () => pop(st), state };
 }
 
 /** Queue's calls: the single ones, and the bulk ones over the isolate's FastBuffer. */
@@ -91,15 +91,16 @@ function mpmcState(m: Memory, p: MpmcPlace, size: number, buffer: number, length
 
 /** Queue of a numeric kind at `place`. */
 export function bindMpmc(m: Memory, place: MpmcPlace): MpmcCalls {
-  const { mpmcPush, mpmcPop, mpmcPushBulk, mpmcPopBulk, fastBuffer } = native();
+  const { mpmcPushBulk, mpmcPopBulk, fastBuffer } = native(), kind = place.layout & 0xff;
+  const push = native().mpmcPush[kind]!, pop = native().mpmcPop[kind]!;
   // The values cross as f64 through a buffer of our own (zig/fastpath.zig says why f64),
   // never the caller's typed array: its address would cost a pointer object per call in
   // Deno, and a small typed array may live on the JS heap, where the GC moves it.
   const buffer = bulkBuffer ??= fastBuffer(BULK_CHUNK);
   const state = mpmcState(m, place, 0, buffer.address, BULK_CHUNK), st = state.address;
   return {
-    push: (v) => mpmcPush(st, v),
-    pop: () => mpmcPop(st),
+    push: (v) => push(st, v),
+    pop: () => pop(st),
     pushBulk: (count) => mpmcPushBulk(st, count | 0),
     popBulk: (max) => mpmcPopBulk(st, max | 0),
     state,
