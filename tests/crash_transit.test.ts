@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
-import { killAt } from "./helpers/crash.ts";
-import { ObjectPool, Stack, u32 } from "../mod.ts";
+import { killAt, startWorker } from "./helpers/crash.ts";
+import { ObjectPool, SharedAtomic, Stack, u32 } from "../mod.ts";
 import type { Runtime } from "./helpers/procs.ts";
 
 const INDEX_WORKER = new URL("./workers/crash_index.ts", import.meta.url);
@@ -94,6 +94,45 @@ for (const rt of RUNTIMES) {
         assert.deepEqual(fillAndDrain(s, 3, 30).sort(), [1, 30, 31, 32].sort());
         assert.equal(s.stats.recovered, ++recovered, point);
       }
+    }),
+    { timeout: 60_000 },
+  );
+
+  test(
+    `crash Stack transit: a ${rt} popper killed in its ring put after handing back a dead taker's slot costs no node`,
+    segmentTest("crash-sh", 1 << 20, async (seg, name) => {
+      const s = Stack.create(seg, "s", u32, 4);
+      const go = SharedAtomic.create(seg, "go", u32);
+      // The popper opens its handle first: opening resolves dead holds, which would repair the slot before its pop does.
+      const popper = startWorker(rt, INDEX_WORKER, [name, "pop1go"], { SHMKIT_TEST_PAUSE_AT: "ring.put.recorded:1" });
+      await popper.line("READY");
+      await killAt(rt, INDEX_WORKER, [name, "push1", "7"], "ring.take.claimed"); // took node 0 at ring position 0, slot not handed back
+      for (let i = 0; i < 3; i++) s.push(10 + i); // positions 1..3: the ring is empty, its next put is at 4 (slot 0 again)
+      go.store(1); // pops 12; its put at 4 finds slot 0 stalled, hands it back, then records its own put and stops
+      await popper.line("PAUSED ring.put.recorded");
+      popper.kill();
+      assert.equal((await popper.exited).signal, "SIGKILL");
+      // The dead taker's node stays in the dead taker's record (it was only in the popper's
+      // local variables, and lost, before); the popper's node in the popper's record.
+      assert.deepEqual(fillAndDrain(s, 2, 20).sort(), [10, 11, 20, 21]);
+      assert.equal(s.stats.recovered, 2);
+      assert.deepEqual(fillAndDrain(s, 4, 30).sort(), [30, 31, 32, 33]);
+    }),
+    { timeout: 60_000 },
+  );
+
+  test(
+    `crash Stack transit: a ${rt} survivor killed just after taking a dead taker's node over costs no node`,
+    segmentTest("crash-sa", 1 << 20, async (seg, name) => {
+      const s = Stack.create(seg, "s", u32, 4);
+      await killAt(rt, INDEX_WORKER, [name, "push1", "7"], "ring.take.claimed"); // took node 0, slot not handed back
+      for (let i = 0; i < 3; i++) s.push(10 + i); // the free ring is empty
+      // Opening the stack resolves the dead hold: hands slot 0 back, wins the hold's CAS,
+      // and is killed before its own hold names the node (only its announcement does).
+      await killAt(rt, INDEX_WORKER, [name, "push1", "8"], "ring.adopt.won");
+      assert.deepEqual([s.pop(), s.pop(), s.pop()], [12, 11, 10]);
+      assert.deepEqual(fillAndDrain(s, 4, 20).sort(), [20, 21, 22, 23]);
+      assert.equal(s.stats.recovered, 1);
     }),
     { timeout: 60_000 },
   );

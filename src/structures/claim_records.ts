@@ -13,12 +13,15 @@
  *   +12 i32 start  owner's start time (field 22 of /proc/<pid>/stat) mod 2^32
  *   +16 i32 value  index ring only: the index a put is placing, or the index held in transit
  *   +20 i32 hold   index ring only: 0 = owns no index; > 0 = owns `value` in transit, the
- *                  number being the caller's phase (index_ring.ts: TAKEN, PUTTING, and the
- *                  phases of Stack and ObjectPool); −1 = a survivor resolved a dead owner's hold
+ *                  number being the caller's phase (index_ring.ts: TAKEN, PUTTING, HOLD_ADOPT,
+ *                  and the phases of Stack and ObjectPool); −1 = a survivor resolved a dead
+ *                  owner's hold; −2 − k = the survivor owning record k took this hold over
  *   +24 i32 aux    index ring only: the phase's datum (a generation)
  *   +28 i32 won    index ring only: 1 once the put's CAS won its position
  *   +32 i32 tid    owner thread (a Worker's kernel tid), 0 = the process's main thread
  *   +36 i32 tstart that thread's start time mod 2^32
+ *   +40 i32 src    index ring only, while hold = HOLD_ADOPT: the number of the dead owner's
+ *                  record whose hold this record is taking over (index_ring.ts `#adopt`)
  *
  * A handle takes a record when it is made (64-bit-free: CAS on `pid` from 0, or from a
  * dead owner's pid when the record may be reused, see `claim`) and shares it with the
@@ -50,8 +53,20 @@ export const R_AUX = 6;
 export const R_WON = 7;
 export const R_TID = 8;
 export const R_TSTART = 9;
+export const R_SRC = 10;
 /** `hold` of a dead owner's record whose index a survivor took over (docs/RELIABILITY.md). */
 export const HOLD_DONE = -1;
+/**
+ * Hold phase of a survivor that announced taking over the hold of the dead owner's record
+ * `src` (its `value` is that index): it owns the index iff that record's hold is now
+ * `adoptedBy(its own record number)` (index_ring.ts `#adopt`).
+ */
+export const HOLD_ADOPT = 3;
+
+/** The `hold` a survivor owning record number `k` leaves on the dead record whose hold it took over. */
+export function adoptedBy(k: number): number {
+  return -2 - k;
+}
 
 /** Records per structure: one per process the segment admits, plus room for dead claims awaiting repair. */
 export function recordCount(maxProcesses: number): number {
@@ -99,6 +114,18 @@ function threadId(pid: number): [number, number] {
   const tid = myTid();
   if (tid === pid) return [0, 0];
   return [tid, startLow(native().threadStartTime(pid, tid))];
+}
+
+/**
+ * True while the record at i32 index `b` has a hold taken over by a survivor whose own
+ * record still announces it (HOLD_ADOPT naming `b`): whether that survivor owns the index
+ * is read from this hold, so the record must not be reused yet.
+ */
+function adopting(i32: Int32Array, base: number, count: number, b: number): boolean {
+  const k = adoptedBy(0) - Atomics.load(i32, b + R_HOLD); // the adopter's record number, if the hold names one
+  if (!(k >= 0 && k < count)) return false;
+  const a = base + k * W;
+  return Atomics.load(i32, a + R_HOLD) === HOLD_ADOPT && Atomics.load(i32, a + R_SRC) === (b - base) / W;
 }
 
 interface Shared {
@@ -149,8 +176,9 @@ export class ClaimRecords {
         if (pid !== 0) {
           if (pass === 0) continue; // free records first: liveness checks cost a system call
           if (putPending !== undefined && Atomics.load(i32, b + R_N) > 0 && putPending(Atomics.load(i32, b + R_POS))) continue;
-          // A dead owner's index in transit is evidence until a survivor resolves it.
-          if (Atomics.load(i32, b + R_HOLD) > 0) continue;
+          // A dead owner's index in transit is evidence until a survivor resolves it, and
+          // so is a hold taken over by a survivor still announcing it (see `adopting`).
+          if (Atomics.load(i32, b + R_HOLD) > 0 || adopting(i32, at >> 2, count, b)) continue;
           if (recordAlive(i32, b)) continue;
         }
         if (Atomics.compareExchange(i32, b + R_PID, pid, self.pid) !== pid) continue;

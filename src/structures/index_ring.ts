@@ -15,24 +15,31 @@
  * Crashes (docs/RELIABILITY.md): every put and take is announced in the process's
  * claim record (claim_records.ts) before its CAS, a put with the index it places.
  * - A putter killed between its CAS and its publish: the taker that reaches the
- *   position finds it stalled with no live claim, takes the position over and returns
- *   the dead putter's index from its record: no index is lost.
+ *   position finds it stalled with no live claim and skips it; the dead putter's index
+ *   stays in its record (a hold) until `resolveDead` puts it back: no index is lost.
  * - A taker killed between its CAS and its hand-back: the putter of the next lap finds
- *   the slot stalled with no live claim, hands it back, and puts the index the dead
- *   taker never returned (still in the slot) back into the ring. A survivor resolving
- *   dead holds (`resolveDead`, on the empty path) does the same, because that putter may
- *   never come: with every other index taken, nobody puts.
- * Both are counted in the caller's `recovered` word.
+ *   the slot stalled with no live claim and hands it back; the index the dead taker
+ *   never returned stays in its record (it is held from the taker's CAS on) until
+ *   `resolveDead` puts it back. `resolveDead` (on the empty path) also makes that
+ *   hand-back itself, because that putter may never come: with every other index taken,
+ *   nobody puts.
+ * A repairing survivor never carries a dead process's index through an operation of its
+ * own: the index stays named by a dead record until a survivor with no index of its own
+ * takes that record's hold over (`#adopt`, announced in its own record first).
+ * Indices put back are counted in the caller's `recovered` word.
  */
 import { ShmError } from "../errors.ts";
 import type { Memory } from "../segment/memory.ts";
 import {
+  adoptedBy,
   ClaimRecords,
+  HOLD_ADOPT,
   HOLD_DONE,
   R_AUX,
   R_HOLD,
   R_N,
   R_POS,
+  R_SRC,
   R_VALUE,
   R_WON,
   RECORD_WORDS,
@@ -212,13 +219,9 @@ export class IndexRing {
         }
         pos = found;
       } else if (dif < 0) {
-        if (dif === -1) {
-          const v = this.#takeDeadPut(m, pos, s);
-          if (v >= 0) return v;
-          if (v === -2) {
-            pos = (pos + 1) | 0; // skipped, but the dead putter's index was not recorded
-            continue;
-          }
+        if (dif === -1 && this.#skipDeadPut(i32, pos, s)) {
+          pos = (pos + 1) | 0; // the dead putter's index stays in its record: resolveDead returns it
+          continue;
         }
         i32[own + R_N] = 0;
         return -1;
@@ -238,7 +241,7 @@ export class IndexRing {
     const i32 = m.i32;
     const mask = this.#mask;
     const own = this.#recs.own;
-    let extra: number[] | undefined; // indices recovered from dead takers, to put after `value`
+    let extra: number[] | undefined; // indices of dead takers that left no hold, to put after `value`
     let waited = 0;
     i32[own + R_VALUE] = value;
     if (i32[own + R_HOLD] <= 0) i32[own + R_HOLD] = PUTTING;
@@ -281,11 +284,9 @@ export class IndexRing {
         }
         // The taker of this slot's previous lap claimed it but has not handed it back
         // yet (it is between its CAS and its store): wait for it, or repair if it died.
-        const r = this.#handBackDeadTake(i32, pos, s, seq, extra ??= []);
-        if (r >= 0 || r === -2) {
-          if (r >= 0) extra.push(r);
-          continue;
-        }
+        const r = this.#handBackDeadTake(i32, pos, s, seq, false);
+        if (r >= 0) (extra ??= []).push(r);
+        if (r >= 0 || r === -2) continue;
         waited = backoff(waited, this.#name);
         pos = Atomics.load(i32, this.#enq);
       } else {
@@ -297,90 +298,101 @@ export class IndexRing {
   }
 
   /**
-   * Dead putters' indices at the unpublished position `q`: every dead record that
-   * names a put at q with a hold is taken over (hold CAS to HOLD_DONE, one winner per
-   * record); their indices are in no place (a loser of q never placed its index, the
-   * winner never published it). Returns the ones this process won.
+   * The dead putters at the unpublished position `q`, which a taker is skipping: the
+   * winner's `won` is cleared (CAS 1 → 0), so that once the skip's sequence store has
+   * moved the position on, `resolveDead` judges every one of their records "put never
+   * placed its index" and puts it back (their indices are in no place: the winner never
+   * published, the losers never placed theirs). Done before that store: until then the
+   * position reads as pending and resolvers leave the records alone.
    */
-  #collectDeadPuts(i32: Int32Array, q: number): number[] {
-    const out: number[] = [];
-    for (const b of this.#recs.deadAt(i32, q, PRODUCE)) {
-      const h = Atomics.load(i32, b + R_HOLD);
-      if (h > 0 && Atomics.compareExchange(i32, b + R_HOLD, h, HOLD_DONE) === h) out.push(Atomics.load(i32, b + R_VALUE));
-      Atomics.compareExchange(i32, b + R_N, PRODUCE, 0); // resolved: the record may be reused
-    }
-    return out;
+  #voidDeadWins(i32: Int32Array, q: number): void {
+    for (const b of this.#recs.deadAt(i32, q, PRODUCE)) Atomics.compareExchange(i32, b + R_WON, 1, 0);
   }
 
-  /**
-   * Taker at `pos`, slot sequence still `pos`: if a dead putter claimed it, take the
-   * position over and return that putter's index (−2: skipped, index unknown). −1: empty.
-   */
-  #takeDeadPut(m: Memory, pos: number, s: number): number {
-    const i32 = m.i32;
-    if (Atomics.load(i32, this.#enq) === pos) return -1;
-    if (!this.#stall.due(PRODUCE, pos)) return -1;
-    if (this.#recs.liveClaim(i32, pos, PRODUCE)) return -1;
-    if (Atomics.load(i32, s) !== pos) return -1;
+  /** Taker at `pos`, slot sequence still `pos`: if a dead putter claimed it, skips the position (true). */
+  #skipDeadPut(i32: Int32Array, pos: number, s: number): boolean {
+    if (Atomics.load(i32, this.#enq) === pos) return false;
+    if (!this.#stall.due(PRODUCE, pos)) return false;
+    if (this.#recs.liveClaim(i32, pos, PRODUCE)) return false;
+    if (Atomics.load(i32, s) !== pos) return false;
     const own = this.#recs.own;
     i32[own + R_POS] = pos;
     i32[own + R_N] = CONSUME;
     if (Atomics.compareExchange(i32, this.#deq, pos, (pos + 1) | 0) !== pos) {
       Atomics.store(i32, own + R_N, 0);
-      return -1;
+      return false;
     }
-    const got = this.#collectDeadPuts(i32, pos); // before the sequence store: resolvers wait while pos is unpublished
+    this.#voidDeadWins(i32, pos);
     Atomics.store(i32, s, (pos + this.#ring) | 0);
     Atomics.store(i32, own + R_N, 0);
-    if (got.length === 0) return -2;
-    Atomics.add(i32, this.#recovered, got.length);
-    for (let i = 1; i < got.length; i++) this.put(m, got[i]); // losers of pos: their indices were in no place
-    i32[own + R_VALUE] = got[0];
-    i32[own + R_HOLD] = TAKEN;
-    return got[0];
+    return true;
   }
 
   /**
-   * Putter at `pos`, slot still in last lap (`seq`): if the taker that claimed it died,
-   * hand the slot back; returns the index it never returned (to be put again), −2 when
-   * handed back without one (a survivor resolving the dead taker's hold puts it, or a
-   * dead repairer's skip: its dead putters' indices go to `extra`), −1 when the taker
-   * may be alive.
+   * Putter at `pos` (or a resolver, `ownerDead`), slot still in last lap (`seq`): if the
+   * taker that claimed it died, hands the slot back. Returns −2 when handed back with the
+   * index left where it is owned (the dead taker's hold, which resolveDead puts back; or,
+   * after a dead repairer's skip, the dead putters' records), the index itself when the
+   * dead taker left no hold (killed between its CAS and its hold store: the slot was the
+   * only place naming it, so the caller owns it now), −1 when the taker may be alive.
    */
-  #handBackDeadTake(i32: Int32Array, pos: number, s: number, seq: number, extra: number[]): number {
+  #handBackDeadTake(i32: Int32Array, pos: number, s: number, seq: number, ownerDead: boolean): number {
     const ring = this.#ring;
     const dif = (seq - pos) | 0;
     if (dif !== 1 - ring && dif !== -ring) return -1;
     const q = (pos - ring) | 0;
     if (((Atomics.load(i32, this.#deq) - q) | 0) <= 0) return -1;
-    if (!this.#stall.due(CONSUME, q)) return -1;
+    // The stall clock spares the liveness scan to a putter meeting a taker that is merely
+    // slow; a resolver already knows this taker is dead (and one clock would flip between
+    // two dead takers' positions and never come due).
+    if (!ownerDead && !this.#stall.due(CONSUME, q)) return -1;
     if (this.#recs.liveClaim(i32, q, CONSUME)) return -1;
     if (dif === -ring) {
-      // A taker skipped q (a dead putter's position) and died before handing it back.
-      for (const v of this.#collectDeadPuts(i32, q)) {
-        extra.push(v);
-        Atomics.add(i32, this.#recovered, 1);
-      }
-      Atomics.compareExchange(i32, s, seq, pos);
-      return -2;
+      // A taker skipped q (a dead putter's position) and died before handing it back: finish the skip.
+      this.#voidDeadWins(i32, q);
+      return Atomics.compareExchange(i32, s, seq, pos) === seq ? -2 : -1;
     }
+    // Read before the hand-back: no survivor takes a dead taker's hold over while its slot
+    // is not handed back, and the dead taker stores no hold any more.
+    let held = false;
+    for (const b of this.#recs.deadAt(i32, q, CONSUME)) if (Atomics.load(i32, b + R_HOLD) > 0) held = true;
     const v = i32[s + 1];
     if (Atomics.compareExchange(i32, s, seq, pos) !== seq) return -1;
-    // The dead taker's hold (set inside its claim, before its hand-back) decides who
-    // returns the index: us, or a survivor resolving that hold (the one that wins its CAS).
-    let held = false;
-    for (const b of this.#recs.deadAt(i32, q, CONSUME)) {
-      const h = Atomics.load(i32, b + R_HOLD);
-      if (h === 0) continue;
-      held = true;
-      if (h > 0 && Atomics.compareExchange(i32, b + R_HOLD, h, HOLD_DONE) === h) {
-        Atomics.add(i32, this.#recovered, 1);
-        return v;
-      }
-    }
     if (held) return -2;
     Atomics.add(i32, this.#recovered, 1);
     return v;
+  }
+
+  /**
+   * Takes over the hold `h` of the dead owner's record `b` (index `x`, in no place):
+   * true if this process now owns `x` (hold PUTTING, to be put). Announced first (HOLD_ADOPT,
+   * `src` = b) and decided by the CAS that leaves `adoptedBy(our record)` on b's hold, so a
+   * kill at any instruction leaves `x` named: by b while the CAS is not made, by our
+   * announcement (judged by b's hold, `#adopted`) after it, by our hold after that. Only
+   * one survivor wins the CAS. Only with no hold of our own.
+   */
+  #adopt(i32: Int32Array, b: number, h: number, x: number): boolean {
+    const recs = this.#recs;
+    const own = recs.own;
+    i32[own + R_VALUE] = x;
+    i32[own + R_SRC] = (b - recs.base) / RECORD_WORDS;
+    i32[own + R_HOLD] = HOLD_ADOPT; // published by the CAS below
+    if (Atomics.compareExchange(i32, b + R_HOLD, h, adoptedBy((own - recs.base) / RECORD_WORDS)) !== h) {
+      i32[own + R_HOLD] = 0;
+      return false;
+    }
+    if (PAUSE_POINT !== undefined) pauseHere("ring.adopt.won");
+    i32[own + R_HOLD] = PUTTING;
+    return true;
+  }
+
+  /** Verdict on a dead survivor's announcement (HOLD_ADOPT) in record `b`: PUT if it won the hold it named. */
+  #adopted(i32: Int32Array, b: number): number {
+    const recs = this.#recs;
+    const src = Atomics.load(i32, b + R_SRC);
+    if (!(src >= 0 && src < recs.count)) return KEEP; // damaged: never put anything twice
+    const won = adoptedBy((b - recs.base) / RECORD_WORDS);
+    return Atomics.load(i32, recs.base + src * RECORD_WORDS + R_HOLD) === won ? PUT : KEEP;
   }
 
   /**
@@ -416,32 +428,34 @@ export class IndexRing {
         if (seq === ((q + 1) | 0)) {
           // Not handed back. The putter of the next lap would repair it, but that putter
           // may never come: with every other index taken (a pool acquired to exhaustion,
-          // a stack pushed full) nobody puts. So repair it here exactly as that putter
-          // would: the slot CAS picks one repairer, the hold CAS one owner of the index.
-          const extra: number[] = [];
-          const v = this.#handBackDeadTake(i32, (q + this.#ring) | 0, s, seq, extra);
+          // a stack pushed full) nobody puts. So hand it back here exactly as that putter
+          // would (the slot CAS picks one repairer); the index stays this record's hold.
+          const v = this.#handBackDeadTake(i32, (q + this.#ring) | 0, s, seq, true);
           if (v === -1) {
-            held++; // the taker may be alive, or the stall is not due yet
+            held++; // another taker of q may be alive
             continue;
           }
-          if (v >= 0) extra.push(v);
-          for (const x of extra) {
-            if (!(x >= 0 && x < this.#capacity)) throw damaged(this.#name);
-            this.put(m, x);
+          if (v >= 0) {
+            // No dead taker of q held it (this record's hold changed since we read it): ours now.
+            if (!(v < this.#capacity)) throw damaged(this.#name);
+            this.put(m, v);
             put++;
+            continue;
           }
-          continue;
         }
-        verdict = PUT; // handed back by the dead taker itself (its hold is TAKEN)
+        verdict = PUT; // handed back (by the dead taker itself or a repairer): its hold owns the index
       } else if (n === PRODUCE) {
         const p = Atomics.load(i32, b + R_POS);
         const seq = Atomics.load(i32, (this.#slots + (p & this.#mask) * 8) >> 2);
         if (seq === p && Atomics.load(i32, this.#enq) !== p) {
-          held++; // claimed, unpublished: the taker that reaches it collects the dead puts
+          held++; // claimed, unpublished: the taker that reaches it skips it, and then it is judged here
           continue;
         }
-        // Past its position: it won (and published) or it lost and its index is in no place.
+        // Past its position: it won and published, or it lost, never made its CAS, or won
+        // a position a taker then skipped (the skip cleared `won`): its index is in no place.
         verdict = Atomics.load(i32, b + R_WON) === 1 ? KEEP : PUT;
+      } else if (h === HOLD_ADOPT) {
+        verdict = this.#adopted(i32, b);
       } else {
         verdict = h === TAKEN || h === PUTTING ? PUT : decide(h, x, Atomics.load(i32, b + R_AUX));
       }
@@ -449,13 +463,23 @@ export class IndexRing {
         held++;
         continue;
       }
-      const won = Atomics.compareExchange(i32, b + R_HOLD, h, HOLD_DONE) === h;
-      if (verdict === PUT_MINE || (verdict === PUT && won)) {
-        if (!(x >= 0 && x < this.#capacity)) throw damaged(this.#name);
-        this.put(m, x);
-        Atomics.add(i32, this.#recovered, 1);
-        put++;
+      if (verdict === KEEP) {
+        Atomics.compareExchange(i32, b + R_HOLD, h, HOLD_DONE); // resolved: the record may be reused
+        continue;
       }
+      if (!(x >= 0 && x < this.#capacity)) throw damaged(this.#name);
+      if (verdict === PUT_MINE) {
+        // `decide` won the index's own CAS (a node's state): ours already. Record it, then end the dead hold.
+        const own = recs.own;
+        i32[own + R_VALUE] = x;
+        i32[own + R_HOLD] = PUTTING;
+        Atomics.compareExchange(i32, b + R_HOLD, h, HOLD_DONE);
+      } else if (!this.#adopt(i32, b, h, x)) {
+        continue; // another survivor took it over
+      }
+      this.put(m, x);
+      Atomics.add(i32, this.#recovered, 1);
+      put++;
     }
     return { put, held };
   }

@@ -11,7 +11,8 @@
  * Points: `queue.push.claimed`, `queue.pop.claimed` (after the counter CAS, before the
  * slot's sequence store), `ring.put.recorded` (claim record written, before the CAS),
  * `ring.put.claimed`, `ring.take.claimed` (the free-index ring under Stack and
- * ObjectPool), `stack.push.taken`, `stack.push.linked`, `stack.pop.cas`, `stack.pop.won`,
+ * ObjectPool), `ring.adopt.won` (a survivor won a dead owner's hold, before its own
+ * hold records the index), `stack.push.taken`, `stack.push.linked`, `stack.pop.cas`, `stack.pop.won`,
  * `stack.pop.unlinked` (a node between the ring and the list), `pool.acquire.taken`,
  * `pool.release.freed` (a slot between the ring and its state), `vector.push.reserved`
  * (an index reserved, not published), `ring.read.window` (RingBuffer.read between its

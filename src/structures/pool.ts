@@ -22,11 +22,12 @@
  * (or Worker thread) killed inside acquire or release costs no slot. Inside the free
  * ring (between its CAS and its publish or hand-back), the next acquire or release that
  * reaches that ring position repairs it (a dead taker's, also the next acquire that finds
- * no free slot: with every slot taken nobody would reach it); between the ring and the slot's state word (in
- * acquire after the ring take and before the IN_USE store, in release after the state
- * CAS and before its ring put wins a position), its claim record holds the slot with the
- * state it expects, and the next acquire that finds no free slot, `reclaimDead()`, or a
- * new handle puts it back. Both are counted in `stats.recovered`.
+ * no free slot: with every slot taken nobody would reach it) and the index stays in the
+ * dead process's claim record, put back as below; between the ring and the slot's state
+ * word (in acquire after the ring take and before the IN_USE store, in release after the
+ * state CAS and before its ring put wins a position), its claim record holds the slot
+ * with the state it expects, and the next acquire that finds no free slot,
+ * `reclaimDead()`, or a new handle puts it back. Both are counted in `stats.recovered`.
  * An acquire racing a release may report the pool exhausted for that instant.
  *
  * Block layout (after the 64-byte structure header):

@@ -16,11 +16,11 @@
  * Crashes (docs/RELIABILITY.md): a process (or Worker thread) killed inside push or
  * pop loses at most that element (never one a push acknowledged and no pop returned;
  * nothing is delivered twice) and never its node. Killed inside the free ring, the ring
- * is repaired; killed while its node is between the ring and the list (push: after the
- * ring take, before the head CAS; pop: after the head CAS, before the ring put), its
- * claim record holds the node (stack_list.ts: a hold plus a per-node state word tell
- * whether it is on the list) and the next push that finds no free node, or a new
- * handle, puts it back. Both are counted in `stats.recovered`. pop reads the element
+ * is repaired and its claim record keeps the node, put back as below; killed while its
+ * node is between the ring and the list (push: after the ring take, before the head
+ * CAS; pop: after the head CAS, before the ring put), its claim record holds the node
+ * (stack_list.ts: a hold plus a per-node state word tell whether it is on the list) and
+ * the next push that finds no free node, or a new handle, puts it back. Both are counted in `stats.recovered`. pop reads the element
  * before the CAS that removes it, so a read that throws removes nothing. `size` is a
  * separate counter updated after the head CAS: a process killed between the two leaves
  * it off by one for good (`isEmpty` reads the head itself).

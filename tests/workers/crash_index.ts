@@ -2,6 +2,7 @@
  * Crash worker for the free-index ring under ObjectPool and Stack. Usage:
  *   crash_index.ts <segment> acquire1 | release1     ObjectPool "p" (u32): one acquire / acquire + release
  *   crash_index.ts <segment> push1 <v> | pop1        Stack "s" (u32): one push / one pop
+ *   crash_index.ts <segment> pop1go                  Stack "s": opens it, then one pop once atomic "go" is set (10 s bound)
  *   crash_index.ts <segment> churn                   pool: acquire up to 3 slots, release them, forever
  *   crash_index.ts <segment> produce <id> | consume  stack: as crash_queue.ts (acked[], seen[], stop)
  * Prints READY when it is in its loop.
@@ -38,6 +39,13 @@ if (role === "acquire1" || role === "release1" || role === "churn") {
     say("DONE");
   } else if (role === "pop1") {
     say("READY");
+    say(`DONE ${s.tryPop()}`);
+  } else if (role === "pop1go") {
+    // The handle is opened (which resolves dead holds) before the test makes the state to pop in.
+    const go = SharedAtomic.open(seg, "go", u32);
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    say("READY");
+    for (const end = Date.now() + 10_000; go.load() === 0 && Date.now() < end;) Atomics.wait(nap, 0, 0, 1);
     say(`DONE ${s.tryPop()}`);
   } else {
     const acked = SharedArray.open(seg, "acked", u32).view() as Uint32Array;
