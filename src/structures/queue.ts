@@ -48,7 +48,7 @@ import type { Selectable } from "../wait/select.ts";
 import { HANDED_BACK, MAX_QUEUE_CAPACITY, type QueueStats, SKIPPED, spec } from "./queue_layout.ts";
 import { PAUSE_POINT } from "./pause.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
-import { type FastBulk, popBulk, popBulkFast, pushBulk, pushBulkFast } from "./queue_bulk.ts";
+import { type BulkOut, type FastBulk, popBulk, popBulkFast, pushBulk, pushBulkFast } from "./queue_bulk.ts";
 import { type QueueCore, queueCore, tryPopTs, tryPushTs } from "./queue_core.ts";
 import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
@@ -337,10 +337,7 @@ export class Queue<T> extends Handle {
       throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
     }
     if (this.#fastKind < 0) return popBulk(this.#core, m, max, out);
-    const o = out as unknown as number[];
-    popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk!, max, (b, k) => {
-      for (let j = 0; j < k; j++) o.push(b[j]);
-    });
+    popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk!, max, out as unknown as number[]);
     return out;
   }
 
@@ -378,9 +375,8 @@ export class Queue<T> extends Handle {
       throw new ShmError("INVALID_ARGUMENT", `popBulkInto: a queue of ${this.type.name} cannot fill a ${what}`);
     }
     if (this.#fastKind >= 0) {
-      return popBulkFast(this.#core as QueueCore<unknown> as QueueCore<number>, m, this.#bulk!, target.length, (b, k, from) => {
-        (target as Float64Array).set(k === b.length ? b : b.subarray(0, k), from);
-      });
+      const core = this.#core as QueueCore<unknown> as QueueCore<number>;
+      return popBulkFast(core, m, this.#bulk!, target.length, target as unknown as BulkOut);
     }
     const got: unknown[] = [];
     try {

@@ -43,6 +43,16 @@ function numberArray(v: ArrayLike<unknown>): v is ArrayLike<number> & { subarray
   return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 }
 
+// Copies between the f64 buffer and a typed array of another type are element loops:
+// TypedArray.prototype.set converting between element types took 130-180 ns per 64
+// (Float64Array into a Uint32Array; Deno, Bun) against 40-68 ns for the loop, the same
+// conversion (docs/DECISIONS.md "Fast paths").
+
+/** `n` values of `src` from `at` into `buf[0, n)`. */
+function copyFrom(buf: Float64Array, src: ArrayLike<number>, at: number, n: number): void {
+  for (let j = 0; j < n; j++) buf[j] = src[at + j]!;
+}
+
 /**
  * pushBulk for a numeric element type with a native fast path: the values go to the
  * native call through `f.values` (a plain array copied in, every value checked to be a
@@ -60,7 +70,8 @@ export function pushBulkFast(c: QueueCore<number>, m: Memory, f: FastBulk, value
   let done = 0;
   while (done < count) {
     const n = Math.min(count - done, chunk);
-    if (typed) buf.set(n === count ? values : values.subarray(done, done + n));
+    if (values instanceof Float64Array) buf.set(n === count ? values : values.subarray(done, done + n));
+    else if (typed) copyFrom(buf, values, done, n);
     else {
       for (let j = 0; j < n; j++) {
         const v = values[done + j];
@@ -88,22 +99,29 @@ export function pushBulkFast(c: QueueCore<number>, m: Memory, f: FastBulk, value
   return done;
 }
 
+/** Where popBulkFast puts what it pops: an array it appends to, or a typed array it fills from index 0. */
+export type BulkOut = number[] | { [i: number]: number; readonly length: number };
+
+/** `b[0, k)` to `out` (appended to an array; into a typed array from index `from`). */
+function deliver(out: BulkOut, b: Float64Array, k: number, from: number): void {
+  if (Array.isArray(out)) { for (let j = 0; j < k; j++) out.push(b[j]!); }
+  // One memcpy when the whole buffer goes to a Float64Array; else a loop, which allocates
+  // no subarray view per call (see copyFrom).
+  else if (k === b.length && out instanceof Float64Array) out.set(b, from);
+  else for (let j = 0; j < k; j++) out[from + j] = b[j]!;
+}
+
 /**
  * popBulk for a numeric element type with a native fast path: elements come back
- * through `f.values`, BULK_CHUNK per call, and are handed to `sink(values, k, from)`.
- * Where the native call stops at a position that may need a repair (FAST_SLOW) before
- * anything was popped, the TypeScript loop pops the rest (handed to `sink` through
+ * through `f.values`, BULK_CHUNK per call, and go to `out` (no closure or view is
+ * allocated per call: JavaScriptCore's collector runs beside the other process on two
+ * cores). Where the native call stops at a position that may need a repair (FAST_SLOW)
+ * before anything was popped, the TypeScript loop pops the rest (delivered through
  * `f.values` too); after some were popped, it returns them.
  * A 64-bit element beyond ±(2^53 − 1) is consumed and dropped, and OUT_OF_RANGE thrown
- * at the end, as the TypeScript path does. Returns how many went to `sink`.
+ * at the end, as the TypeScript path does. Returns how many went to `out`.
  */
-export function popBulkFast(
-  c: QueueCore<number>,
-  m: Memory,
-  f: FastBulk,
-  max: number,
-  sink: (values: Float64Array, k: number, from: number) => void,
-): number {
+export function popBulkFast(c: QueueCore<number>, m: Memory, f: FastBulk, max: number, out: BulkOut): number {
   const buf = f.values, chunk = buf.length, status = f.status;
   let got = 0;
   let failure: unknown;
@@ -118,7 +136,7 @@ export function popBulkFast(
       k = w;
       failure ??= f.error(FAST_RANGE, undefined);
     }
-    if (k > 0) sink(buf, k, got);
+    if (k > 0) deliver(out, buf, k, got);
     got += k;
     if (rc >= 0) {
       if (rc < want) break; // empty
@@ -135,11 +153,11 @@ export function popBulkFast(
     } catch (e) {
       failure ??= e;
     }
-    // The TypeScript loop's elements through the same sink, in chunks of the buffer.
+    // The TypeScript loop's elements through the same buffer, in chunks of it.
     for (let at = 0; at < rest.length; at += chunk) {
       const n = Math.min(chunk, rest.length - at);
       for (let j = 0; j < n; j++) buf[j] = rest[at + j];
-      sink(buf, n, got);
+      deliver(out, buf, n, got);
       got += n;
     }
     break;
