@@ -1,8 +1,9 @@
 /**
  * What opening (and closing) a structure handle costs, single process: a Queue or
- * SpscQueue handle binds its native fast-path calls when it opens (src/structures/
- * fast_path.ts; in Bun that compiles one small function per handle, in Deno nothing),
- * so its open is compared with a SharedArray's, which binds none, in the same run.
+ * SpscQueue handle binds its native fast paths when it opens (src/structures/
+ * fast_path.ts: one native bind call, a state block, closures over it; for a struct
+ * a scratch block too), so its open is compared with a SharedArray's, which binds
+ * none, in the same run.
  * docs/DECISIONS.md "Fast paths" has the numbers and the trade-off.
  *
  *   deno run -A bench/open.bench.ts    |    bun bench/open.bench.ts
