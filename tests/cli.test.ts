@@ -764,7 +764,7 @@ test("watch in a terminal (tmux): redraws the structures with changing numbers, 
   const socket = `shmkit-${runtime}-${myPid}`;
   const seg = makeSegment(name);
   const dir = fs.mkdtempSync("/tmp/shmkit-tmux-");
-  const producer = start(other, WORKER, ["stream", name, "20000", "500"]);
+  const producer = start(other, WORKER, ["stream", name, "20000", "500", "free"]);
   try {
     await producer.waitForLine((l) => l === "started");
     tmux(socket, "new-session", "-d", "-s", "w", "-x", "160", "-y", "40", "bash --norc --noprofile");
@@ -831,7 +831,7 @@ test(
     const seg = makeSegment(name);
     const evil = '</script><b id="pwned">x</b>'; // a name is untrusted text: never markup on the page
     Latch.create(seg, evil, 1);
-    const producer = start(other, WORKER, ["stream", name, "30000", "400"]);
+    const producer = start(other, WORKER, ["stream", name, "30000", "400", "free"]);
     const server = start(runtime, CLI, ["watch", name, "--web", "--port", "0", "--interval", "250"], 60_000);
     let browser: Browser | undefined;
     try {

@@ -7,7 +7,9 @@
  *                                                        stays behind), print "ready", hold until killed
  *   cli_worker.ts produce <segment> <count> <perSecond>  push 0..count-1 into "jobs" (perSecond 0: as fast as it fits), then exit
  *   cli_worker.ts consume <segment> <count>              pop exactly count elements from "jobs", then exit
- *   cli_worker.ts stream  <segment> <ms> <perSecond>     print "started", push 0, 1, 2... for ms milliseconds, then the END marker
+ *   cli_worker.ts stream  <segment> <ms> <perSecond> [free]  print "started", push 0, 1, 2... for ms milliseconds, then
+ *                                                        the END marker; with "free", popping one when full (no consumer:
+ *                                                        it never stalls)
  *   cli_worker.ts drain   <segment>                      pop until the END marker, checking the values come in order
  *   cli_worker.ts extras  <segment> <ring> <map> <news>  pushOverwrite `ring` values into "ticks", set `map` keys in "m",
  *                                                        publish `news` messages on "news", then exit
@@ -71,6 +73,10 @@ if (mode === "create") {
       if (sent >= count || elapsed >= ms) break;
       const target = rate > 0 ? Math.min(count, Math.floor((elapsed * rate) / 1000) + 1) : count;
       while (sent < target && q.tryPush(sent)) sent++;
+      // "free": nobody consumes, so a full queue gets room from the stream itself and the
+      // watch tests' pushes counter keeps moving however long a test took to look (a
+      // queue of 4096 at 400/s is full after ~10 s).
+      if (c === "free" && sent < target) q.tryPop();
       if (rate > 0 || sent < target) sleep(rate > 0 ? 2 : 0);
       check();
     }
