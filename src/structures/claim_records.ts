@@ -9,7 +9,8 @@
  *   +0  i32 pos    first position of the claim
  *   +4  i32 n      0 = idle; n > 0: producing (putting) positions [pos, pos + n);
  *                  n < 0: consuming (taking) positions [pos, pos − n)
- *   +8  i32 pid    owner process, 0 = free record
+ *   +8  i32 pid    owner process, 0 = free record; −tid while the thread `tid` is taking
+ *                  it (between the CAS and the store of its identity, see `claim`)
  *   +12 i32 start  owner's start time (field 22 of /proc/<pid>/stat) mod 2^32
  *   +16 i32 value  index ring only: the index a put is placing, or the index held in transit
  *   +20 i32 hold   index ring only: 0 = owns no index; > 0 = owns `value` in transit, the
@@ -24,7 +25,8 @@
  *                  record whose hold this record is taking over (index_ring.ts `#adopt`)
  *
  * A handle takes a record when it is made (64-bit-free: CAS on `pid` from 0, or from a
- * dead owner's pid when the record may be reused, see `claim`) and shares it with the
+ * dead owner's pid when the record may be reused, to a marker, then its identity, see
+ * `claim`) and shares it with the
  * other handles of the same structure in its Segment; the last one to close frees it.
  * The owner writes `pos` (and `value`) and then `n` with plain stores BEFORE its CAS on
  * the ring's position counter (the CAS publishes them to anyone who reads the counter
@@ -38,6 +40,7 @@ import { ShmError } from "../errors.ts";
 import type { Memory } from "../segment/memory.ts";
 import { me } from "../segment/process.ts";
 import { myTid } from "../segment/registry.ts";
+import { PAUSE_POINT, pauseHere } from "./pause.ts";
 
 export const RECORD_BYTES = 64;
 const W = RECORD_BYTES >> 2;
@@ -109,6 +112,16 @@ function recordAlive(i32: Int32Array, b: number): boolean {
   return t >= 0 && startLow(t) === Atomics.load(i32, b + R_TSTART);
 }
 
+/**
+ * True while the thread whose record marker is `pid` (−tid, see `claim`) exists and is not
+ * a zombie. Only the tid is known (its start time is not yet written), so a claimer that
+ * died and whose tid the kernel gave to a live thread holds its record until that thread
+ * ends: one record of the 16 spare, never a wrong owner.
+ */
+function claimerAlive(pid: number): boolean {
+  return pid < 0 && pid >= -0x7fffffff && native().processStartTime(-pid) >= 0;
+}
+
 /** This thread's (tid, start time mod 2^32) for a record; (0, 0) on the main thread. */
 function threadId(pid: number): [number, number] {
   const tid = myTid();
@@ -169,6 +182,11 @@ export class ClaimRecords {
     const self = me();
     const start = startLow(self.start);
     const [tid, tstart] = threadId(self.pid);
+    // While we take a record its pid reads −(our kernel tid): a claimer is known by that
+    // alone. Taking it straight to our pid would leave the previous owner's start time
+    // beside our pid until we store ours, and a second claimer reading the pair in that
+    // window would judge the record a dead owner's and take it too (tests/records.test.ts).
+    const marker = -myTid();
     for (let pass = 0; pass < 2; pass++) {
       for (let i = 0; i < count; i++) {
         const b = (at >> 2) + i * W;
@@ -179,16 +197,18 @@ export class ClaimRecords {
           // A dead owner's index in transit is evidence until a survivor resolves it, and
           // so is a hold taken over by a survivor still announcing it (see `adopting`).
           if (Atomics.load(i32, b + R_HOLD) > 0 || adopting(i32, at >> 2, count, b)) continue;
-          if (recordAlive(i32, b)) continue;
+          if (pid < 0 ? claimerAlive(pid) : recordAlive(i32, b)) continue;
         }
-        if (Atomics.compareExchange(i32, b + R_PID, pid, self.pid) !== pid) continue;
-        // n first: until start is ours, the record reads as a dead owner's, never as a live claim.
+        if (Atomics.compareExchange(i32, b + R_PID, pid, marker) !== pid) continue;
+        if (PAUSE_POINT !== undefined) pauseHere("records.claim.marked");
+        // n first: a marked record reads as a dead owner's to the repairs (recordAlive), never as a live claim.
         Atomics.store(i32, b + R_N, 0);
         Atomics.store(i32, b + R_HOLD, 0);
         Atomics.store(i32, b + R_WON, 0);
         Atomics.store(i32, b + R_TID, tid);
         Atomics.store(i32, b + R_TSTART, tstart);
         Atomics.store(i32, b + R_START, start);
+        Atomics.store(i32, b + R_PID, self.pid);
         const recs = new ClaimRecords(at, count, b);
         map.set(at, { recs, refs: 1 });
         return recs;

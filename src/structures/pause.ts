@@ -16,7 +16,8 @@
  * `stack.pop.unlinked` (a node between the ring and the list), `pool.acquire.taken`,
  * `pool.release.freed` (a slot between the ring and its state), `vector.push.reserved`
  * (an index reserved, not published), `ring.read.window` (RingBuffer.read between its
- * tail and head loads).
+ * tail and head loads), `records.claim.marked` (a claim record's pid CAS won, the
+ * claimer's identity not yet written).
  */
 import { optionalEnv as env } from "../../ffi/mod.ts";
 
