@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import { native } from "../ffi/mod.ts";
-import { FAST_CORRUPT, FAST_INVALID, FAST_NONE, FAST_OK, FAST_RANGE, FAST_STATUS } from "../ffi/native.ts";
+import { FAST_BYTES, FAST_CORRUPT, FAST_INVALID, FAST_NONE, FAST_OK, FAST_RANGE, FAST_STATUS } from "../ffi/native.ts";
 import {
   bool,
   type ElementType,
@@ -35,6 +35,8 @@ import {
 } from "../mod.ts";
 import { fastKind, structReadInto } from "../src/segment/elements.ts";
 import { recordCount } from "../src/structures/claim_records.ts";
+import { bindBytes, bindMpmc, bindSpsc, bindSpscBytes } from "../src/structures/fast_path.ts";
+import { ShmError } from "../src/errors.ts";
 import { recordsAt } from "../src/structures/queue_layout.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
@@ -175,6 +177,37 @@ test(
       assert.equal(ns.pop()[1], FAST_NONE);
       assert.equal(nm.pop()[1], FAST_NONE);
     }
+  }),
+);
+
+test(
+  "fastpath: a geometry the native bind refuses is a typed CORRUPT error from every binder, never a bound handle",
+  segmentTest("fp", 1 << 20, (seg) => {
+    // TypeScript validates an entry's geometry before it binds, so these are what a
+    // damaged entry that slipped past it (or a bug) would hand the native bind.
+    const m = seg.memory, sq = SpscQueue.create(seg, "s", u32, 7), q = Queue.create(seg, "q", u32, 8);
+    const s = layoutOf(seg, sq), u = mpmc(seg, q, u32);
+    const place = {
+      control: u.control,
+      data: u.data,
+      ring: u.ring,
+      capacity: 8,
+      layout: fastKind(u32)! | (4 << 8) | (8 << 16),
+      record: u.rec,
+    };
+    const refused = (f: () => unknown, what: string) =>
+      assert.throws(f, (e: unknown) => e instanceof ShmError && e.code === "CORRUPT" && /refused/.test(e.message), what);
+    // The well-formed binds succeed: the refusals below are the one field changed.
+    bindSpsc(m, s.control, s.data, 8, fastKind(u32)!);
+    bindMpmc(m, place);
+    refused(() => bindSpsc(m, s.control, s.data, 1, fastKind(u32)!), "SPSC ring of one slot");
+    refused(() => bindSpsc(m, s.control + 2, s.data, 8, fastKind(u32)!), "SPSC control misaligned");
+    refused(() => bindSpscBytes(m, s.control, s.data, 8, 0), "SPSC elements of no bytes");
+    refused(() => bindSpsc(m, s.control, s.data, 8, 11), "no such kind");
+    refused(() => bindMpmc(m, { ...place, layout: fastKind(u32)! | (6 << 8) | (8 << 16) }), "element past its slot");
+    refused(() => bindMpmc(m, { ...place, record: u.rec + 4 }), "claim record misaligned");
+    refused(() => bindMpmc(m, { ...place, ring: 12 }), "Queue ring not a power of two");
+    refused(() => bindBytes(m, { ...place, layout: FAST_BYTES | (4 << 8) | (8 << 16) }, 12), "bytes element past its slot");
   }),
 );
 
