@@ -57,24 +57,28 @@ for (const rt of RUNTIMES) {
         Atomics.store(i32, at + i * RECORD_WORDS + 2, i === dead ? NO_PID : me);
       }
       const w = startWorker(rt, QUEUE_WORKER, [name, "pop1"], { SHMKIT_TEST_PAUSE_AT: "records.claim.marked:1" });
-      await w.line("PAUSED records.claim.marked");
-      // A second claimer (a new mapping in this process) finds no record to take.
-      const second = openElsewhere(name);
-      assert.ok(second instanceof ShmError, "the record being taken was taken again");
-      assert.equal(second.code, "FULL");
-      assert.equal(pidOf(dead), -w.pid, "the record is marked with the claimer's tid");
-      // Killed before it wrote its identity: the record goes to the next claimer.
-      w.kill();
-      assert.equal((await w.exited).signal, "SIGKILL");
-      const third = openElsewhere(name);
-      assert.ok(!(third instanceof ShmError), `the dead claimer's record is not reused: ${third}`);
-      assert.equal(pidOf(dead), me);
-      assert.equal(i32[at + dead * RECORD_WORDS + 3], myStart, "the new owner's start time");
-      // The queue works through the handle that took it.
-      assert.equal(third.q.tryPush(7), true);
-      assert.equal(q.tryPop(), 7);
-      third.q.close();
-      third.seg.close();
+      try {
+        await w.line("PAUSED records.claim.marked");
+        // A second claimer (a new mapping in this process) finds no record to take.
+        const second = openElsewhere(name);
+        assert.ok(second instanceof ShmError, "the record being taken was taken again");
+        assert.equal(second.code, "FULL");
+        assert.equal(pidOf(dead), -w.pid, "the record is marked with the claimer's tid");
+        // Killed before it wrote its identity: the record goes to the next claimer.
+        w.kill();
+        assert.equal((await w.exited).signal, "SIGKILL");
+        const third = openElsewhere(name);
+        assert.ok(!(third instanceof ShmError), `the dead claimer's record is not reused: ${third}`);
+        assert.equal(pidOf(dead), me);
+        assert.equal(i32[at + dead * RECORD_WORDS + 3], myStart, "the new owner's start time");
+        // The queue works through the handle that took it.
+        assert.equal(third.q.tryPush(7), true);
+        assert.equal(q.tryPop(), 7);
+        third.q.close();
+        third.seg.close();
+      } finally {
+        w.kill(); // a failed check must not leave the paused worker behind
+      }
     }),
     { timeout: 60_000 },
   );
