@@ -8,11 +8,18 @@
  * would see that pid beside the previous owner's start time, judge the owner dead and
  * take the record as well. So the CAS writes a marker (−tid) first; the worker here stops
  * just after that CAS (pause point `records.claim.marked`).
+ *
+ * The churn test runs the reuse pass under real concurrency: four processes, two per
+ * runtime, open and close handles hundreds of times with no free record, each checking
+ * that its record stays its own, and the pushes and pops they made add up. The window
+ * itself is a few stores wide, so that test does not find the old bug (the pause point
+ * does); it shows the marker costs no record and no element.
  */
 import assert from "node:assert/strict";
 import { test } from "./harness.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { startWorker } from "./helpers/crash.ts";
+import { lastJson, runAll } from "./helpers/procs.ts";
 import { native } from "../ffi/mod.ts";
 import { ShmError } from "../src/errors.ts";
 import { Queue, Segment, u32 } from "../mod.ts";
@@ -22,6 +29,7 @@ import { me as me_ } from "../src/segment/process.ts";
 import type { Runtime } from "./helpers/procs.ts";
 
 const QUEUE_WORKER = new URL("./workers/crash_queue.ts", import.meta.url);
+const CHURN_WORKER = new URL("./workers/records_worker.ts", import.meta.url);
 const RUNTIMES: Runtime[] = ["deno", "bun"];
 const RING = 16, STRIDE = 8, MAX_PROCESSES = 4;
 /** A pid no process has (above the kernel's pid_max ceiling of 2^22). */
@@ -83,3 +91,35 @@ for (const rt of RUNTIMES) {
     { timeout: 60_000 },
   );
 }
+
+test(
+  "claim records: Deno and Bun processes opening and closing handles at once, every record reused, never share one",
+  segmentTest("recs-churn", { size: 1 << 20, maxProcesses: 9 }, async (seg, name) => {
+    const q = Queue.create(seg, "q", u32, 1024);
+    const i32 = seg.memory.i32;
+    const data = q.offset + seg.memory.u32[(q.offset + 12) >> 2];
+    const at = recordsAt(data, 1024, STRIDE) >> 2, count = recordCount(9);
+    const me = native().getpid();
+    // Every record but ours reads as a dead owner's, and the workers keep it so: no free record.
+    for (let i = 0; i < count; i++) {
+      if (Atomics.load(i32, at + i * RECORD_WORDS + 2) !== me) Atomics.store(i32, at + i * RECORD_WORDS + 2, NO_PID);
+    }
+    const ITERS = 400;
+    const rts: Runtime[] = ["deno", "bun", "deno", "bun"];
+    const outs = await runAll(
+      rts.map((rt, id) => [rt, CHURN_WORKER, [name, String(id), String(ITERS), String(at), String(count)]]),
+    );
+    const rs = outs.map((o) => lastJson<{ failed: number; pushed: number; pushSum: number; popped: number; popSum: number }>(o));
+    let drained = 0, drainedSum = 0;
+    for (let v = q.tryPop(); v !== undefined; v = q.tryPop()) {
+      drained++;
+      drainedSum += v;
+    }
+    const sum = (f: (r: (typeof rs)[number]) => number) => rs.reduce((a, r) => a + f(r), 0);
+    assert.deepEqual(rs.map((r) => r.failed), [0, 0, 0, 0], "a record held by two handles");
+    assert.equal(sum((r) => r.pushed), rts.length * ITERS, "every push had room");
+    assert.equal(sum((r) => r.popped) + drained, sum((r) => r.pushed), "elements lost or duplicated");
+    assert.equal(sum((r) => r.popSum) + drainedSum, sum((r) => r.pushSum));
+  }),
+  { timeout: 120_000 },
+);
