@@ -39,7 +39,8 @@ const std = @import("std");
 const linux = std.os.linux;
 const sys = @import("sys.zig");
 const futex = @import("futex.zig");
-const fence = @import("fence.zig");
+/// Public for bench/fastpath_micro.zig, which measures both publish forms (`fence.register`).
+pub const fence = @import("fence.zig");
 
 /// Result codes (i32 results and the state block's status word).
 pub const OK: i32 = 1; // pushed / popped
