@@ -41,10 +41,12 @@ export interface Sizes {
   streamIters: number;
   rounds: number;
 }
+// Message counts include the untimed warm-up (`warmOf`: three quarters), so each full
+// throughput row times 4M messages (1M of 64 bytes) after 12M (3M) untimed.
 export const FULL: Sizes = {
-  n: 4_000_000,
-  n64: 1_000_000,
-  nSame: 4_000_000,
+  n: 16_000_000,
+  n64: 4_000_000,
+  nSame: 16_000_000,
   spinIters: 200_000,
   parkIters: 20_000,
   streamIters: 20_000,
@@ -53,9 +55,9 @@ export const FULL: Sizes = {
   rounds: 9,
 };
 export const QUICK: Sizes = {
-  n: 1_000_000,
-  n64: 250_000,
-  nSame: 1_000_000,
+  n: 4_000_000,
+  n64: 1_000_000,
+  nSame: 4_000_000,
   spinIters: 50_000,
   parkIters: 4_000,
   streamIters: 4_000,
@@ -68,8 +70,15 @@ export const TINY: Sizes = { n: 4096, n64: 1024, nSame: 4096, spinIters: 200, pa
 export const CAP = 4096;
 /** Capacity of the two ping-pong queues (one message in flight). */
 export const RTT_CAP = 16;
-/** Untimed messages before the clock starts: an eighth, a multiple of the bulk size. */
-export const warmOf = (n: number) => Math.max(64, Math.floor(n / 8 / 64) * 64);
+/**
+ * Untimed messages before the clock starts: three quarters, a multiple of the bulk size.
+ * An eighth (the first choice) left Bun's JIT tiers compiling inside the timed window on
+ * this 2-core VM, where the two spinning processes leave its compiler threads no core:
+ * Bun<->Bun mpmc-bulk64 was 17.6-30.2 ns/msg with it, 6.5-21.6 (median ~9) with three
+ * quarters, and 6.1-14.3 with compilation moved onto the main thread
+ * (BUN_JSC_useConcurrentJIT=0); docs/BENCHMARKS.md "How it is measured".
+ */
+export const warmOf = (n: number) => Math.max(64, Math.floor((n * 3) / 4 / 64) * 64);
 /** Untimed round trips before the timed ones. */
 export const rttWarmOf = (iters: number) => Math.max(10, Math.floor(iters / 10));
 
