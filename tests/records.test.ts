@@ -23,17 +23,16 @@ import { lastJson, runAll } from "./helpers/procs.ts";
 import { native } from "../ffi/mod.ts";
 import { ShmError } from "../src/errors.ts";
 import { Queue, Segment, u32 } from "../mod.ts";
-import { RECORD_WORDS, recordCount } from "../src/structures/claim_records.ts";
+import { R_PID, R_START, RECORD_WORDS, recordCount, startLow } from "../src/structures/claim_records.ts";
 import { recordsAt } from "../src/structures/queue_layout.ts";
 import { me as me_ } from "../src/segment/process.ts";
 import type { Runtime } from "./helpers/procs.ts";
+import { NO_PID } from "./helpers/worker.ts";
 
 const QUEUE_WORKER = new URL("./workers/crash_queue.ts", import.meta.url);
 const CHURN_WORKER = new URL("./workers/records_worker.ts", import.meta.url);
 const RUNTIMES: Runtime[] = ["deno", "bun"];
 const RING = 16, STRIDE = 8, MAX_PROCESSES = 4;
-/** A pid no process has (above the kernel's pid_max ceiling of 2^22). */
-const NO_PID = 0x3ffffff0;
 
 /** Opens "q" from a new mapping of the segment (a new Segment: its own claim record), or returns the error. */
 function openElsewhere(name: string): { seg: Segment; q: Queue<number> } | ShmError {
@@ -55,14 +54,14 @@ for (const rt of RUNTIMES) {
       const i32 = seg.memory.i32;
       const data = q.offset + seg.memory.u32[(q.offset + 12) >> 2];
       const at = recordsAt(data, RING, STRIDE) >> 2, count = recordCount(MAX_PROCESSES);
-      const me = native().getpid(), myStart = me_().start % 0x1_0000_0000 | 0;
-      const pidOf = (i: number) => Atomics.load(i32, at + i * RECORD_WORDS + 2);
+      const me = native().getpid(), myStart = startLow(me_().start);
+      const pidOf = (i: number) => Atomics.load(i32, at + i * RECORD_WORDS + R_PID);
       // Every record reads as a live owner's (ours) but record `dead`, whose owner is gone:
       // the only record a claim can take (pass 2 of `claim`).
       const dead = count - 1;
       for (let i = 0; i < count; i++) {
-        i32[at + i * RECORD_WORDS + 3] = i === dead ? 12345 : myStart;
-        Atomics.store(i32, at + i * RECORD_WORDS + 2, i === dead ? NO_PID : me);
+        i32[at + i * RECORD_WORDS + R_START] = i === dead ? 12345 : myStart;
+        Atomics.store(i32, at + i * RECORD_WORDS + R_PID, i === dead ? NO_PID : me);
       }
       const w = startWorker(rt, QUEUE_WORKER, [name, "pop1"], { SHMKIT_TEST_PAUSE_AT: "records.claim.marked:1" });
       try {
@@ -78,7 +77,7 @@ for (const rt of RUNTIMES) {
         const third = openElsewhere(name);
         assert.ok(!(third instanceof ShmError), `the dead claimer's record is not reused: ${third}`);
         assert.equal(pidOf(dead), me);
-        assert.equal(i32[at + dead * RECORD_WORDS + 3], myStart, "the new owner's start time");
+        assert.equal(i32[at + dead * RECORD_WORDS + R_START], myStart, "the new owner's start time");
         // The queue works through the handle that took it.
         assert.equal(third.q.tryPush(7), true);
         assert.equal(q.tryPop(), 7);
@@ -102,7 +101,7 @@ test(
     const me = native().getpid();
     // Every record but ours reads as a dead owner's, and the workers keep it so: no free record.
     for (let i = 0; i < count; i++) {
-      if (Atomics.load(i32, at + i * RECORD_WORDS + 2) !== me) Atomics.store(i32, at + i * RECORD_WORDS + 2, NO_PID);
+      if (Atomics.load(i32, at + i * RECORD_WORDS + R_PID) !== me) Atomics.store(i32, at + i * RECORD_WORDS + R_PID, NO_PID);
     }
     const ITERS = 400;
     const rts: Runtime[] = ["deno", "bun", "deno", "bun"];

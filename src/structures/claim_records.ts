@@ -86,7 +86,8 @@ export const STALL_MS = 2;
 
 const TWO_32 = 0x1_0000_0000;
 
-function startLow(start: number): number {
+/** A start time (/proc/<pid>/stat field 22) as records keep it: mod 2^32, as an i32. */
+export function startLow(start: number): number {
   return (start % TWO_32) | 0;
 }
 

@@ -16,6 +16,9 @@ export const runtime: "deno" | "bun" = g.Deno ? "deno" : "bun";
 /** This process's id. */
 export const pid: number = g.Deno ? g.Deno.pid : g.process.pid;
 
+/** A pid no process has (above the kernel's pid_max ceiling of 2^22): an owner that reads as dead. */
+export const NO_PID = 0x3ffffff0;
+
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Blocks the thread for `ms` milliseconds (Atomics.wait on a private cell). */

@@ -9,21 +9,20 @@
  * checks failed, and the count and sum of the values it pushed and popped.
  */
 import { Queue, Segment, u32 } from "../../mod.ts";
-import { args, pid } from "../helpers/worker.ts";
+import { args, NO_PID, pid } from "../helpers/worker.ts";
 import { me } from "../../src/segment/process.ts";
-import { RECORD_WORDS } from "../../src/structures/claim_records.ts";
+import { R_PID, R_START, RECORD_WORDS, startLow } from "../../src/structures/claim_records.ts";
 
-const NO_PID = 0x3ffffff0; // no process has it (above pid_max's ceiling of 2^22)
 const [segName, idArg, itersArg, atArg, countArg] = args;
 const id = Number(idArg), iters = Number(itersArg), at = Number(atArg), count = Number(countArg);
-const start = me().start % 0x1_0000_0000 | 0;
+const start = startLow(me().start);
 const area = Segment.open(segName); // reads the record area; opens no Queue, so holds no record
 const i32 = area.memory.i32;
 
 /** i32 indices of the records that name this process. */
 function mine(): number[] {
   const out: number[] = [];
-  for (let i = 0; i < count; i++) if (Atomics.load(i32, at + i * RECORD_WORDS + 2) === pid) out.push(at + i * RECORD_WORDS);
+  for (let i = 0; i < count; i++) if (Atomics.load(i32, at + i * RECORD_WORDS + R_PID) === pid) out.push(at + i * RECORD_WORDS);
   return out;
 }
 
@@ -32,7 +31,7 @@ for (let it = 0; it < iters; it++) {
   const seg = Segment.open(segName);
   const q = Queue.open(seg, "q", u32);
   const own = mine();
-  if (own.length !== 1 || i32[own[0] + 3] !== start) failed++;
+  if (own.length !== 1 || i32[own[0] + R_START] !== start) failed++;
   const v = id * 100_000 + it;
   if (q.tryPush(v)) {
     pushed++;
@@ -44,10 +43,10 @@ for (let it = 0; it < iters; it++) {
     popSum += got;
   }
   const again = mine();
-  if (again.length !== 1 || again[0] !== own[0] || i32[own[0] + 3] !== start) failed++;
+  if (again.length !== 1 || again[0] !== own[0] || i32[own[0] + R_START] !== start) failed++;
   q.close();
   seg.close();
-  if (own.length === 1) Atomics.compareExchange(i32, own[0] + 2, 0, NO_PID);
+  if (own.length === 1) Atomics.compareExchange(i32, own[0] + R_PID, 0, NO_PID);
 }
 area.close();
 console.log(JSON.stringify({ failed, pushed, pushSum, popped, popSum }));
