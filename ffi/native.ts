@@ -178,8 +178,8 @@ export interface CancellableWait {
  * Process-private memory the fast paths keep per handle (FAST_STATE_BYTES): words[0]
  * producer's cached read index, [1] consumer's cached write index, [2] status of the
  * last pop that returned NaN, [3] and [4] the bulk calls' FAST_DONE and
- * FAST_RANGE_COUNT; from byte 32 the descriptor that spscBind / mpmcBind write (never
- * written from TypeScript).
+ * FAST_RANGE_COUNT, Queue's FAST_POP_CHECKED ([0], [1]) and FAST_PUSH_CHECKED ([6], [7]);
+ * from byte 32 the descriptor that spscBind / mpmcBind write (never written from TypeScript).
  */
 export interface FastState {
   readonly words: Int32Array;
@@ -212,6 +212,13 @@ export const FAST_STATUS = 2;
 export const FAST_DONE = 3;
 /** Index of the word in which mpmcPopBulk counts the 64-bit elements it gave as NaN (OUT_OF_RANGE). */
 export const FAST_RANGE_COUNT = 4;
+/**
+ * Queue: index of the u64 (two words) holding when the native empty pops (FAST_POP_CHECKED)
+ * or full pushes (FAST_PUSH_CHECKED) last read the other side's counter for a dead claim
+ * (zig/fastpath.zig `checkDue`); writing 0 to both words makes the next one read it.
+ */
+export const FAST_POP_CHECKED = 0;
+export const FAST_PUSH_CHECKED = 6;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
 export const ABI_VERSION = 6;

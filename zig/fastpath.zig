@@ -36,6 +36,7 @@
 //! of the Dekker handshake paid. Unregistered: a seq_cst store (`xchg`) and a seq_cst
 //! load, the plain handshake. See `store` and `wake`, and "The wake handshake" below.
 const std = @import("std");
+const builtin = @import("builtin");
 const linux = std.os.linux;
 const sys = @import("sys.zig");
 const futex = @import("futex.zig");
@@ -76,6 +77,8 @@ fn Elem(comptime k: Kind) type {
 /// Private state block (i32 words, 8-aligned, in TypeScript-owned process memory):
 const CACHED_READ = 0; // producer's last view of the read index (SPSC)
 const CACHED_WRITE = 1; // consumer's last view of the write index (SPSC)
+const POP_CHECKED = 0; // Queue, u64 in words 0-1: `ticks()` at the last empty pop's dead-claim check (`checkDue`)
+const PUSH_CHECKED = 6; // Queue, u64 in words 6-7: the same for full pushes
 const STATUS = 2; // outcome of the last pop that returned NaN
 const DONE = 3; // bulk calls that return a negative code: how many elements they moved first
 const BULK_RANGE = 4; // mpmc_pop_bulk: how many of the elements it moved were RANGE (given as NaN)
@@ -611,6 +614,95 @@ inline fn diff(a: u32, b: u32) i32 {
     return @bitCast(a -% b);
 }
 
+// The dead-claim test of a poll that finds nothing. A pop at `pos` that finds the slot
+// unpublished (sequence `pos`) cannot tell an empty queue from a producer that claimed
+// `pos` and has not published yet, alive or dead (the TypeScript path's repair,
+// skipDeadProducer); the enqueue counter past `pos` tells. But that counter's line is
+// the one every push's CAS writes: read on every empty poll of a spinning consumer, it
+// cost the producer a line transfer per poll, where Vyukov's consumer touches only the
+// slots. Measured (`deno run -A bench/vs_c.ts --rounds 7 --only mpmc-1`, two runs each,
+// interleaved; docs/DECISIONS.md "Fast paths"), Deno producer and Bun consumer, paired
+// ratio to C: read on every poll 2.17-2.32x, never read 1.37-1.59x, at most once a
+// microsecond 2.10-2.12x, at most once per CHECK_GAP (~25 µs) 1.52-1.64x. So an empty pop
+//   (a) reads the counter unless this handle's last read was less than CHECK_GAP ticks
+//       ago and found no claim: a poll that comes later than that after the last check,
+//       as every poll of a consumer that is not spinning does, checks as before; a
+//       spinning one checks about every 25 µs instead of every few nanoseconds;
+//   (b) reads it whenever TypeScript has zeroed the handle's POP_CHECKED words: before a
+//       blocking wait parks (stall_wait.ts `parkPoll`) and in `select`, so a waiter never
+//       sleeps through a claim it has not seen (its holder, if dead, sends no wake-up);
+//   (c) after a read that found a claim, reads it on every poll until one finds none.
+// The answer for live processes is unchanged: NONE is what Vyukov's pop returns while a
+// push is in progress. What it changes is how soon a spinning poller notices a dead
+// claim: up to CHECK_GAP later, before the 2 ms stall clock runs as before. A full push
+// is the mirror image (the dequeue counter past `pos - ring`; PUSH_CHECKED).
+
+/// A time stamp that only has to be cheap and to grow: x86-64's TSC (`rdtsc`, ~9 ns on
+/// the AMD VM of docs/BENCHMARKS.md, where `clock_gettime` costs ~20), aarch64's virtual
+/// counter. Elsewhere 0 and CHECK_GAP 0: every poll checks, as before this gate.
+inline fn ticks() u64 {
+    switch (builtin.cpu.arch) {
+        .x86_64 => {
+            var lo: u32 = undefined;
+            var hi: u32 = undefined;
+            asm volatile ("rdtsc"
+                : [lo] "={eax}" (lo),
+                  [hi] "={edx}" (hi),
+            );
+            return (@as(u64, hi) << 32) | lo;
+        },
+        .aarch64 => return asm volatile ("mrs %[t], cntvct_el0"
+            : [t] "=r" (-> u64),
+        ),
+        else => return 0,
+    }
+}
+
+/// CHECK_GAP, about 25 µs of `ticks`: 2^16 TSC cycles (13-65 µs at 5-1 GHz; 25 µs on the
+/// 2.6 GHz VM the measurements above come from); on aarch64 the counter's own frequency
+/// (`cntfrq_el0`, 1 MHz to 1 GHz) over 2^15, ~30 µs.
+inline fn checkGap() u64 {
+    return switch (builtin.cpu.arch) {
+        .x86_64 => 1 << 16,
+        .aarch64 => (asm volatile ("mrs %[f], cntfrq_el0"
+            : [f] "=r" (-> u64),
+        )) >> 15,
+        else => 0,
+    };
+}
+
+inline fn checkedAt(st: [*]i32, at: usize) *align(4) u64 {
+    return @ptrCast(st + at);
+}
+
+/// Whether this empty pop / full push reads the other side's counter (a-c above).
+inline fn checkDue(st: [*]i32, at: usize) bool {
+    const last = checkedAt(st, at).*;
+    return last == 0 or ticks() -% last >= checkGap();
+}
+
+/// After a check: one that found a claim keeps every later poll checking (0), one that
+/// found none dates itself. Returns `open`.
+inline fn checked(st: [*]i32, at: usize, open: bool) bool {
+    checkedAt(st, at).* = if (open) 0 else ticks() | 1;
+    return open;
+}
+
+/// (b): what Queue's `#checkNext` does from TypeScript (the unit tests use it).
+fn checkNext(st: [*]i32, at: usize) void {
+    checkedAt(st, at).* = 0;
+}
+
+/// An empty pop at `pos`: may a producer hold `pos`? (Then the TypeScript path runs.)
+inline fn producerClaimed(st: [*]i32, c: usize, pos: u32) bool {
+    return checkDue(st, POP_CHECKED) and checked(st, POP_CHECKED, @atomicLoad(u32, word(c + ENQ), .seq_cst) != pos);
+}
+
+/// A full push at `pos`: may a consumer hold `pos - ring`?
+inline fn consumerClaimed(st: [*]i32, c: usize, pos: u32, ring: u32) bool {
+    return checkDue(st, PUSH_CHECKED) and checked(st, PUSH_CHECKED, diff(@atomicLoad(u32, word(c + DEQ), .seq_cst), pos -% ring) > 0);
+}
+
 /// Binds the state block at `state` to a Queue in the mapping at `base`: positions at
 /// `ctrl`, `ring` slots (a power of two, 2 to 2^30) at `data`, `capacity` (1 to ring)
 /// elements, `layout` = kind | elem_off << 8 | stride << 16 (kind BYTES: elements of
@@ -669,7 +761,7 @@ fn MpmcOf(comptime k: Kind) type {
             const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
             if (h.d.kind != @intFromEnum(k)) return BADARG;
             // Validate before claiming: a claimed slot must always be published.
-            return mpmcClaimPut(h.d, NumPut(k){ .x = encode(k, value) orelse return INVALID, .valid = true });
+            return mpmcClaimPut(h.st, h.d, NumPut(k){ .x = encode(k, value) orelse return INVALID, .valid = true });
         }
 
         /// Pops one element. Returns it; NaN with the STATUS word of `state` set otherwise
@@ -679,7 +771,7 @@ fn MpmcOf(comptime k: Kind) type {
             const h = handleOf(state, MPMC_BOUND) orelse return fail(state, BADARG);
             if (h.d.kind != @intFromEnum(k)) return fail(state, BADARG);
             var t = NumTake(k){};
-            return popResult(h.st, mpmcClaimTake(h.d, &t), t);
+            return popResult(h.st, mpmcClaimTake(h.st, h.d, &t), t);
         }
     };
 }
@@ -687,7 +779,7 @@ fn MpmcOf(comptime k: Kind) type {
 /// Queue's push after its arguments and the element are checked: claims the next
 /// position, has `e.put(address of the slot's element)` write the element (it cannot
 /// fail), publishes and wakes. Shared by the numeric and the byte-copy pushes.
-inline fn mpmcClaimPut(d: *const Desc, e: anytype) i32 {
+inline fn mpmcClaimPut(st: [*]i32, d: *const Desc, e: anytype) i32 {
     const b = d.base;
     const data = d.data;
     const ring = d.slots;
@@ -730,10 +822,8 @@ inline fn mpmcClaimPut(d: *const Desc, e: anytype) i32 {
             // Last lap's element (dif = 1 - ring) or a repairer's skip (dif = -ring): full,
             // unless the consumer of pos - ring has claimed it (TypeScript path: it may
             // be dead; handBackDeadConsumer). Its first test, the same seq_cst load:
-            if (dif == -@as(i32, @intCast(ring)) or dif == 1 - @as(i32, @intCast(ring))) {
-                const q = pos -% ring;
-                if (diff(@atomicLoad(u32, word(c + DEQ), .seq_cst), q) > 0) return SLOW;
-            }
+            if ((dif == -@as(i32, @intCast(ring)) or dif == 1 - @as(i32, @intCast(ring))) and
+                consumerClaimed(st, c, pos, ring)) return SLOW;
             @atomicStore(i32, &r[1], 0, .monotonic);
             return NONE;
         } else {
@@ -748,7 +838,7 @@ inline fn mpmcClaimPut(d: *const Desc, e: anytype) i32 {
 /// `e.take(address of the slot's element)` read the element, hands the slot to the next
 /// lap and wakes. OK, NONE (empty), SLOW or CORRUPT. Shared by the numeric and the
 /// byte-copy pops.
-inline fn mpmcClaimTake(d: *const Desc, e: anytype) i32 {
+inline fn mpmcClaimTake(st: [*]i32, d: *const Desc, e: anytype) i32 {
     const b = d.base;
     const data = d.data;
     const ring = d.slots;
@@ -781,7 +871,7 @@ inline fn mpmcClaimTake(d: *const Desc, e: anytype) i32 {
             // Unpublished: empty, unless a producer has claimed pos (the enqueue counter
             // is past it): it may be dead, TypeScript path (skipDeadProducer, whose first
             // test is this same seq_cst load).
-            if (dif == -1 and @atomicLoad(u32, word(c + ENQ), .seq_cst) != pos) return SLOW;
+            if (dif == -1 and producerClaimed(st, c, pos)) return SLOW;
             @atomicStore(i32, &r[1], 0, .monotonic);
             return NONE;
         } else {
@@ -807,7 +897,7 @@ inline fn mpmcClaimTake(d: *const Desc, e: anytype) i32 {
 pub export fn shmkit_mpmc_push_bytes(state: f64) i32 {
     const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
     if (h.d.kind != BYTES) return BADARG;
-    return mpmcClaimPut(h.d, bytesOf(h.d));
+    return mpmcClaimPut(h.st, h.d, bytesOf(h.d));
 }
 
 /// Pops the oldest element into the handle's scratch block. OK, NONE (empty), SLOW,
@@ -816,7 +906,7 @@ pub export fn shmkit_mpmc_pop_bytes(state: f64) i32 {
     const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
     if (h.d.kind != BYTES) return BADARG;
     const e = bytesOf(h.d);
-    return mpmcClaimTake(h.d, &e);
+    return mpmcClaimTake(h.st, h.d, &e);
 }
 
 // ---------------------------------------------------------------------------------
@@ -914,9 +1004,8 @@ inline fn mpmcPushBulk(comptime k: Kind, st: [*]i32, d: *const Desc, count: u32)
             if (dif < 0) {
                 // As mpmcPush: full, unless the consumer of pos - ring has claimed it
                 // (it may be dead: the TypeScript path's handBackDeadConsumer).
-                if (dif == -@as(i32, @intCast(ring)) or dif == 1 - @as(i32, @intCast(ring))) {
-                    if (diff(@atomicLoad(u32, word(c + DEQ), .seq_cst), pos -% ring) > 0) code = SLOW;
-                }
+                if ((dif == -@as(i32, @intCast(ring)) or dif == 1 - @as(i32, @intCast(ring))) and
+                    consumerClaimed(st, c, pos, ring)) code = SLOW;
                 break;
             }
             const now = @atomicLoad(u32, word(c + ENQ), .seq_cst);
@@ -1004,7 +1093,7 @@ inline fn mpmcPopBulk(comptime k: Kind, st: [*]i32, d: *const Desc, max: u32) i3
             if (dif < 0) {
                 // As mpmcPop: empty, unless a producer has claimed pos (it may be dead:
                 // the TypeScript path's skipDeadProducer).
-                if (dif == -1 and @atomicLoad(u32, word(c + ENQ), .seq_cst) != pos) code = SLOW;
+                if (dif == -1 and producerClaimed(st, c, pos)) code = SLOW;
                 break;
             }
             const now = @atomicLoad(u32, word(c + DEQ), .seq_cst);
@@ -1202,11 +1291,30 @@ test "mpmc push and pop, hostile sequences, claim records" {
     try std.testing.expectEqual(@as(i32, 0), rec[1]);
     try std.testing.expect(std.math.isNan(M64.pop(s)));
     try std.testing.expectEqual(NONE, st[STATUS]);
-    // a producer claimed position 4 and did not publish: SLOW (the TypeScript path), nothing taken
+    // a producer claimed position 4 and did not publish: SLOW (the TypeScript path), nothing
+    // taken, from the first poll that reads the enqueue counter: within CHECK_GAP of the
+    // last read (the empty pop above found no claim), none does, unless TypeScript asks
     const enq: *u32 = @ptrCast(@alignCast(&mem[0]));
     const deq: *u32 = @ptrCast(@alignCast(&mem[64]));
     enq.* = 5;
+    if (checkGap() > 0) {
+        // Timed: a preemption between the stamp and the poll may make it check; one of a
+        // thousand tries must not.
+        var quiet = false;
+        for (0..1000) |_| {
+            _ = checked(st, POP_CHECKED, false);
+            try std.testing.expect(std.math.isNan(M64.pop(s)));
+            if (st[STATUS] == NONE) {
+                quiet = true;
+                break;
+            }
+        }
+        try std.testing.expect(quiet);
+    }
+    checkNext(st, POP_CHECKED);
     try std.testing.expect(std.math.isNan(M64.pop(s)));
+    try std.testing.expectEqual(SLOW, st[STATUS]);
+    try std.testing.expect(std.math.isNan(M64.pop(s))); // a check that found a claim: every poll checks
     try std.testing.expectEqual(SLOW, st[STATUS]);
     try std.testing.expectEqual(@as(u32, 4), deq.*);
     enq.* = 4;
@@ -1214,6 +1322,7 @@ test "mpmc push and pop, hostile sequences, claim records" {
     for (0..4) |i| try std.testing.expectEqual(OK, M64.push(s, @floatFromInt(i)));
     try std.testing.expectEqual(NONE, M64.push(s, 9));
     deq.* += 1;
+    checkNext(st, PUSH_CHECKED);
     try std.testing.expectEqual(SLOW, M64.push(s, 9));
     deq.* -= 1;
     for (0..4) |_| _ = M64.pop(s);
@@ -1331,6 +1440,7 @@ test "mpmc bulk push and pop: runs, records, full, empty, SLOW, CORRUPT, INVALID
     try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, lay, REC, 0, vs, 8));
     // a producer claimed the next position and did not publish: SLOW, nothing taken
     enq.* += 1;
+    checkNext(st, POP_CHECKED);
     try std.testing.expectEqual(SLOW, shmkit_mpmc_pop_bulk(s, 8));
     try std.testing.expectEqual(@as(i32, 0), st[DONE]);
     enq.* -= 1;
@@ -1338,6 +1448,7 @@ test "mpmc bulk push and pop: runs, records, full, empty, SLOW, CORRUPT, INVALID
     values = in;
     try std.testing.expectEqual(@as(i32, 4), shmkit_mpmc_push_bulk(s, 4));
     deq.* += 1;
+    checkNext(st, PUSH_CHECKED);
     try std.testing.expectEqual(SLOW, shmkit_mpmc_push_bulk(s, 2));
     try std.testing.expectEqual(@as(i32, 0), st[DONE]);
     deq.* -= 1;

@@ -41,7 +41,7 @@
  */
 import { type ElementType, fastKind, type NumericView, structReadInto } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
-import { FAST_BYTES, FAST_NONE, FAST_OK, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
+import { FAST_BYTES, FAST_NONE, FAST_OK, FAST_POP_CHECKED, FAST_PUSH_CHECKED, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
 import { bindBytes, bindMpmc, type BytesCalls, fastError, type MpmcPlace } from "./fast_path.ts";
 import { Handle } from "../segment/handle.ts";
 import type { Selectable } from "../wait/select.ts";
@@ -402,6 +402,7 @@ export class Queue<T> extends Handle {
       this.#core.stall,
       timeout,
       `popping from queue "${this.name}"`,
+      this.#checkedPop,
     );
   }
 
@@ -415,15 +416,40 @@ export class Queue<T> extends Handle {
     const what = `popping from queue "${this.name}"`;
     try {
       checkAborted(what, options?.signal);
-      return waitStalledAsync(this.mem(), this.#core.notEmpty, () => this.tryPop(), this.#core.stall, options, what);
+      const at = this.#core.notEmpty;
+      return waitStalledAsync(this.mem(), at, () => this.tryPop(), this.#core.stall, options, what, this.#checkedPop);
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  /** @internal For `select` (src/wait/select.ts): the "not empty" eventcount and tryPop. */
+  /**
+   * @internal For `select` (src/wait/select.ts): the "not empty" eventcount and a tryPop
+   * that checks for a dead claim every time (select parks between its polls).
+   */
   selectable(): Selectable<T> {
-    return { memory: this.mem(), at: this.#core.notEmpty, poll: () => this.tryPop() };
+    return { memory: this.mem(), at: this.#core.notEmpty, poll: this.#checkedPop };
+  }
+
+  /**
+   * The next native empty pop (or full push: `word` FAST_PUSH_CHECKED) reads the other
+   * side's counter for a dead claim, which spinning polls do only about once a
+   * microsecond (zig/fastpath.zig `checkDue`). The waits call it before they park: a dead holder
+   * sends no wake-up, so a waiter must not sleep on a claim it has not seen.
+   */
+  #checkNext(word: number): void {
+    if (this.#status) this.#status[word] = this.#status[word + 1] = 0;
+    if (this.#bytes) this.#bytes.state.words[word] = this.#bytes.state.words[word + 1] = 0;
+  }
+
+  readonly #checkedPop = (): T | undefined => {
+    this.#checkNext(FAST_POP_CHECKED);
+    return this.tryPop();
+  };
+
+  #checkedPush(value: T): true | undefined {
+    this.#checkNext(FAST_PUSH_CHECKED);
+    return this.tryPush(value) ? true : undefined;
   }
 
   /**
@@ -434,7 +460,8 @@ export class Queue<T> extends Handle {
   pushWait(value: T, timeout?: number | WaitOptions): void {
     const m = this.mem();
     const poll = () => (this.tryPush(value) ? true : undefined);
-    waitStalled(m, this.#core.notFull, poll, this.#core.stall, timeout, `pushing to queue "${this.name}"`);
+    const what = `pushing to queue "${this.name}"`;
+    waitStalled(m, this.#core.notFull, poll, this.#core.stall, timeout, what, () => this.#checkedPush(value));
   }
 
   /** Async `pushWait`: rejects with TIMEOUT or ABORTED (nothing pushed then). */
@@ -443,7 +470,7 @@ export class Queue<T> extends Handle {
     checkAborted(what, options?.signal);
     const m = this.mem();
     const poll = () => (this.tryPush(value) ? true : undefined);
-    await waitStalledAsync(m, this.#core.notFull, poll, this.#core.stall, options, what);
+    await waitStalledAsync(m, this.#core.notFull, poll, this.#core.stall, options, what, () => this.#checkedPush(value));
   }
 
   /** Elements, and the repairs made after processes died mid-operation (docs/RELIABILITY.md). */

@@ -29,7 +29,11 @@ function stalledPoll<T>(poll: () => T | undefined, stall: Stall): () => T | type
   };
 }
 
-/** waitOrThrow (src/wait/wait.ts) with bounded parks while a claim is unfinished. */
+/**
+ * waitOrThrow (src/wait/wait.ts) with bounded parks while a claim is unfinished.
+ * `parkPoll` (default `poll`): the poll right before each park, which must see any
+ * unfinished claim (Queue's spinning polls may skip that check: zig/fastpath.zig `checkDue`).
+ */
 export function waitStalled<T>(
   m: Memory,
   at: number,
@@ -37,18 +41,20 @@ export function waitStalled<T>(
   stall: Stall,
   arg: number | WaitOptions | undefined,
   what: string,
+  parkPoll: () => T | undefined = poll,
 ): T {
   const timeout = timeoutOf(arg);
   const deadline = deadlineOf(timeout);
   const spin = spinOf(arg);
   const sp = stalledPoll(poll, stall);
+  const spPark = stalledPoll(parkPoll, stall);
   for (;;) {
     stall.seen = false;
-    const r = waitFor(m, at, sp, deadline, spin);
+    const r = waitFor(m, at, sp, deadline, spin, spPark);
     if (r === undefined) throw timeoutError(what, timeout);
     if (r !== STALLED) return r as T;
     // The claim is usually a live peer a few instructions from publishing: spin as usual.
-    const v = waitFor(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), spin);
+    const v = waitFor(m, at, poll, Math.min(deadline, performance.now() + STALL_MS), spin, parkPoll);
     if (v !== undefined) return v;
     // A stall that never resolves (a hostile position, or a live peer that stopped) must
     // not outlast the caller's timeout: the poll above returns STALLED at once, not undefined.
@@ -56,7 +62,7 @@ export function waitStalled<T>(
   }
 }
 
-/** waitOrThrowAsync with bounded parks while a claim is unfinished. */
+/** waitOrThrowAsync with bounded parks while a claim is unfinished; `parkPoll` as in `waitStalled`. */
 export async function waitStalledAsync<T>(
   m: Memory,
   at: number,
@@ -64,13 +70,15 @@ export async function waitStalledAsync<T>(
   stall: Stall,
   options: AsyncWaitOptions | undefined,
   what: string,
+  parkPoll: () => T | undefined = poll,
 ): Promise<T> {
   const deadline = asyncDeadline(options);
   checkAborted(what, options?.signal);
   const sp = stalledPoll(poll, stall);
+  const spPark = stalledPoll(parkPoll, stall);
   for (;;) {
     stall.seen = false;
-    const r = await waitForAsync(m, at, sp, deadline, options?.signal, what, options?.spin);
+    const r = await waitForAsync(m, at, sp, deadline, options?.signal, what, options?.spin, spPark);
     if (r === undefined) throw timeoutError(what, options?.timeout);
     if (r !== STALLED) return r as T;
     const v = await waitForAsync(
@@ -81,6 +89,7 @@ export async function waitStalledAsync<T>(
       options?.signal,
       what,
       options?.spin,
+      parkPoll,
     );
     if (v !== undefined) return v;
     if (performance.now() >= deadline) throw timeoutError(what, options?.timeout);

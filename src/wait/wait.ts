@@ -257,7 +257,9 @@ export function spinFor<T>(poll: () => T | undefined, spin: number): T | undefin
  * `undefined`, and returns it; returns `undefined` when the deadline passes first.
  * `poll` must read shared state with Atomics (it runs many times and must be
  * side-effect free unless it succeeds, e.g. a try-pop). Spins `spin` polls, then
- * parks on the eventcount at `at` until a `notify`.
+ * parks on the eventcount at `at` until a `notify`. `parkPoll` (default `poll`) is
+ * the poll made after registering as a waiter, right before each park: one that must
+ * not miss anything a cheaper spinning poll may skip (Queue: a dead claim).
  */
 export function waitFor<T>(
   m: Memory,
@@ -265,6 +267,7 @@ export function waitFor<T>(
   poll: () => T | undefined,
   deadline: number,
   spin = DEFAULT_SPIN,
+  parkPoll: () => T | undefined = poll,
 ): T | undefined {
   let r = poll();
   if (r !== undefined) return r;
@@ -276,7 +279,7 @@ export function waitFor<T>(
     if (performance.now() >= deadline) return poll();
     enlist(m, at);
     const seq = Atomics.load(i32, seqIndex);
-    r = poll();
+    r = parkPoll();
     if (r === undefined) park(m, at + SEQ, seq, deadline);
     delist(m, at);
     if (r !== undefined) return r;
@@ -298,7 +301,7 @@ export function waitFor<T>(
  * ASYNC_IDLE_PARK_US to half of it (at least ASYNC_SPIN). So a pair of busy
  * processes grows this side's spin past the peer's wake-up time within five round
  * trips, a hiccup costs one halving, and one long park (idle peer, timeout, abort)
- * shrinks it back at once.
+ * shrinks it back at once. `parkPoll` as in `waitFor`.
  */
 export async function waitForAsync<T>(
   m: Memory,
@@ -308,6 +311,7 @@ export async function waitForAsync<T>(
   signal: AbortSignal | undefined,
   what: string,
   spin?: number,
+  parkPoll: () => T | undefined = poll,
 ): Promise<T | undefined> {
   let r = poll();
   if (r !== undefined) return r;
@@ -324,7 +328,7 @@ export async function waitForAsync<T>(
     enlist(m, at);
     const seq = Atomics.load(m.i32, seqIndex);
     try {
-      r = poll();
+      r = parkPoll();
       if (r === undefined) await parkAsync(m, at + SEQ, seq, deadline, signal, what);
     } finally {
       // The helper thread may still be parked after an abort; it only reads the word.
