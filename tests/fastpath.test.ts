@@ -355,13 +355,14 @@ test(
       new URL("./workers/no_eval_worker.ts", import.meta.url),
     );
     const j = lastJson<
-      { evalRefused: boolean; sum: number; empty: boolean; badRefused: boolean; intoOk: boolean }
+      { evalRefused: boolean; sum: number; empty: boolean; badRefused: boolean; intoOk: boolean; viewOk: boolean }
     >(out);
     assert.equal(j.evalRefused, true, "the child really runs without eval");
     assert.equal(j.sum, 2 * ((99 * 100) / 2) + 50); // i + 0.5 and i for i < 100 (structs are checked in the child)
     assert.equal(j.empty, true);
     assert.equal(j.badRefused, true, "a struct with a bad field is INVALID_ARGUMENT, nothing queued");
     assert.equal(j.intoOk, true, "tryPopInto through the plain struct reader");
+    assert.equal(j.viewOk, true, "tryPopView through the plain view");
   },
   { timeout: 60_000 },
 );

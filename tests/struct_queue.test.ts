@@ -8,7 +8,23 @@
  * duplicated or torn. No timing is asserted.
  */
 import assert from "node:assert/strict";
-import { array, bool, i64, Queue, SharedAtomic, SpscQueue, string, struct, u32, u8 } from "../mod.ts";
+import {
+  array,
+  bool,
+  f32,
+  f64,
+  i16,
+  i64,
+  Queue,
+  SharedAtomic,
+  SpscQueue,
+  string,
+  struct,
+  u16,
+  u32,
+  u64AsNumber,
+  u8,
+} from "../mod.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { assertExactlyOnce } from "./helpers/tally.ts";
@@ -71,6 +87,60 @@ for (const cls of ["SpscQueue", "Queue"] as const) {
       assert.throws(() => q.tryPush(particle(2)), { code: "CLOSED" });
       assert.throws(() => q.tryPop(), { code: "CLOSED" });
       assert.throws(() => q.tryPopInto(particle(0)), { code: "CLOSED" });
+      assert.throws(() => q.tryPopView(), { code: "CLOSED" });
+    }),
+  );
+
+  test(
+    `struct ${cls}: tryPopView gives every field type as tryPop does, one reused view, and refuses non-struct types`,
+    segmentTest("sq", 1 << 20, (seg) => {
+      const Inner = struct({ a: u8, b: f64 });
+      const S = struct({
+        u: u8,
+        i: i16,
+        w: u32,
+        f: f32,
+        d: f64,
+        ok: bool,
+        big: i64,
+        n: u64AsNumber,
+        name: string(8),
+        inner: Inner,
+        xs: array(u16, 3),
+      });
+      const q = make.create(seg, "s", S, 4);
+      const value = (k: number) => ({
+        u: 200 + k,
+        i: -300 - k,
+        w: 4_000_000_000 + k,
+        f: 1.5 + k,
+        d: -k - 0.125,
+        ok: k % 2 === 0,
+        big: -(2n ** 62n) - BigInt(k),
+        n: 2 ** 50 + k,
+        name: `n${k}`,
+        inner: { a: k, b: k / 4 },
+        xs: [k, k + 1, 65535],
+      });
+      const keys = Object.keys(value(0)) as (keyof ReturnType<typeof value>)[];
+      let view: Readonly<ReturnType<typeof value>> | undefined;
+      for (let round = 0; round < 3; round++) {
+        q.push(value(2 * round));
+        q.push(value(2 * round + 1));
+        for (const k of [2 * round, 2 * round + 1]) {
+          const v = q.tryPopView()!;
+          if (view !== undefined) assert.equal(v, view, "one view per handle");
+          view = v;
+          for (const key of keys) assert.deepEqual(v[key], value(k)[key], key);
+        }
+        assert.equal(q.tryPopView(), undefined);
+      }
+      assert.deepEqual({ ...view }, {}, "getters, not own properties");
+      assert.throws(() => (view as { d: number }).d = 1, TypeError, "read-only");
+      const nums = make.create(seg, "nums", f64, 2);
+      nums.push(1);
+      assert.throws(() => nums.tryPopView(), { code: "INVALID_ARGUMENT" });
+      assert.equal(nums.pop(), 1, "nothing taken by the refused call");
     }),
   );
 }
@@ -99,6 +169,14 @@ test(
     assert.equal(q.tryPopInto(into), into);
     assert.equal(into.id, 7);
     assert.deepEqual(into.blob, v.slice(0, 70_000));
+    // And tryPopView, over a private copy of the slot there.
+    for (const id of [8, 9]) q.push({ id, blob: v.slice(id, id + 70_000) });
+    for (const id of [8, 9]) {
+      const view = q.tryPopView()!;
+      assert.equal(view.id, id);
+      assert.deepEqual(view.blob, v.slice(id, id + 70_000));
+    }
+    assert.equal(q.tryPopView(), undefined);
     assert.equal(q.tryPopInto(into), undefined);
   }),
 );
@@ -144,7 +222,7 @@ for (const [a, b] of [["deno", "bun"], ["bun", "deno"]] as [Runtime, Runtime][])
       const count = 100_000;
       const [rp, rc] = await Promise.all([
         run(a, WORKER, ["spsc", name, "q", "produce", String(count)], 90_000),
-        run(b, WORKER, ["spsc", name, "q", "consume", String(count), a === "deno" ? "into" : ""], 90_000),
+        run(b, WORKER, ["spsc", name, "q", "consume", String(count), a === "deno" ? "view" : "into"], 90_000),
       ]);
       const want = (count * (count - 1)) / 2;
       assert.equal(lastJson<{ sum: number }>(rp).sum, want);
@@ -155,7 +233,7 @@ for (const [a, b] of [["deno", "bun"], ["bun", "deno"]] as [Runtime, Runtime][])
 }
 
 test(
-  "struct Queue multiprocess: 2 Deno + 2 Bun producers and 2 + 2 consumers (pop and popInto), exact count and sum, no torn message",
+  "struct Queue multiprocess: 2 Deno + 2 Bun producers and 2 + 2 consumers (pop, popInto, popView), exact count and sum, no torn message",
   segmentTest("sqq", 4 << 20, async (seg, name) => {
     Queue.create(seg, "q", Particle, 16);
     SharedAtomic.create(seg, "done", u32);
@@ -165,7 +243,9 @@ test(
     const total = per * producers.length;
     const results = await Promise.all([
       ...producers.map((rt, id) => run(rt, WORKER, ["mpmc-produce", name, "q", String(id), String(per)], 90_000)),
-      ...consumers.map((rt, i) => run(rt, WORKER, ["mpmc-consume", name, "q", String(total), "done", String(i % 2)], 90_000)),
+      ...consumers.map((rt, i) =>
+        run(rt, WORKER, ["mpmc-consume", name, "q", String(total), "done", ["0", "1", "view", "view"][i]], 90_000)
+      ),
     ]);
     assertExactlyOnce(results, producers.length, total);
   }),

@@ -5,6 +5,7 @@
  */
 import { ShmError } from "../errors.ts";
 import { badValue, type ElementType, fnv1a, inlined, type ValueOf } from "./element_type.ts";
+import { compileView } from "./struct_view.ts";
 import { Memory } from "./memory.ts";
 import { bool, i64AsNumber, numberFromWords, u64AsNumber } from "./numeric.ts";
 
@@ -363,6 +364,7 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
   };
   checkers.set(type as ElementType<unknown>, check);
   readers.set(type as ElementType<unknown>, readInto);
+  viewers.set(type as ElementType<unknown>, compileView(Object.values(laid)));
   return type;
 }
 
@@ -375,4 +377,14 @@ const readers = new WeakMap<ElementType<unknown>, (m: Memory, o: number, target:
  */
 export function structReadInto<T>(type: ElementType<T>): ((m: Memory, o: number, target: T) => T) | undefined {
   return readers.get(type as ElementType<unknown>) as ((m: Memory, o: number, target: T) => T) | undefined;
+}
+
+const viewers = new WeakMap<ElementType<unknown>, (m: Memory) => object>();
+
+/**
+ * For struct types: a factory of read-only views of the struct at offset 0 of a Memory
+ * (struct_view.ts), for `tryPopView`. Undefined for other types.
+ */
+export function structView<T>(type: ElementType<T>): ((m: Memory) => Readonly<T>) | undefined {
+  return viewers.get(type as ElementType<unknown>) as ((m: Memory) => Readonly<T>) | undefined;
 }

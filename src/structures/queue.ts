@@ -39,7 +39,7 @@
  * of two is supported: producers then also check `enqueue - dequeue < capacity`,
  * which costs one extra load per push; power-of-two capacities skip it.
  */
-import { type ElementType, fastKind, type NumericView, structReadInto } from "../segment/elements.ts";
+import { type ElementType, fastKind, type NumericView, structReadInto, structView } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { FAST_BYTES, FAST_NONE, FAST_OK, FAST_POP_CHECKED, FAST_PUSH_CHECKED, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
 import { bindBytes, bindMpmc, type BytesCalls, fastError, type MpmcPlace } from "./fast_path.ts";
@@ -50,7 +50,7 @@ import { PAUSE_POINT } from "./pause.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 import { type BulkOut, type FastBulk, popBulk, popBulkFast, pushBulk, pushBulkFast } from "./queue_bulk.ts";
 import { type QueueCore, queueCore, tryPopTs, tryPushTs } from "./queue_core.ts";
-import type { Memory } from "../segment/memory.ts";
+import { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, checkAborted, type WaitOptions } from "../wait/wait.ts";
@@ -120,6 +120,8 @@ export class Queue<T> extends Handle {
   readonly #bytes: BytesCalls | undefined;
   /** The struct type's in-place reader (tryPopInto), or undefined for other types. */
   readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
+  /** tryPopView's view and the TypeScript path's reader into its bytes, made at the first call. */
+  #popped: { view: Readonly<T>; read: (m: Memory, o: number) => Readonly<T> } | undefined;
   /** The type's `read`, bound once (#tryPopTs takes a reader: this one, or tryPopInto's). */
   readonly #read: (m: Memory, o: number) => T;
 
@@ -276,6 +278,54 @@ export class Queue<T> extends Handle {
       if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
     }
     return tryPopTs(this.#core, m, (mem, o) => into(mem, o, target));
+  }
+
+  /**
+   * Removes the oldest element and returns this handle's view of it, or undefined if
+   * empty: a read-only object whose fields are getters over the popped bytes, so nothing
+   * is copied into an object (on Deno, filling one costs more than the pop:
+   * docs/BENCHMARKS.md). Always the same object, valid until this handle's next push or
+   * pop, which reuse its bytes: read what you need, or copy it out with `type.read`. Its
+   * fields are not own properties (`{ ...view }` is empty). Struct element types only
+   * (INVALID_ARGUMENT otherwise).
+   *
+   * @example
+   * ```ts
+   * import { f64, Queue, Segment, struct, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-q-view-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const Order = struct({ id: u32, price: f64 });
+   * const q = Queue.create(seg, "orders", Order, 16);
+   * q.push({ id: 1, price: 10.5 });
+   * const o = q.tryPopView()!;
+   * assert.equal(o.id, 1);
+   * assert.equal(o.price, 10.5);
+   * assert.equal(q.tryPopView(), undefined);
+   * ```
+   */
+  tryPopView(): Readonly<T> | undefined {
+    const m = this.mem();
+    const p = this.#popped ??= this.#viewer();
+    const b = this.#bytes;
+    if (b !== undefined) {
+      const rc = b.pop();
+      if (rc === FAST_OK) return p.view;
+      if (rc === FAST_NONE) return undefined;
+      if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
+    }
+    return tryPopTs(this.#core, m, p.read);
+  }
+
+  /** The view over the scratch block (or, without the native calls, over a private copy) and the TypeScript path's reader. */
+  #viewer(): { view: Readonly<T>; read: (m: Memory, o: number) => Readonly<T> } {
+    const make = structView(this.type);
+    if (make === undefined) {
+      throw new ShmError("INVALID_ARGUMENT", `tryPopView needs a struct element type, not ${this.type.name}`);
+    }
+    const size = this.type.size;
+    const bytes = this.#bytes?.scratch ?? new Memory(0, new ArrayBuffer(Math.ceil(size / 8) * 8));
+    const view = make(bytes);
+    return { view, read: (mem, o) => (bytes.u8.set(mem.u8.subarray(o, o + size)), view) };
   }
 
   /**

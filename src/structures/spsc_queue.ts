@@ -24,7 +24,7 @@
  *
  * Block layout: spsc_layout.ts.
  */
-import { type ElementType, fastKind, structReadInto } from "../segment/elements.ts";
+import { type ElementType, fastKind, structReadInto, structView } from "../segment/elements.ts";
 import { FAST_INVALID, FAST_NONE, FAST_OK, FAST_STATUS, type FastState } from "../../ffi/native.ts";
 import { bindSpsc, bindSpscBytes, type BytesCalls, fastError } from "./fast_path.ts";
 import type { Memory } from "../segment/memory.ts";
@@ -102,6 +102,8 @@ export class SpscQueue<T> extends Handle {
   readonly #popN: (() => number) | undefined;
   readonly #status: Int32Array;
   readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
+  /** tryPopView's view over the scratch block, made at the first call (struct types only). */
+  #popped: Readonly<T> | undefined;
   /**
    * Every other element type (structs, strings, arrays, bigint): one native call per
    * tryPush / tryPop / tryPopInto too, the element's bytes crossing through a private
@@ -342,6 +344,43 @@ export class SpscQueue<T> extends Handle {
     const b = this.#bytes!; // a struct type has no fast kind
     const rc = b.pop();
     if (rc === FAST_OK) return into(b.scratch, 0, target);
+    if (rc === FAST_NONE) return undefined;
+    throw this.#fastError(rc, undefined);
+  }
+
+  /**
+   * Removes the oldest element (consumer only) and returns this handle's view of it, or
+   * undefined if empty: a read-only object whose fields are getters over the popped
+   * bytes, so nothing is copied into an object (on Deno, filling one costs more than the
+   * pop: docs/BENCHMARKS.md). Always the same object, valid until this handle's next
+   * push or pop, which reuse its bytes: read what you need, or copy it out with
+   * `type.read`. Its fields are not own properties (`{ ...view }` is empty). Struct
+   * element types only (INVALID_ARGUMENT otherwise).
+   *
+   * @example
+   * ```ts
+   * import { f64, Segment, SpscQueue, struct, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-spsc-view-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const Tick = struct({ price: f64, qty: u32 });
+   * const q = SpscQueue.create(seg, "ticks", Tick, 16);
+   * q.push({ price: 10.5, qty: 3 });
+   * q.push({ price: 11, qty: 4 });
+   * let notional = 0;
+   * for (let t; (t = q.tryPopView()) !== undefined;) notional += t.price * t.qty;
+   * assert.equal(notional, 10.5 * 3 + 11 * 4);
+   * ```
+   */
+  tryPopView(): Readonly<T> | undefined {
+    this.mem(); // CLOSED once closed
+    const b = this.#bytes;
+    const view = this.#popped ??= b && structView(this.type)?.(b.scratch);
+    if (view === undefined) {
+      throw new ShmError("INVALID_ARGUMENT", `tryPopView needs a struct element type, not ${this.type.name}`);
+    }
+    if (!this.#consuming) this.claimConsumer();
+    const rc = b!.pop();
+    if (rc === FAST_OK) return view;
     if (rc === FAST_NONE) return undefined;
     throw this.#fastError(rc, undefined);
   }

@@ -22,7 +22,7 @@ export function particle(i: number, p: P = { id: 0, flags: 0, t: 0, x: 0, y: 0, 
 }
 
 /** Whether `p` is a whole Particle (every field agrees with its id). */
-export function whole(p: P): boolean {
+export function whole(p: Readonly<P>): boolean {
   const i = p.id;
   return p.flags === ((i * 7) >>> 0) && p.t === i + 0.25 && p.x === -i && p.y === i * 2 && p.z === i / 8 &&
     p.vx === i + 1 && p.vy === i - 1 && p.vz === i * 3;

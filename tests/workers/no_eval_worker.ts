@@ -3,7 +3,7 @@
  * strings refused (--v8-flags=--disallow-code-generation-from-strings), it checks that
  * refusal holds, then moves numbers and structs through an SpscQueue and a Queue
  * (struct types fall back from their generated read/write to plain closures:
- * composite.ts). Prints one JSON line.
+ * composite.ts, struct_view.ts). Prints one JSON line.
  */
 import { f64, Queue, Segment, SpscQueue, struct, u32 } from "../../mod.ts";
 
@@ -39,5 +39,10 @@ try {
 pq.push({ x: 2.5, id: 9 });
 const into = { x: 0, id: 0 };
 const intoOk = pq.tryPopInto(into) === into && into.x === 2.5 && into.id === 9;
+// The plain view (struct_view.ts): getters over the popped bytes, from both queues.
+ps.push({ x: 3.5, id: 4 });
+pq.push({ x: 4.5, id: 5 });
+const a = ps.tryPopView(), b = pq.tryPopView();
+const viewOk = a?.x === 3.5 && a.id === 4 && b?.x === 4.5 && b.id === 5 && ps.tryPopView() === undefined;
 seg.close();
-console.log(JSON.stringify({ evalRefused, sum, empty, badRefused, intoOk }));
+console.log(JSON.stringify({ evalRefused, sum, empty, badRefused, intoOk, viewOk }));

@@ -17,7 +17,7 @@ import { Queue, Segment, SharedAtomic, SpscQueue, u32 } from "../../mod.ts";
 import { args, exit } from "../helpers/worker.ts";
 import { type P, Particle, particle, whole } from "../helpers/particle.ts";
 
-function check(p: P, want?: number): number {
+function check(p: Readonly<P>, want?: number): number {
   const ok = whole(p) && (want === undefined || p.id === want);
   if (!ok) {
     console.log(JSON.stringify({ torn: p, want }));
@@ -41,9 +41,11 @@ if (cmd === "spsc") {
     }
   } else {
     const target = particle(0);
+    // "into": tryPopInto one reused object; "view": tryPopView's getters; else tryPop.
+    const pop = into === "into" ? () => q.tryPopInto(target) : into === "view" ? () => q.tryPopView() : () => q.tryPop();
     for (let i = 0; i < count; i++) {
-      let v: P | undefined;
-      while ((v = into ? q.tryPopInto(target) : q.tryPop()) === undefined);
+      let v: Readonly<P> | undefined;
+      while ((v = pop()) === undefined);
       sum += check(v, i);
     }
   }
@@ -67,7 +69,7 @@ if (cmd === "spsc") {
   let count = 0, sum = 0;
   const target = particle(0);
   while (done.load() < total) {
-    const v = into === "1" ? q.tryPopInto(target) : q.tryPop();
+    const v = into === "1" ? q.tryPopInto(target) : into === "view" ? q.tryPopView() : q.tryPop();
     if (v === undefined) continue;
     sum += check(v);
     count++;
