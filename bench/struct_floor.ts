@@ -2,7 +2,8 @@
  * Same-thread parts of a 64-byte struct message (the `spsc-struct64` / `mpmc-struct64`
  * rows, docs/BENCHMARKS.md "Where the bars are out of reach"): one process pushes the
  * bench's 64-byte struct (two u32, seven f64) into an SpscQueue and pops it into one
- * reused object with tryPopInto, 1M times; then the JavaScript parts alone: the
+ * reused object with tryPopInto, 1M times, and with tryPopView (getters over the popped
+ * bytes, no object filled); then the JavaScript parts alone: the
  * struct's generated `write` (what a push runs before its native call), its `readInto`
  * (what tryPopInto runs after it), and the same `readInto` written by hand, to show the
  * cost is the engine's stores of doubles into object fields, not the generated code.
@@ -29,6 +30,8 @@ const msg = (i: number): M => ({
   vz: i * 3.5,
 });
 const sum = (m: M) => m.id + m.flags + m.t + m.x + m.y + m.z + m.vx + m.vy + m.vz;
+// The same for the view, apart: one shape per call site, as a consumer loop has.
+const sumView = (m: Readonly<M>) => m.id + m.flags + m.t + m.x + m.y + m.z + m.vx + m.vy + m.vz;
 
 const seg = Segment.create("sfloor-" + Math.random().toString(36).slice(2, 8), { size: 1 << 22, unlinkOnLastClose: true });
 const N = 1_000_000, AT = 64;
@@ -44,6 +47,14 @@ const rows: [string, () => number][] = [
     for (let i = 0; i < N; i++) {
       q.tryPush(src);
       s += sum(q.tryPopInto(dst)!);
+    }
+    return s;
+  }],
+  ["SpscQueue tryPush+tryPopView", () => {
+    let s = 0;
+    for (let i = 0; i < N; i++) {
+      q.tryPush(src);
+      s += sumView(q.tryPopView()!);
     }
     return s;
   }],
