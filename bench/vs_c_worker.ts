@@ -157,12 +157,10 @@ function consumeStruct(
   sum: number,
   idle: (p: number) => void,
 ): number {
-  // SpscQueue and Queue pop with tryPopView: the native call copies the element out of
-  // the slot, as C copies it into one struct, and the sum below reads every field of
-  // that copy. (tryPopInto into one reused object was the rows' pop until 2026-12-02: on
-  // Deno, filling an object costs more than the pop, docs/BENCHMARKS.md.) A RingBuffer
-  // (neither) returns a new object per element.
-  const pop = q instanceof RingBuffer ? () => q.tryPop() : () => q.tryPopView();
+  // SpscQueue and Queue pop into one reused object, as C copies into one struct; a
+  // RingBuffer (no tryPopInto) returns a new object per element.
+  const target: Msg = { id: 0, flags: 0, t: 0, x: 0, y: 0, z: 0, vx: 0, vy: 0, vz: 0 };
+  const pop = q instanceof RingBuffer ? () => q.tryPop() : () => q.tryPopInto(target);
   for (let got = 0; got < count;) {
     const m = pop();
     if (m === undefined) {

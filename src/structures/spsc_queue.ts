@@ -351,11 +351,11 @@ export class SpscQueue<T> extends Handle {
   /**
    * Removes the oldest element (consumer only) and returns this handle's view of it, or
    * undefined if empty: a read-only object whose fields are getters over the popped
-   * bytes, so nothing is copied into an object (on Deno, filling one costs more than the
-   * pop: docs/BENCHMARKS.md). Always the same object, valid until this handle's next
-   * push or pop, which reuse its bytes: read what you need, or copy it out with
-   * `type.read`. Its fields are not own properties (`{ ...view }` is empty). Struct
-   * element types only (INVALID_ARGUMENT otherwise).
+   * bytes, so nothing is copied into an object: on Deno, filling one costs more than the
+   * pop; on Bun, tryPopInto is as fast or faster (docs/BENCHMARKS.md). Always the same
+   * object, valid until this handle's next push or pop, which reuse its bytes: read what
+   * you need, or copy it out with `type.read`. Its fields are not own properties
+   * (`{ ...view }` is empty). Struct element types only (INVALID_ARGUMENT otherwise).
    *
    * @example
    * ```ts
