@@ -54,11 +54,12 @@ export function compileView(list: readonly ViewField[]): (m: Memory) => object {
   try {
     return new Function(...list.map((_, i) => `t${i}`), source)(...list.map((f) => f.type));
   } catch {
-    // Code generation from strings refused: the same getters as closures.
+    // Code generation from strings refused: the same getters as closures, as the class
+    // has them (on the prototype, not enumerable, no setter).
     return (m) => {
-      const o = {};
-      for (const f of list) Object.defineProperty(o, f.name, { get: () => f.type.read(m, f.offset), enumerable: true });
-      return o;
+      const proto = {};
+      for (const f of list) Object.defineProperty(proto, f.name, { get: () => f.type.read(m, f.offset) });
+      return Object.create(proto);
     };
   }
 }

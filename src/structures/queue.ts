@@ -482,25 +482,21 @@ export class Queue<T> extends Handle {
   }
 
   /**
-   * The next native empty pop (or full push: `word` FAST_PUSH_CHECKED) reads the other
-   * side's counter for a dead claim, which spinning polls do only about once a
-   * microsecond (zig/fastpath.zig `checkDue`). The waits call it before they park: a dead holder
-   * sends no wake-up, so a waiter must not sleep on a claim it has not seen.
+   * `poll`, made so that its native empty pop (`word` FAST_POP_CHECKED) or full push
+   * (FAST_PUSH_CHECKED) reads the other side's counter for a dead claim, which spinning
+   * polls do only about every 25 µs (zig/fastpath.zig `checkDue`). The waits make it
+   * their poll before they park: a dead holder sends no wake-up, so a waiter must not
+   * sleep on a claim it has not seen.
    */
-  #checkNext(word: number): void {
-    if (this.#status) this.#status[word] = this.#status[word + 1] = 0;
-    if (this.#bytes) this.#bytes.state.words[word] = this.#bytes.state.words[word + 1] = 0;
+  #checking<R>(word: number, poll: () => R): () => R {
+    return () => {
+      if (this.#status) this.#status[word] = this.#status[word + 1] = 0;
+      if (this.#bytes) this.#bytes.state.words[word] = this.#bytes.state.words[word + 1] = 0;
+      return poll();
+    };
   }
 
-  readonly #checkedPop = (): T | undefined => {
-    this.#checkNext(FAST_POP_CHECKED);
-    return this.tryPop();
-  };
-
-  #checkedPush(value: T): true | undefined {
-    this.#checkNext(FAST_PUSH_CHECKED);
-    return this.tryPush(value) ? true : undefined;
-  }
+  readonly #checkedPop = this.#checking(FAST_POP_CHECKED, () => this.tryPop());
 
   /**
    * Appends `value`, blocking while the queue is full (parks until a consumer pops).
@@ -511,7 +507,7 @@ export class Queue<T> extends Handle {
     const m = this.mem();
     const poll = () => (this.tryPush(value) ? true : undefined);
     const what = `pushing to queue "${this.name}"`;
-    waitStalled(m, this.#core.notFull, poll, this.#core.stall, timeout, what, () => this.#checkedPush(value));
+    waitStalled(m, this.#core.notFull, poll, this.#core.stall, timeout, what, this.#checking(FAST_PUSH_CHECKED, poll));
   }
 
   /** Async `pushWait`: rejects with TIMEOUT or ABORTED (nothing pushed then). */
@@ -520,7 +516,7 @@ export class Queue<T> extends Handle {
     checkAborted(what, options?.signal);
     const m = this.mem();
     const poll = () => (this.tryPush(value) ? true : undefined);
-    await waitStalledAsync(m, this.#core.notFull, poll, this.#core.stall, options, what, () => this.#checkedPush(value));
+    await waitStalledAsync(m, this.#core.notFull, poll, this.#core.stall, options, what, this.#checking(FAST_PUSH_CHECKED, poll));
   }
 
   /** Elements, and the repairs made after processes died mid-operation (docs/RELIABILITY.md). */
