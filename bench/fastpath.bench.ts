@@ -146,7 +146,7 @@ function jsMpmc(h: { offset: number }, typed: Float64Array | Uint32Array, stride
 function nativeSpsc(h: { offset: number }, kind: number) {
   const c = ctrlOf(h), d = dataOf(h), slots = CAP + 1;
   const state = n.fastState(), st = state.address; // per queue: it holds the cached indices
-  if (n.spscBind(st, base, c, d, slots, kind, 0, 0) !== FAST_OK) throw new Error("spscBind refused");
+  if (n.spscBind(st, base, c, d, slots, kind, 0, 0, 0) !== FAST_OK) throw new Error("spscBind refused");
   const push = n.spscPush[kind]!, pop = n.spscPop[kind]!, words = state.words;
   return {
     loop: () => n.benchSpscPairs(st, PAIRS),

@@ -75,7 +75,7 @@ if (fast) {
   const bound = typeof n.spscBind === "function"; // ABI 6: a bound state block, one argument
   if (bound) {
     const values = states[2];
-    if (n.spscBind(sa, base, sc, sd, slots, kind, 0, 0) !== 1) throw new Error("spscBind refused");
+    if (n.spscBind(sa, base, sc, sd, slots, kind, 0, 0, 0) !== 1) throw new Error("spscBind refused");
     if (n.mpmcBind(ma, base, mc, md, CAP, CAP, lay, rec, 0, values.address, 512) !== 1) throw new Error("mpmcBind refused");
   }
   rows.push(

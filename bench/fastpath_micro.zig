@@ -131,7 +131,7 @@ fn spsc(comptime kind: u32) fn () f64 {
     return struct {
         fn run() f64 {
             const s: f64 = @floatFromInt(@intFromPtr(&st));
-            if (fp.shmkit_spsc_bind(s, @floatFromInt(@intFromPtr(&mem)), 0, 128, SLOTS, kind, 0, 0) != fp.OK) return -1;
+            if (fp.shmkit_spsc_bind(s, @floatFromInt(@intFromPtr(&mem)), 0, 128, SLOTS, kind, 0, 0, 0) != fp.OK) return -1;
             return fp.shmkit_bench_spsc_pairs(s, N);
         }
     }.run;

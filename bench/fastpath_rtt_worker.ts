@@ -27,7 +27,7 @@ type Side = { push(v: number): void; pop(): number };
 function nativeSide(q: SpscQueue<number>, out: boolean): Side {
   const m = seg.memory, control = q.offset + 64, data = q.offset + m.u32[(q.offset + 12) >> 2];
   const st = n.fastState(), slots = q.capacity + 1, kind = fastKind(f64)!;
-  if (n.spscBind(st.address, m.base, control, data, slots, kind, 0, 0) !== FAST_OK) throw new Error("spscBind refused");
+  if (n.spscBind(st.address, m.base, control, data, slots, kind, 0, 0, 0) !== FAST_OK) throw new Error("spscBind refused");
   const poll = () => {
     const v = n.spscPop[kind]!(st.address);
     return v === v || st.words[FAST_STATUS] === FAST_OK ? v : undefined;

@@ -85,7 +85,8 @@ export interface Native {
   /**
    * Binds `state` to an SpscQueue: indices at `control`, `slots` (capacity + 1) elements
    * at `data` of `kind`, or with FAST_BYTES of `size` bytes moved through the scratch
-   * block at `scratch` (a FastBuffer of at least `size` bytes). FAST_OK or FAST_BADARG.
+   * block at `scratch` (a FastBuffer of `scratchLength` bytes, at least `size`). FAST_OK
+   * or FAST_BADARG.
    */
   spscBind(
     state: number,
@@ -96,6 +97,7 @@ export interface Native {
     kind: number,
     size: number,
     scratch: number,
+    scratchLength: number,
   ): number;
   /**
    * SpscQueue push of one numeric element, by fastKind() (each kind its own native
@@ -105,8 +107,11 @@ export interface Native {
   readonly spscPush: readonly ((state: number, value: number) => number)[];
   /** SpscQueue pop, by fastKind(): the element; NaN with the outcome in `FastState.words[FAST_STATUS]` otherwise. */
   readonly spscPop: readonly ((state: number) => number)[];
-  /** SpscQueue push of the element staged in the bound scratch block (FAST_BYTES): codes as spscPush. */
-  spscPushBytes(state: number): number;
+  /**
+   * SpscQueue push of the element staged at byte `from` of the bound scratch block
+   * (FAST_BYTES; FAST_BADARG if it would leave the block): codes as spscPush.
+   */
+  spscPushBytes(state: number, from: number): number;
   /** SpscQueue pop into the bound scratch block: FAST_OK, FAST_NONE (empty) or a negative code. */
   spscPopBytes(state: number): number;
   /**
@@ -151,8 +156,8 @@ export interface Native {
    * were 64-bit values beyond ±(2^53 − 1), consumed and given as NaN.
    */
   mpmcPopBulk(state: number, max: number): number;
-  /** Queue push of the element staged in the bound scratch block (FAST_BYTES): codes as mpmcPush. */
-  mpmcPushBytes(state: number): number;
+  /** Queue push of the element staged at byte `from` of the bound scratch block (FAST_BYTES): codes as mpmcPush. */
+  mpmcPushBytes(state: number, from: number): number;
   /** Queue pop into the bound scratch block: FAST_OK, FAST_NONE (empty), FAST_SLOW or a negative code. */
   mpmcPopBytes(state: number): number;
   /** An empty native call (benchmarks: the FFI overhead alone). */
@@ -221,4 +226,4 @@ export const FAST_POP_CHECKED = 0;
 export const FAST_PUSH_CHECKED = 6;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;

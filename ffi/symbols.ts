@@ -72,17 +72,17 @@ export const SYMBOLS = {
   // shmkit_spsc_bind / shmkit_mpmc_bind: where the queue lies); every call then takes the
   // block's address (f64) and a value or a count, so that both runtimes take their FFI
   // fast path with as few arguments as possible.
-  shmkit_spsc_bind: { args: ["f64", ...AT, "u32", "u32", "u32", "u32", "f64"], returns: "i32" },
+  shmkit_spsc_bind: { args: ["f64", ...AT, "u32", "u32", "u32", "u32", "f64", "u32"], returns: "i32" },
   ...perKind("shmkit_spsc_push_", PUSH),
   ...perKind("shmkit_spsc_pop_", POP),
-  shmkit_spsc_push_bytes: { args: ["f64"], returns: "i32" },
+  shmkit_spsc_push_bytes: { args: ["f64", "u32"], returns: "i32" },
   shmkit_spsc_pop_bytes: { args: ["f64"], returns: "i32" },
   shmkit_mpmc_bind: { args: ["f64", ...AT, "u32", "u32", "u32", "u32", "u32", "u32", "f64", "u32"], returns: "i32" },
   ...perKind("shmkit_mpmc_push_", PUSH),
   ...perKind("shmkit_mpmc_pop_", POP),
   shmkit_mpmc_push_bulk: { args: ["f64", "u32"], returns: "i32" },
   shmkit_mpmc_pop_bulk: { args: ["f64", "u32"], returns: "i32" },
-  shmkit_mpmc_push_bytes: { args: ["f64"], returns: "i32" },
+  shmkit_mpmc_push_bytes: { args: ["f64", "u32"], returns: "i32" },
   shmkit_mpmc_pop_bytes: { args: ["f64"], returns: "i32" },
   shmkit_noop: { args: [], returns: "void" },
   shmkit_bench_spsc_pairs: { args: ["f64", "u32"], returns: "f64" },

@@ -55,7 +55,7 @@ function spsc<T>(seg: Segment, q: SpscQueue<T>, type: ElementType<unknown>) {
   const { control, data } = layoutOf(seg, q);
   const kind = fastKind(type)!;
   const state = n.fastState(); // one per queue: it holds this queue's cached indices
-  assert.equal(n.spscBind(state.address, seg.memory.base, control, data, q.capacity + 1, kind, 0, 0), FAST_OK);
+  assert.equal(n.spscBind(state.address, seg.memory.base, control, data, q.capacity + 1, kind, 0, 0, 0), FAST_OK);
   return {
     control,
     push: (v: number) => n.spscPush[kind]!(state.address, v),
@@ -355,7 +355,15 @@ test(
       new URL("./workers/no_eval_worker.ts", import.meta.url),
     );
     const j = lastJson<
-      { evalRefused: boolean; sum: number; empty: boolean; badRefused: boolean; intoOk: boolean; viewOk: boolean }
+      {
+        evalRefused: boolean;
+        sum: number;
+        empty: boolean;
+        badRefused: boolean;
+        intoOk: boolean;
+        viewOk: boolean;
+        stagedOk: boolean;
+      }
     >(out);
     assert.equal(j.evalRefused, true, "the child really runs without eval");
     assert.equal(j.sum, 2 * ((99 * 100) / 2) + 50); // i + 0.5 and i for i < 100 (structs are checked in the child)
@@ -363,6 +371,7 @@ test(
     assert.equal(j.badRefused, true, "a struct with a bad field is INVALID_ARGUMENT, nothing queued");
     assert.equal(j.intoOk, true, "tryPopInto through the plain struct reader");
     assert.equal(j.viewOk, true, "tryPopView through the plain view");
+    assert.equal(j.stagedOk, true, "staging() / tryPushStaged through the plain writable view");
   },
   { timeout: 60_000 },
 );

@@ -10,4 +10,6 @@
 /// 6: every fast-path call takes only the handle's state block (and a value or a count): where
 ///    the queue lies is bound into the block once (fastpath.zig: shmkit_spsc_bind, shmkit_mpmc_bind);
 ///    the numeric push and pop are one function per element kind (shmkit_spsc_push_f64, ...).
-pub const version: i32 = 6;
+/// 7: the byte pushes take the scratch offset to copy from (shmkit_spsc_push_bytes,
+///    shmkit_mpmc_push_bytes: a staging view's second copy), and shmkit_spsc_bind the scratch length.
+pub const version: i32 = 7;

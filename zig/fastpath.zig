@@ -238,6 +238,14 @@ inline fn bytesOf(d: *const Desc) Bytes {
     return .{ .p = @ptrFromInt(d.buf), .n = d.size };
 }
 
+/// The element a byte push copies: `size` bytes at byte `from` of the scratch block
+/// (0: what the type's `write` staged; TypeScript's staging view keeps a second copy
+/// further on, src/structures/staging_view.ts), or null (BADARG) if they would leave it.
+inline fn bytesFrom(d: *const Desc, from: u32) ?Bytes {
+    if (from > d.buf_len - d.size) return null; // bind checked buf_len >= size
+    return .{ .p = @ptrFromInt(d.buf + from), .n = d.size };
+}
+
 // ---------------------------------------------------------------------------------
 // The wake handshake.
 //
@@ -349,9 +357,9 @@ const NOT_FULL = 72;
 /// Binds the state block at `state` to an SpscQueue in the mapping at `base`: indices
 /// at `ctrl`, `slots` (capacity + 1) elements at `data`, of fast-path `kind`, or with
 /// kind BYTES of `size` bytes moved through the scratch block at `scratch` (8-aligned,
-/// at least `size` bytes: TypeScript's). The elements must lie in the mapping:
-/// TypeScript checks it. OK, or BADARG with the block left unbound.
-pub export fn shmkit_spsc_bind(state: f64, base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, size: u32, scratch: f64) i32 {
+/// `scratch_len` bytes, at least `size`: TypeScript's). The elements must lie in the
+/// mapping: TypeScript checks it. OK, or BADARG with the block left unbound.
+pub export fn shmkit_spsc_bind(state: f64, base: f64, ctrl: u32, data: u32, slots: u32, kind: u32, size: u32, scratch: f64, scratch_len: u32) i32 {
     const d = unbound(state) orelse return BADARG;
     const b = baseOf(base) orelse return BADARG;
     if (slots < 2 or ctrl % 8 != 0) return BADARG;
@@ -359,7 +367,7 @@ pub export fn shmkit_spsc_bind(state: f64, base: f64, ctrl: u32, data: u32, slot
     var bytes: u32 = undefined;
     if (kind < KINDS) {
         bytes = sizeOfKind(kind);
-    } else if (kind == BYTES and size > 0) {
+    } else if (kind == BYTES and size > 0 and scratch_len >= size) {
         buf = addressOf(scratch, 8) orelse return BADARG;
         bytes = size;
     } else return BADARG;
@@ -376,7 +384,7 @@ pub export fn shmkit_spsc_bind(state: f64, base: f64, ctrl: u32, data: u32, slot
         .stride = bytes,
         .size = bytes,
         .rec = 0,
-        .buf_len = if (kind == BYTES) size else 0,
+        .buf_len = if (kind == BYTES) scratch_len else 0,
     };
     d.bound = SPSC_BOUND;
     return OK;
@@ -545,13 +553,14 @@ const Bytes = struct {
     }
 };
 
-/// Pushes the element staged in the handle's scratch block (producer only; a value
-/// TypeScript has already checked). OK, NONE (full), CORRUPT or BADARG, as
-/// shmkit_spsc_push.
-pub export fn shmkit_spsc_push_bytes(state: f64) i32 {
+/// Pushes the element staged at byte `from` of the handle's scratch block (producer
+/// only; a value TypeScript has already checked). OK, NONE (full), CORRUPT or BADARG,
+/// as shmkit_spsc_push.
+pub export fn shmkit_spsc_push_bytes(state: f64, from: u32) i32 {
     const h = handleOf(state, SPSC_BOUND) orelse return BADARG;
     if (h.d.kind != BYTES) return BADARG;
-    return spscClaimPut(h.d.base, h.d.ctrl, h.d.data, h.d.slots, h.st, h.d.size, bytesOf(h.d));
+    const e = bytesFrom(h.d, from) orelse return BADARG;
+    return spscClaimPut(h.d.base, h.d.ctrl, h.d.data, h.d.slots, h.st, h.d.size, e);
 }
 
 /// Pops the oldest element into the handle's scratch block (consumer only). OK, NONE
@@ -892,12 +901,14 @@ inline fn mpmcClaimTake(st: [*]i32, d: *const Desc, e: anytype) i32 {
 // orderings, same hostile-segment argument as the numeric calls (the copy stays inside
 // the slot, whose address is `pos & (ring - 1)` below `ring`).
 
-/// Pushes the element staged in the handle's scratch block (a value TypeScript has
-/// already checked). OK, NONE (full), SLOW, CORRUPT or BADARG, as shmkit_mpmc_push.
-pub export fn shmkit_mpmc_push_bytes(state: f64) i32 {
+/// Pushes the element staged at byte `from` of the handle's scratch block (a value
+/// TypeScript has already checked). OK, NONE (full), SLOW, CORRUPT or BADARG, as
+/// shmkit_mpmc_push.
+pub export fn shmkit_mpmc_push_bytes(state: f64, from: u32) i32 {
     const h = handleOf(state, MPMC_BOUND) orelse return BADARG;
     if (h.d.kind != BYTES) return BADARG;
-    return mpmcClaimPut(h.st, h.d, bytesOf(h.d));
+    const e = bytesFrom(h.d, from) orelse return BADARG;
+    return mpmcClaimPut(h.st, h.d, e);
 }
 
 /// Pops the oldest element into the handle's scratch block. OK, NONE (empty), SLOW,
@@ -1193,7 +1204,7 @@ test "spsc push and pop, full and empty, kinds" {
     const s = ts.at();
     const st = ts.i32s();
     // capacity 3: 4 slots of f64 at 128
-    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 7, 0, 0));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 7, 0, 0, 0));
     try std.testing.expectEqual(OK, F64.push(s, 1.5));
     try std.testing.expectEqual(OK, F64.push(s, 2.5));
     try std.testing.expectEqual(OK, F64.push(s, std.math.nan(f64)));
@@ -1206,23 +1217,30 @@ test "spsc push and pop, full and empty, kinds" {
     try std.testing.expect(std.math.isNan(F64.pop(s)));
     try std.testing.expectEqual(NONE, st[STATUS]);
     // integer kinds validate
-    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 1, 0, 0));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 1, 0, 0, 0));
     try std.testing.expectEqual(INVALID, SpscOf(.u8).push(s, 256));
-    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 4, 0, 0));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 4, 0, 0, 0));
     try std.testing.expectEqual(INVALID, SpscOf(.i32).push(s, 0.5));
-    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 9, 0, 0));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 9, 0, 0, 0));
     try std.testing.expectEqual(INVALID, SpscOf(.u64n).push(s, -1));
     try std.testing.expectEqual(BADARG, F64.push(s, 1)); // bound for another kind
     try std.testing.expectEqual(OK, SpscOf(.u64n).push(s, 9007199254740991));
     try std.testing.expectEqual(@as(f64, 9007199254740991), SpscOf(.u64n).pop(s));
     // the byte calls move `size` bytes through the scratch block
-    var scratch: [2]u64 = .{ 0x1122334455667788, 0 };
-    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 8, addrOf(&scratch)));
+    var scratch: [2]u64 = .{ 0x1122334455667788, 0x99aabbccddeeff00 };
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 8, addrOf(&scratch), 7)); // smaller than one element
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 8, addrOf(&scratch), 16));
     try std.testing.expectEqual(BADARG, F64.push(s, 1)); // bound for bytes
-    try std.testing.expectEqual(OK, shmkit_spsc_push_bytes(s));
-    scratch[0] = 0;
+    try std.testing.expectEqual(OK, shmkit_spsc_push_bytes(s, 0));
+    try std.testing.expectEqual(OK, shmkit_spsc_push_bytes(s, 8)); // the second copy (a staging view's)
+    // a source that would leave the scratch block is refused, nothing pushed
+    for ([_]u32{ 9, 16, 0xffff_fff9, 0xffff_ffff }) |from| try std.testing.expectEqual(BADARG, shmkit_spsc_push_bytes(s, from));
+    scratch = .{ 0, 0 };
     try std.testing.expectEqual(OK, shmkit_spsc_pop_bytes(s));
     try std.testing.expectEqual(@as(u64, 0x1122334455667788), scratch[0]);
+    try std.testing.expectEqual(OK, shmkit_spsc_pop_bytes(s));
+    try std.testing.expectEqual(@as(u64, 0x99aabbccddeeff00), scratch[0]);
+    try std.testing.expectEqual(@as(u64, 0), scratch[1]); // pops fill the first copy only
     try std.testing.expectEqual(NONE, shmkit_spsc_pop_bytes(s));
 }
 
@@ -1237,7 +1255,7 @@ test "spsc: hostile indices are CORRUPT, never an access; bad bindings are BADAR
     try std.testing.expectEqual(BADARG, F64.push(s, 1)); // never bound
     try std.testing.expect(std.math.isNan(F64.pop(s)));
     try std.testing.expectEqual(BADARG, st[STATUS]);
-    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 7, 0, 0));
+    try std.testing.expectEqual(OK, shmkit_spsc_bind(s, b, 0, 128, 4, 7, 0, 0, 0));
     w.* = 4;
     try std.testing.expectEqual(CORRUPT, F64.push(s, 1));
     w.* = 0xffff_ffff;
@@ -1251,16 +1269,16 @@ test "spsc: hostile indices are CORRUPT, never an access; bad bindings are BADAR
     try std.testing.expectEqual(CORRUPT, st[STATUS]);
     st[CACHED_READ] = 1; // next == cached: reload the hostile read index
     try std.testing.expectEqual(CORRUPT, F64.push(s, 1));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_push_bytes(s)); // bound for numbers
+    try std.testing.expectEqual(BADARG, shmkit_spsc_push_bytes(s, 0)); // bound for numbers
     // a refused bind leaves the block unbound
-    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b + 1, 0, 128, 4, 7, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b + 1, 0, 128, 4, 7, 0, 0, 0));
     try std.testing.expectEqual(BADARG, F64.push(s, 1));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, 11, 0, 0));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 1, 7, 0, 0));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 4, 128, 4, 7, 0, 0));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 0, s));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 8, s + 4));
-    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s + 4, b, 0, 128, 4, 7, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, 11, 0, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 1, 7, 0, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 4, 128, 4, 7, 0, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 0, s, 8));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s, b, 0, 128, 4, BYTES, 8, s + 4, 8));
+    try std.testing.expectEqual(BADARG, shmkit_spsc_bind(s + 4, b, 0, 128, 4, 7, 0, 0, 0));
 }
 
 test "mpmc push and pop, hostile sequences, claim records" {
@@ -1358,9 +1376,11 @@ test "mpmc byte calls: any element type through the scratch block" {
     for (0..4) |i| seqs[i * 4] = @intCast(i);
     try std.testing.expectEqual(OK, shmkit_mpmc_bind(s, b, 0, 128, 4, 4, BYTES | 4 << 8 | 16 << 16, 192, 12, addrOf(&scratch), 16));
     try std.testing.expectEqual(BADARG, M64.push(s, 1)); // bound for bytes
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push_bytes(s, 5)); // 12 bytes at 5 leave the 16 of scratch
+    try std.testing.expectEqual(BADARG, shmkit_mpmc_push_bytes(s, 0xffff_fffc));
     for (0..5) |i| {
         scratch = .{ 0x0102030405060708 *% (i + 1), 0xaabbccdd +% i };
-        try std.testing.expectEqual(if (i < 4) OK else NONE, shmkit_mpmc_push_bytes(s));
+        try std.testing.expectEqual(if (i < 4) OK else NONE, shmkit_mpmc_push_bytes(s, 0));
     }
     for (0..4) |i| {
         scratch = .{ 0, 0 };

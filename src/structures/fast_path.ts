@@ -46,7 +46,7 @@ function boundState(bind: (st: number) => number): FastState {
 /** SpscQueue of a numeric kind: the ring of `slots` elements of fast-path `kind` at `data`, indices at `control`. */
 export function bindSpsc(m: Memory, control: number, data: number, slots: number, kind: number): FastCalls {
   const { spscBind } = native(), push = native().spscPush[kind]!, pop = native().spscPop[kind]!;
-  const state = boundState((st) => spscBind(st, m.base, control, data, slots, kind, 0, 0)), st = state.address;
+  const state = boundState((st) => spscBind(st, m.base, control, data, slots, kind, 0, 0, 0)), st = state.address;
   return { push: (v) => push(st, v), pop: () => pop(st), state };
 }
 
@@ -112,25 +112,33 @@ export function bindMpmc(m: Memory, place: MpmcPlace): MpmcCalls {
 export interface BytesCalls {
   /** Pushes the element staged at byte 0 of `scratch`: FAST_OK, FAST_NONE (full) or a negative code. */
   readonly push: () => number;
+  /** Pushes the element at byte `stageAt` of `scratch` (a staging view's bytes): codes as push. */
+  readonly pushStaged: () => number;
   /** Pops the oldest element into byte 0 of `scratch`: FAST_OK, FAST_NONE (empty) or a negative code. */
   readonly pop: () => number;
   /**
-   * Process-private memory (its own never-moving ArrayBuffer, 8-aligned, `size` bytes
-   * rounded up to 8) where the element type's `write` stages a value and its `read`
-   * reads one: Memory, so the type's own code checks and converts, exactly as on the
-   * TypeScript path.
+   * Process-private memory (its own never-moving ArrayBuffer, 8-aligned) of two copies
+   * of the element, each `size` bytes rounded up to 8. At byte 0 the element type's
+   * `write` stages a value, a pop leaves one and `read` reads it: Memory, so the type's
+   * own code checks and converts, exactly as on the TypeScript path. At `stageAt` a
+   * staging view (staging.ts `StructStage`) keeps the struct it builds, which no pop
+   * overwrites.
    */
   readonly scratch: Memory;
+  /** Where the second copy starts: `size` rounded up to 8. */
+  readonly stageAt: number;
   /** Words shared with the native code (SpscQueue keeps its cached indices there). */
   readonly state: FastState;
 }
 
-/** A scratch block of `size` bytes (rounded up to 8) for the byte calls: its native address and bytes. */
-function scratchOf(size: number): { at: number; bytes: number; scratch: Memory } {
-  const block = native().fastBuffer(Math.ceil(size / 8));
+/** A scratch block for the byte calls (BytesCalls `scratch`): its native address, its bytes, the second copy's offset. */
+function scratchOf(size: number): { at: number; bytes: number; stageAt: number; scratch: Memory } {
+  const stageAt = Math.ceil(size / 8) * 8;
+  const block = native().fastBuffer(stageAt / 4); // two copies of stageAt bytes, 8 per value
   return {
     at: block.address,
     bytes: block.values.byteLength,
+    stageAt,
     scratch: new Memory(block.address, block.values.buffer as ArrayBuffer),
   };
 }
@@ -142,9 +150,17 @@ function scratchOf(size: number): { at: number; bytes: number; scratch: Memory }
  */
 export function bindSpscBytes(m: Memory, control: number, data: number, slots: number, size: number): BytesCalls {
   const { spscBind, spscPushBytes, spscPopBytes } = native();
-  const { at, scratch } = scratchOf(size);
-  const state = boundState((st) => spscBind(st, m.base, control, data, slots, FAST_BYTES, size, at)), st = state.address;
-  return { push: () => spscPushBytes(st), pop: () => spscPopBytes(st), scratch, state };
+  const { at, bytes, stageAt, scratch } = scratchOf(size);
+  const state = boundState((st) => spscBind(st, m.base, control, data, slots, FAST_BYTES, size, at, bytes));
+  const st = state.address;
+  return {
+    push: () => spscPushBytes(st, 0),
+    pushStaged: () => spscPushBytes(st, stageAt),
+    pop: () => spscPopBytes(st),
+    scratch,
+    stageAt,
+    state,
+  };
 }
 
 /**
@@ -155,9 +171,16 @@ export function bindSpscBytes(m: Memory, control: number, data: number, slots: n
  */
 export function bindBytes(m: Memory, place: MpmcPlace, size: number): BytesCalls {
   const { mpmcPushBytes, mpmcPopBytes } = native();
-  const { at, bytes, scratch } = scratchOf(size);
+  const { at, bytes, stageAt, scratch } = scratchOf(size);
   const state = mpmcState(m, place, size, at, bytes), st = state.address;
-  return { push: () => mpmcPushBytes(st), pop: () => mpmcPopBytes(st), scratch, state };
+  return {
+    push: () => mpmcPushBytes(st, 0),
+    pushStaged: () => mpmcPushBytes(st, stageAt),
+    pop: () => mpmcPopBytes(st),
+    scratch,
+    stageAt,
+    state,
+  };
 }
 
 /**
