@@ -216,12 +216,14 @@ test(
 
 for (const [a, b] of [["deno", "bun"], ["bun", "deno"]] as [Runtime, Runtime][]) {
   test(
-    `struct SpscQueue multiprocess: ${a} -> ${b} streaming 64-byte structs through 8 slots, every field of every message checked, in order`,
+    `struct SpscQueue multiprocess: ${a} -> ${b} streaming 64-byte structs through 8 slots (${
+      a === "deno" ? "staged" : "pushed"
+    }), every field of every message checked, in order`,
     segmentTest("sqs", 1 << 20, async (seg, name) => {
       SpscQueue.create(seg, "q", Particle, 8);
       const count = 100_000;
       const [rp, rc] = await Promise.all([
-        run(a, WORKER, ["spsc", name, "q", "produce", String(count)], 90_000),
+        run(a, WORKER, ["spsc", name, "q", "produce", String(count), a === "deno" ? "staged" : "push"], 90_000),
         run(b, WORKER, ["spsc", name, "q", "consume", String(count), a === "deno" ? "view" : "into"], 90_000),
       ]);
       const want = (count * (count - 1)) / 2;
@@ -233,7 +235,7 @@ for (const [a, b] of [["deno", "bun"], ["bun", "deno"]] as [Runtime, Runtime][])
 }
 
 test(
-  "struct Queue multiprocess: 2 Deno + 2 Bun producers and 2 + 2 consumers (pop, popInto, popView), exact count and sum, no torn message",
+  "struct Queue multiprocess: 2 Deno + 2 Bun producers (push, staged) and 2 + 2 consumers (pop, popInto, popView), exact count and sum, no torn message",
   segmentTest("sqq", 4 << 20, async (seg, name) => {
     Queue.create(seg, "q", Particle, 16);
     SharedAtomic.create(seg, "done", u32);
@@ -242,7 +244,9 @@ test(
       consumers: Runtime[] = ["bun", "deno", "bun", "deno"];
     const total = per * producers.length;
     const results = await Promise.all([
-      ...producers.map((rt, id) => run(rt, WORKER, ["mpmc-produce", name, "q", String(id), String(per)], 90_000)),
+      ...producers.map((rt, id) =>
+        run(rt, WORKER, ["mpmc-produce", name, "q", String(id), String(per), id >= 2 ? "staged" : "push"], 90_000)
+      ),
       ...consumers.map((rt, i) =>
         run(rt, WORKER, ["mpmc-consume", name, "q", String(total), "done", ["0", "1", "view", "view"][i]], 90_000)
       ),

@@ -5,7 +5,7 @@
  */
 import { ShmError } from "../errors.ts";
 import { badValue, type ElementType, fnv1a, inlined, type ValueOf } from "./element_type.ts";
-import { compileView } from "./struct_view.ts";
+import { compileView, type MakeView } from "./struct_view.ts";
 import { Memory } from "./memory.ts";
 import { bool, i64AsNumber, numberFromWords, u64AsNumber } from "./numeric.ts";
 
@@ -364,7 +364,7 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
   };
   checkers.set(type as ElementType<unknown>, check);
   readers.set(type as ElementType<unknown>, readInto);
-  viewers.set(type as ElementType<unknown>, compileView(Object.values(laid)));
+  viewers.set(type as ElementType<unknown>, { list: Object.values(laid) });
   return type;
 }
 
@@ -379,12 +379,24 @@ export function structReadInto<T>(type: ElementType<T>): ((m: Memory, o: number,
   return readers.get(type as ElementType<unknown>) as ((m: Memory, o: number, target: T) => T) | undefined;
 }
 
-const viewers = new WeakMap<ElementType<unknown>, (m: Memory) => object>();
+/** A struct's fields, and its view factories once compiled (at the first use: most structs never need one). */
+const viewers = new WeakMap<ElementType<unknown>, { list: readonly Field[]; read?: MakeView; write?: MakeView }>();
 
 /**
- * For struct types: a factory of read-only views of the struct at offset 0 of a Memory
- * (struct_view.ts), for `tryPopView`. Undefined for other types.
+ * For struct types: a factory of read-only views of the struct at byte `at` (8-aligned)
+ * of a Memory (struct_view.ts), for `tryPopView`. Undefined for other types.
  */
-export function structView<T>(type: ElementType<T>): ((m: Memory) => Readonly<T>) | undefined {
-  return viewers.get(type as ElementType<unknown>) as ((m: Memory) => Readonly<T>) | undefined;
+export function structView<T>(type: ElementType<T>): ((m: Memory, at: number) => Readonly<T>) | undefined {
+  const v = viewers.get(type as ElementType<unknown>);
+  return v && (v.read ??= compileView(v.list, false)) as (m: Memory, at: number) => Readonly<T>;
+}
+
+/**
+ * For struct types: a factory of writable views (setters that check and store each
+ * field) of the struct at byte `at` (8-aligned) of a Memory, for the queues'
+ * `staging()`. Undefined for other types.
+ */
+export function structStaging<T>(type: ElementType<T>): ((m: Memory, at: number) => T) | undefined {
+  const v = viewers.get(type as ElementType<unknown>);
+  return v && (v.write ??= compileView(v.list, true)) as (m: Memory, at: number) => T;
 }

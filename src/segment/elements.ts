@@ -17,7 +17,17 @@ export {
   type ValueOf,
 } from "./element_type.ts";
 export { bool, f32, f64, fastKind, i16, i32, i64, i64AsNumber, i8, u16, u32, u64, u64AsNumber, u8 } from "./numeric.ts";
-export { array, type Field, string, struct, structReadInto, type StructType, type StructValue, structView } from "./composite.ts";
+export {
+  array,
+  type Field,
+  string,
+  struct,
+  structReadInto,
+  structStaging,
+  type StructType,
+  type StructValue,
+  structView,
+} from "./composite.ts";
 
 /**
  * Every predefined element type, by name.

@@ -39,7 +39,7 @@
  * of two is supported: producers then also check `enqueue - dequeue < capacity`,
  * which costs one extra load per push; power-of-two capacities skip it.
  */
-import { type ElementType, fastKind, type NumericView, structReadInto, structView } from "../segment/elements.ts";
+import { type ElementType, fastKind, type NumericView, structReadInto } from "../segment/elements.ts";
 import { ShmError } from "../errors.ts";
 import { FAST_BYTES, FAST_NONE, FAST_OK, FAST_POP_CHECKED, FAST_PUSH_CHECKED, FAST_SLOW, FAST_STATUS } from "../../ffi/native.ts";
 import { bindBytes, bindMpmc, type BytesCalls, fastError, type MpmcPlace } from "./fast_path.ts";
@@ -50,7 +50,8 @@ import { PAUSE_POINT } from "./pause.ts";
 import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 import { type BulkOut, type FastBulk, popBulk, popBulkFast, pushBulk, pushBulkFast } from "./queue_bulk.ts";
 import { type QueueCore, queueCore, tryPopTs, tryPushTs } from "./queue_core.ts";
-import { Memory } from "../segment/memory.ts";
+import { QueueViews } from "./struct_views.ts";
+import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, checkAborted, type WaitOptions } from "../wait/wait.ts";
@@ -120,8 +121,8 @@ export class Queue<T> extends Handle {
   readonly #bytes: BytesCalls | undefined;
   /** The struct type's in-place reader (tryPopInto), or undefined for other types. */
   readonly #readInto: ((m: Memory, o: number, target: T) => T) | undefined;
-  /** tryPopView's view and the TypeScript path's reader into its bytes, made at the first call. */
-  #popped: { view: Readonly<T>; read: (m: Memory, o: number) => Readonly<T> } | undefined;
+  /** tryPopView's and staging()'s views, made at the first call of either. */
+  #views: QueueViews<T> | undefined;
   /** The type's `read`, bound once (#tryPopTs takes a reader: this one, or tryPopInto's). */
   readonly #read: (m: Memory, o: number) => T;
 
@@ -305,27 +306,102 @@ export class Queue<T> extends Handle {
    */
   tryPopView(): Readonly<T> | undefined {
     const m = this.mem();
-    const p = this.#popped ??= this.#viewer();
+    const views = this.#views ??= new QueueViews(this.type, this.#bytes);
+    const view = views.popped("tryPopView");
     const b = this.#bytes;
     if (b !== undefined) {
       const rc = b.pop();
-      if (rc === FAST_OK) return p.view;
+      if (rc === FAST_OK) return view;
       if (rc === FAST_NONE) return undefined;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
     }
-    return tryPopTs(this.#core, m, p.read);
+    return tryPopTs(this.#core, m, views.readPopped);
   }
 
-  /** The view over the scratch block (or, without the native calls, over a private copy) and the TypeScript path's reader. */
-  #viewer(): { view: Readonly<T>; read: (m: Memory, o: number) => Readonly<T> } {
-    const make = structView(this.type);
-    if (make === undefined) {
-      throw new ShmError("INVALID_ARGUMENT", `tryPopView needs a struct element type, not ${this.type.name}`);
+  /**
+   * This handle's staging struct: one writable object (always the same) whose fields
+   * are setters into a private block, for building the next element in place and
+   * pushing it with `tryPushStaged` / `pushStaged`. Each assignment is checked as the
+   * type's `write` checks that field (INVALID_ARGUMENT, the field unchanged); fields
+   * keep their values between pushes (all zero at first), and no pop touches them.
+   * Why: on Deno, filling an object and pushing it costs a 64-byte struct ~22 ns, the
+   * setters ~8 (docs/BENCHMARKS.md). A nested struct or string field reads as a new
+   * value: assign the whole field to change it. The object is not extensible (a
+   * misspelt field throws) and is itself a valid value of the type (`push(view)`
+   * works, as do the waits). Struct element types only (INVALID_ARGUMENT otherwise).
+   *
+   * @example
+   * ```ts
+   * import { f64, Queue, Segment, struct, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-q-stage-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const Order = struct({ id: u32, price: f64 });
+   * const q = Queue.create(seg, "orders", Order, 16);
+   * const o = q.staging();
+   * for (let i = 1; i <= 3; i++) {
+   *   o.id = i;
+   *   o.price = 10 * i;
+   *   assert.equal(q.tryPushStaged(), true);
+   * }
+   * assert.throws(() => (o.id = -1), { code: "INVALID_ARGUMENT" });
+   * assert.deepEqual([q.pop(), q.pop(), q.pop()], [{ id: 1, price: 10 }, { id: 2, price: 20 }, { id: 3, price: 30 }]);
+   * ```
+   */
+  staging(): T {
+    this.mem(); // CLOSED once closed
+    return (this.#views ??= new QueueViews(this.type, this.#bytes)).staging("staging");
+  }
+
+  /**
+   * Appends a copy of the staging struct (`staging()`); false if the queue is full
+   * (the staged fields stay as they are, for a retry). Its fields were checked when
+   * they were assigned, so nothing here can be INVALID_ARGUMENT but a non-struct type.
+   *
+   * @example
+   * ```ts
+   * import { f64, Queue, Segment, struct } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-q-trystaged-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const P = struct({ x: f64, y: f64 });
+   * const q = Queue.create(seg, "p", P, 1);
+   * const p = q.staging();
+   * p.x = 1;
+   * p.y = 2;
+   * assert.equal(q.tryPushStaged(), true);
+   * assert.equal(q.tryPushStaged(), false); // full
+   * assert.deepEqual(q.pop(), { x: 1, y: 2 });
+   * ```
+   */
+  tryPushStaged(): boolean {
+    const m = this.mem();
+    if (this.#readInto === undefined) this.staging(); // throws: not a struct type
+    const b = this.#bytes;
+    if (b !== undefined) {
+      const rc = b.pushStaged();
+      if (rc === FAST_OK) return true;
+      if (rc === FAST_NONE) return false;
+      if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
     }
-    const size = this.type.size;
-    const bytes = this.#bytes?.scratch ?? new Memory(0, new ArrayBuffer(Math.ceil(size / 8) * 8));
-    const view = make(bytes);
-    return { view, read: (mem, o) => (bytes.u8.set(mem.u8.subarray(o, o + size)), view) };
+    return tryPushTs(this.#core, m, (this.#views ??= new QueueViews(this.type, b)).stagedValue());
+  }
+
+  /**
+   * As tryPushStaged, but throws FULL if the queue is full.
+   *
+   * @example
+   * ```ts
+   * import { Queue, Segment, struct, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-q-pushstaged-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const q = Queue.create(seg, "ids", struct({ id: u32 }), 1);
+   * q.staging().id = 7;
+   * q.pushStaged();
+   * assert.throws(() => q.pushStaged(), { code: "FULL" });
+   * assert.deepEqual(q.pop(), { id: 7 });
+   * ```
+   */
+  pushStaged(): void {
+    if (!this.tryPushStaged()) throw new ShmError("FULL", `queue "${this.name}" is full (capacity ${this.capacity})`);
   }
 
   /**

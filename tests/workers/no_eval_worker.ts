@@ -3,7 +3,7 @@
  * strings refused (--v8-flags=--disallow-code-generation-from-strings), it checks that
  * refusal holds, then moves numbers and structs through an SpscQueue and a Queue
  * (struct types fall back from their generated read/write to plain closures:
- * composite.ts, struct_view.ts). Prints one JSON line.
+ * composite.ts, struct_view.ts), the views and the staging struct too. Prints one JSON line.
  */
 import { f64, Queue, Segment, SpscQueue, struct, u32 } from "../../mod.ts";
 
@@ -45,5 +45,17 @@ pq.push({ x: 4.5, id: 5 });
 const a = ps.tryPopView(), b = pq.tryPopView();
 const viewOk = a?.x === 3.5 && a.id === 4 && b?.x === 4.5 && b.id === 5 && ps.tryPopView() === undefined &&
   Object.keys(a).length === 0; // getters, not own properties, as the compiled view's
+// The plain staging view: setters that check, the struct pushed by bytes from both queues.
+const sa = ps.staging(), sb = pq.staging();
+sa.x = 6.5, sa.id = 7, sb.x = 8.5, sb.id = 9;
+let stagedBadRefused = false;
+try {
+  sb.id = -1;
+} catch (e) {
+  stagedBadRefused = (e as { code?: string }).code === "INVALID_ARGUMENT" && sb.id === 9;
+}
+const sp = ps.tryPushStaged() && pq.tryPushStaged() ? [ps.pop(), pq.pop()] : [];
+const stagedOk = stagedBadRefused && sp[0]?.x === 6.5 && sp[0].id === 7 && sp[1]?.x === 8.5 && sp[1].id === 9 &&
+  Object.keys(sa).length === 0 && !Object.isExtensible(sa);
 seg.close();
-console.log(JSON.stringify({ evalRefused, sum, empty, badRefused, intoOk, viewOk }));
+console.log(JSON.stringify({ evalRefused, sum, empty, badRefused, intoOk, viewOk, stagedOk }));

@@ -4,9 +4,12 @@
  * `shmkit_*_bytes`), from another process. Message i is Particle(i) (helpers/particle.ts);
  * every field of every message is checked against it.
  *
- *   spsc <seg> <queue> <produce|consume> <count> [into]   0..count-1 in order, spinning on full / empty;
- *                                                         `into`: the consumer pops with tryPopInto into one object
- *   mpmc-produce <seg> <queue> <id> <count>                pushes Particle(id * count + i), i = 0..count-1
+ *   spsc <seg> <queue> <produce|consume> <count> [how]    0..count-1 in order, spinning on full / empty; `how`:
+ *                                                         the producer builds each message in its staging struct
+ *                                                         (`staged`, else pushes one object); the consumer pops
+ *                                                         with tryPopInto one object (`into`), tryPopView (`view`)
+ *                                                         or tryPop
+ *   mpmc-produce <seg> <queue> <id> <count> [staged]       pushes Particle(id * count + i), i = 0..count-1
  *   mpmc-consume <seg> <queue> <total> <done-atomic> <into 0|1>
  *       pops (tryPop, or tryPopInto with into = 1) until `done-atomic` reaches `total`; every
  *       message must be a whole Particle; prints its count and the sum of the ids
@@ -32,7 +35,14 @@ if (cmd === "spsc") {
   const [, , , side, countS, into] = args;
   const q = SpscQueue.open(seg, qName, Particle), count = Number(countS);
   let sum = 0;
-  if (side === "produce") {
+  if (side === "produce" && into === "staged") {
+    const p = q.staging();
+    for (let i = 0; i < count; i++) {
+      particle(i, p);
+      while (!q.tryPushStaged());
+      sum += i;
+    }
+  } else if (side === "produce") {
     const p = particle(0);
     for (let i = 0; i < count; i++) {
       particle(i, p);
@@ -51,14 +61,14 @@ if (cmd === "spsc") {
   }
   console.log(JSON.stringify({ sum }));
 } else if (cmd === "mpmc-produce") {
-  const [, , , idS, countS] = args;
+  const [, , , idS, countS, staged] = args;
   const q = Queue.open(seg, qName, Particle), id = Number(idS), count = Number(countS);
   let sum = 0;
-  const p = particle(0);
+  const p = staged === "staged" ? q.staging() : particle(0);
   for (let i = 0; i < count; i++) {
     const v = id * count + i;
     particle(v, p);
-    while (!q.tryPush(p));
+    while (!(staged === "staged" ? q.tryPushStaged() : q.tryPush(p)));
     sum += v;
   }
   console.log(JSON.stringify({ pushed: count, sum }));
