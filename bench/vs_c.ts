@@ -306,7 +306,9 @@ function struct64(kind: Kind): Experiment {
       metric: "nsPerMsg",
       c: "one",
       bar: 2,
-      what: `${ALGO[kind]}, 64-byte struct, one per call (tryPush of one object, tryPopInto one object), cross-process`,
+      what: `${
+        ALGO[kind]
+      }, 64-byte struct, one per call (tryPushStaged of the staging struct, tryPopInto one object), cross-process`,
     }],
   };
 }

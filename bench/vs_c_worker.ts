@@ -103,6 +103,7 @@ function produce1(q: AnyQueue, n: number, bad: number): void {
 }
 
 function produceStruct(q: SpscQueue<Msg> | Queue<Msg> | RingBuffer<Msg>, n: number, bad: number): void {
+  if (!(q instanceof RingBuffer)) return produceStaged(q, n, bad);
   const idle = idler("producer");
   // One message object, refilled: what a careful user does (tryPush copies it into the slot).
   const m: Msg = { id: 0, flags: 0, t: 0, x: 0, y: 0, z: 0, vx: 0, vy: 0, vz: 0 };
@@ -118,6 +119,29 @@ function produceStruct(q: SpscQueue<Msg> | Queue<Msg> | RingBuffer<Msg>, n: numb
     m.vy = d + 5;
     m.vz = d + 6;
     while (!q.tryPush(m)) idle(i);
+  }
+}
+
+/**
+ * The queues build each message in the handle's staging struct (setters into private
+ * memory; no object per message, no boxed doubles on Deno) and push its bytes, as C
+ * fills a struct and copies it into the slot.
+ */
+function produceStaged(q: SpscQueue<Msg> | Queue<Msg>, n: number, bad: number): void {
+  const idle = idler("producer");
+  const m = q.staging();
+  for (let i = 0; i < n; i++) {
+    const d = i === bad ? i + 1 : i;
+    m.id = d;
+    m.flags = d & 255;
+    m.t = d;
+    m.x = d + 1;
+    m.y = d + 2;
+    m.z = d + 3;
+    m.vx = d + 4;
+    m.vy = d + 5;
+    m.vz = d + 6;
+    while (!q.tryPushStaged()) idle(i);
   }
 }
 
