@@ -374,7 +374,7 @@ export class Queue<T> extends Handle {
    */
   tryPushStaged(): boolean {
     const m = this.mem();
-    if (this.#readInto === undefined) this.staging(); // throws: not a struct type
+    if (this.#readInto === undefined) new QueueViews(this.type, undefined).staging("tryPushStaged"); // throws: not a struct
     const b = this.#bytes;
     if (b !== undefined) {
       const rc = b.pushStaged();

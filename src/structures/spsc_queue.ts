@@ -436,7 +436,7 @@ export class SpscQueue<T> extends Handle {
    */
   tryPushStaged(): boolean {
     this.mem(); // CLOSED once closed
-    if (this.#readInto === undefined) this.staging(); // throws: not a struct type
+    if (this.#readInto === undefined) new QueueViews(this.type, undefined).staging("tryPushStaged"); // throws: not a struct
     if (!this.#producing) this.claimProducer();
     const rc = this.#bytes!.pushStaged();
     if (rc === FAST_OK) return true;
