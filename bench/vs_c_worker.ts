@@ -62,12 +62,28 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
-/** Called on every empty (or full) poll: every 2^20 of them, fails after STALL_MS without progress, or exits if orphaned. */
-function idler(what: string): (progress: number) => void {
+/**
+ * Spin-wait hints after a throughput poll that found the structure empty (or full), as
+ * bench/c/common.h's SPIN_WAIT_HINTS: the language's spin-wait hint (`pause` on x86,
+ * ~30 ns each on the benchmark VM) on both sides. Why: a consumer that polls again at
+ * once, faster than its producer pushes, pulls the producer's index line back with
+ * every poll, so every push waits for a line transfer (docs/BENCHMARKS.md "How it is
+ * measured"). The round-trip rows spin without it: they measure latency.
+ */
+const SPIN_WAIT_HINTS = 4;
+
+/**
+ * Called on every empty (or full) poll: the spin-wait (throughput sides only:
+ * `spinWait`), and every 2^20 polls a check that fails after STALL_MS without progress,
+ * or exits if orphaned.
+ */
+function idler(what: string, spinWait = what === "producer" || what === "consumer"): (progress: number) => void {
   let polls = 0;
   let last = -1;
   let since = 0;
+  const hints = spinWait ? SPIN_WAIT_HINTS : 0;
   return (progress) => {
+    for (let k = 0; k < hints; k++) Atomics.pause();
     if ((++polls & 0xfffff) !== 0) return;
     exitIfOrphaned();
     const t = performance.now();

@@ -32,6 +32,9 @@
 #include <unistd.h>
 
 #define CACHE_LINE 64
+/* Spin-wait hints after a throughput poll that found nothing to do (throughput.c
+ * `spin_wait`); bench/vs_c_worker.ts SPIN_WAIT_HINTS must say the same. */
+#define SPIN_WAIT_HINTS 4
 
 static inline void die(const char *fmt, ...) {
   va_list ap;

@@ -82,8 +82,23 @@ static inline uint32_t pop_n(struct side *s, msg_t *m, uint32_t k) {
   }
 }
 
-/* A peer that is gone would leave us spinning forever: check every 2^20 idle polls. */
+/* The spin-wait after a poll that found the structure full or empty: four of the CPU's
+ * spin-wait hints, as the TypeScript side's four Atomics.pause() (bench/vs_c_worker.ts
+ * `idler`; docs/BENCHMARKS.md "How it is measured" says why both sides wait). */
+static inline void spin_wait(void) {
+  for (int k = 0; k < SPIN_WAIT_HINTS; k++) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+  }
+}
+
+/* Called on every poll that found the structure full or empty: the spin-wait, and, since
+ * a peer that is gone would leave us spinning forever, a check every 2^20 of them. */
 static void check_alive(const struct run *run, uint64_t *idle, bool consumer) {
+  spin_wait();
   if ((++*idle & 0xfffff) != 0) return;
   if (consumer) {
     int status;
