@@ -160,6 +160,16 @@ export interface Native {
   mpmcPushBytes(state: number, from: number): number;
   /** Queue pop into the bound scratch block: FAST_OK, FAST_NONE (empty), FAST_SLOW or a negative code. */
   mpmcPopBytes(state: number): number;
+  /**
+   * Binds `state` to a RingBuffer: control words at `control`, `capacity` elements of
+   * `kind` (a typed-array kind, fastKind() 0-7) at `data`, positions wrapping at
+   * `modulus`. FAST_OK or FAST_BADARG.
+   */
+  ringBind(state: number, base: number, control: number, data: number, capacity: number, modulus: number, kind: number): number;
+  /** RingBuffer push (the producer's; its claim is TypeScript's), by fastKind(): codes as spscPush (full before an invalid value). */
+  readonly ringPush: readonly ((state: number, value: number) => number)[];
+  /** RingBuffer pop (a consumer's CAS commit), by fastKind(); as spscPop. */
+  readonly ringPop: readonly ((state: number) => number)[];
   /** An empty native call (benchmarks: the FFI overhead alone). */
   noop(): void;
   /** A new private state block for the fast paths (cached indices and a status word). */
@@ -207,6 +217,8 @@ export const FAST_RANGE = -34; // -ERANGE: a stored 64-bit value is not a safe J
 export const FAST_CORRUPT = -117; // -EUCLEAN: an index or sequence in the segment is out of range
 export const FAST_BADARG = -14; // -EFAULT: a bad address, kind or layout (a bug in shmkit)
 export const FAST_SLOW = -11; // -EAGAIN (Queue): a claim may be unfinished; take the TypeScript path
+/** fastKind() of f64, the last typed-array kind (i8 … f64 are 0-7; the 64-bit "as number" kinds follow). */
+export const FAST_F64 = 7;
 /** The element kind of the byte-copy calls (zig/fastpath.zig `BYTES`): any element type, moved as bytes. */
 export const FAST_BYTES = 10;
 /** Bytes of a FastState block (zig/fastpath.zig `STATE_BYTES`). */

@@ -217,6 +217,32 @@ test("ring: use after the segment is closed throws CLOSED", () => {
 });
 
 test(
+  "ring: native tryPush / tryPop and the TypeScript paths (overwrite, bulk) of three handles drop each other's caches, nothing stale or twice",
+  withSegment((seg) => {
+    const p = RingBuffer.create(seg, "mix", f64, 4);
+    const c1 = RingBuffer.open(seg, "mix", f64), c2 = RingBuffer.open(seg, "mix", f64);
+    for (let v = 0; v < 4; v++) assert.equal(p.tryPush(v), true);
+    assert.equal(p.tryPush(99), false, "full: the native push's cached tail says so");
+    assert.equal(c1.tryPop(), 0); // c1 caches head 4, tail 1
+    assert.equal(p.pushOverwrite(4), false); // TypeScript path moves head
+    assert.equal(p.pushOverwrite(5), true, "full again: drops 1 with a CAS on tail");
+    assert.equal(c1.tryPop(), 2, "the tail moved under c1's cache: reloaded, 1 is gone");
+    const out = new Float64Array(2);
+    assert.equal(c2.popBulk(out), 2);
+    assert.deepEqual([...out], [3, 4]);
+    assert.equal(c1.tryPop(), 5);
+    assert.equal(c1.tryPop(), undefined);
+    assert.equal(c2.tryPop(), undefined);
+    for (let v = 6; v < 10; v++) assert.equal(p.tryPush(v), true, `push ${v} after the overwrites moved head`);
+    assert.equal(p.tryPush(10), false);
+    assert.deepEqual([c2.tryPop(), c1.tryPop(), c2.tryPop(), c1.tryPop(), c1.tryPop()], [6, 7, 8, 9, undefined]);
+    assert.equal(p.totalWritten, 10);
+    assert.throws(() => p.tryPush(1n as never), { code: "INVALID_ARGUMENT" });
+    assert.equal(c1.tryPop(), undefined, "nothing queued by the refused push");
+  }),
+);
+
+test(
   "ring: matches an array model under random operations (fast-check)",
   withSegment((seg) => {
     let id = 0;

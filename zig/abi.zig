@@ -11,5 +11,6 @@
 ///    the queue lies is bound into the block once (fastpath.zig: shmkit_spsc_bind, shmkit_mpmc_bind);
 ///    the numeric push and pop are one function per element kind (shmkit_spsc_push_f64, ...).
 /// 7: the byte pushes take the scratch offset to copy from (shmkit_spsc_push_bytes,
-///    shmkit_mpmc_push_bytes: a staging view's second copy), and shmkit_spsc_bind the scratch length.
+///    shmkit_mpmc_push_bytes: a staging view's second copy), and shmkit_spsc_bind the scratch length;
+///    RingBuffer's native push and pop (shmkit_ring_bind, shmkit_ring_push_f64, ...).
 pub const version: i32 = 7;

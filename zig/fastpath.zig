@@ -1,5 +1,5 @@
 //! Native per-operation fast paths: one FFI call does a whole push or pop of one
-//! numeric element on an SpscQueue (Rigtorp) or a Queue (Vyukov MPMC), in the binary
+//! numeric element on an SpscQueue (Rigtorp), a Queue (Vyukov MPMC) or a RingBuffer, in the binary
 //! format of docs/FORMAT.md (unchanged). Measured (docs/DECISIONS.md, "Fast paths"):
 //! one FFI fast call (Deno ~4 ns, Bun ~2 ns) is cheaper than the 4-5 JS `Atomics`
 //! calls plus checks it replaces (Deno ~7-12 ns each).
@@ -204,6 +204,7 @@ const Desc = extern struct {
     size: u32, // the element's bytes
     rec: u32, // Queue: this process's claim record, bytes from base
     buf_len: u32, // f64 values (numeric) or bytes (BYTES) at `buf`
+    modulus: u32 = 0, // RingBuffer: positions wrap here (a multiple of `capacity`)
 };
 
 comptime {
@@ -427,6 +428,8 @@ comptime {
         @export(&SpscOf(k).pop, .{ .name = "shmkit_spsc_pop_" ++ @tagName(k) });
         @export(&MpmcOf(k).push, .{ .name = "shmkit_mpmc_push_" ++ @tagName(k) });
         @export(&MpmcOf(k).pop, .{ .name = "shmkit_mpmc_pop_" ++ @tagName(k) });
+        @export(&RingOf(k).push, .{ .name = "shmkit_ring_push_" ++ @tagName(k) });
+        @export(&RingOf(k).pop, .{ .name = "shmkit_ring_pop_" ++ @tagName(k) });
     }
 }
 
@@ -570,6 +573,187 @@ pub export fn shmkit_spsc_pop_bytes(state: f64) i32 {
     if (h.d.kind != BYTES) return BADARG;
     const e = bytesOf(h.d);
     return spscClaimTake(h.d.base, h.d.ctrl, h.d.data, h.d.slots, h.st, h.d.size, &e);
+}
+
+// ---------------------------------------------------------------------------------
+// RingBuffer (src/structures/ring_buffer.ts, docs/FORMAT.md "ring"): control +0 i32 head,
+// +4 i32 epoch, +8 eventcount not-empty, +16 the producer claim (TypeScript's); +64 i32
+// tail, +72 eventcount not-full. Positions run in [0, modulus), modulus a multiple of
+// the capacity; the slot of a position is `pos % capacity`; `capacity` elements of the
+// kind at `data`. One producer (its claim is taken in TypeScript before any push);
+// consumers commit a pop with a CAS on the tail, which also loses to the producer's
+// `pushOverwrite` (TypeScript), so no element is taken twice. Word for word what
+// ring_buffer.ts `tryPush` / `tryPop` do, with the same Rigtorp-style caches, kept in the
+// state block: the producer's view of the tail, trusted only while the head is still the
+// one it was taken against; a consumer's view of the head, trusted only while the tail is
+// still its own last commit (another handle moving a position drops the cache, so it is
+// never stale by a wrap). TypeScript's own paths (bulk, overwrite) keep their caches in
+// the handle by the same rule, so each side sees the other's moves and reloads.
+// Hostile segment: a head or tail >= modulus is CORRUPT before any access; head - tail
+// beyond the capacity with the tail confirmed unchanged is CORRUPT (TypeScript's
+// "overfull"); the pop's retries each need the tail to have really moved.
+
+const RING_HEAD = 0;
+const RING_EPOCH = 4;
+const RING_NOT_EMPTY = 8;
+const RING_TAIL = 64;
+const RING_NOT_FULL = 72;
+const RING_BOUND: u32 = 0x5249_4e47;
+// State block words: the producer's cache and the head it was taken at, a consumer's.
+const TAIL_CACHE = 0;
+const LAST_HEAD = 1;
+const HEAD_CACHE = 4;
+const LAST_TAIL = 5;
+
+/// Binds the state block at `state` to a RingBuffer in the mapping at `base`: control
+/// words at `ctrl`, `capacity` (1 to 2^30) elements of `kind` (a typed-array kind,
+/// i8 … f64: the 64-bit "as number" kinds keep TypeScript's path) at `data`, positions
+/// wrapping at `modulus` (a multiple of `capacity`, at least twice it, at most 2^31).
+/// The elements must lie in the mapping: TypeScript checks it. OK, or BADARG.
+pub export fn shmkit_ring_bind(state: f64, base: f64, ctrl: u32, data: u32, capacity: u32, modulus: u32, kind: u32) i32 {
+    const d = unbound(state) orelse return BADARG;
+    const b = baseOf(base) orelse return BADARG;
+    if (capacity < 1 or capacity > 1 << 30 or ctrl % 8 != 0 or kind > @intFromEnum(Kind.f64)) return BADARG;
+    if (modulus > 1 << 31 or modulus % capacity != 0 or modulus / capacity < 2) return BADARG;
+    const bytes = sizeOfKind(kind);
+    d.* = .{
+        .bound = 0,
+        .kind = kind,
+        .base = b,
+        .buf = 0,
+        .ctrl = ctrl,
+        .data = data,
+        .slots = capacity,
+        .capacity = capacity,
+        .elem_off = 0,
+        .stride = bytes,
+        .size = bytes,
+        .rec = 0,
+        .buf_len = 0,
+        .modulus = modulus,
+    };
+    const st = stateOf(state).?;
+    st[LAST_HEAD] = -1; // no cache yet
+    st[LAST_TAIL] = -1;
+    d.bound = RING_BOUND;
+    return OK;
+}
+
+/// (a - b) modulo `m`, for positions a at or after b (both below m).
+inline fn ringDist(a: u32, b: u32, m: u32) u32 {
+    return if (a >= b) a - b else a +% (m - b);
+}
+
+inline fn ringAdd(p: u32, k: u32, m: u32) u32 {
+    const q = p + k; // p < m <= 2^31 and k <= 2^30: no overflow
+    return if (q >= m) q - m else q;
+}
+
+inline fn ringSlot(d: *const Desc, comptime k: Kind, pos: u32) usize {
+    const cap = d.capacity;
+    const i = if (cap & (cap - 1) == 0) pos & (cap - 1) else pos % cap;
+    return d.base + d.data + @as(usize, i) * @sizeOf(Elem(k));
+}
+
+/// RingBuffer's numeric calls for kind `k`, exported once per kind as SpscOf's.
+fn RingOf(comptime k: Kind) type {
+    return struct {
+        /// Pushes `value` (the producer: TypeScript holds the claim). OK, NONE (full; a
+        /// full ring is reported before the value is checked, as tryPush does), INVALID,
+        /// CORRUPT or BADARG.
+        fn push(state: f64, value: f64) callconv(.c) i32 {
+            const h0 = handleOf(state, RING_BOUND) orelse return BADARG;
+            const d = h0.d;
+            const st = h0.st;
+            if (d.kind != @intFromEnum(k)) return BADARG;
+            const c = d.base + d.ctrl;
+            const m = d.modulus;
+            // Own position: only the producer writes it.
+            const h = @atomicLoad(u32, word(c + RING_HEAD), .monotonic);
+            const tc: u32 = @bitCast(st[TAIL_CACHE]);
+            if (h != @as(u32, @bitCast(st[LAST_HEAD])) or h >= m or ringDist(h, tc, m) >= d.capacity) {
+                if (h >= m) return CORRUPT;
+                // Acquire: pairs with the consumer's commit (a seq_cst CAS after its read of
+                // the slot), so the write below cannot overtake that read.
+                const t = @atomicLoad(u32, word(c + RING_TAIL), .acquire);
+                if (t >= m) return CORRUPT;
+                st[TAIL_CACHE] = @bitCast(t);
+                if (ringDist(h, t, m) >= d.capacity) {
+                    st[LAST_HEAD] = @bitCast(h);
+                    return NONE;
+                }
+            }
+            const e = NumPut(k).of(value);
+            if (!e.ok()) return INVALID; // the slot is unpublished until the head store
+            e.put(ringSlot(d, k, h));
+            const q = ringAdd(h, 1, m);
+            // The epoch first, so a reader of totalWritten never sees it behind the head
+            // (ring_buffer.ts #publish).
+            const half = m / 2;
+            if ((q >= half) != (h >= half)) _ = @atomicRmw(u32, word(c + RING_EPOCH), .Add, 1, .seq_cst);
+            publish(c + RING_HEAD, q, c + RING_NOT_EMPTY);
+            st[LAST_HEAD] = @bitCast(q);
+            return OK;
+        }
+
+        /// Pops one element: the value, or NaN with the state block's STATUS word saying
+        /// why: OK (the element was NaN), NONE (empty), CORRUPT or BADARG.
+        fn pop(state: f64) callconv(.c) f64 {
+            const h0 = handleOf(state, RING_BOUND) orelse return fail(state, BADARG);
+            const d = h0.d;
+            const st = h0.st;
+            if (d.kind != @intFromEnum(k)) return fail(state, BADARG);
+            var t = NumTake(k){};
+            return popResult(st, ringTake(d, st, k, &t), t);
+        }
+    };
+}
+
+/// A consumer's pop: ring_buffer.ts `tryPop`, step for step. OK (the element in `e`),
+/// NONE or CORRUPT.
+inline fn ringTake(d: *const Desc, st: [*]i32, comptime k: Kind, e: *NumTake(k)) i32 {
+    const c = d.base + d.ctrl;
+    const m = d.modulus;
+    const cap = d.capacity;
+    // A stale value only makes the CAS below fail.
+    var t = @atomicLoad(u32, word(c + RING_TAIL), .monotonic);
+    while (true) {
+        var avail: u32 = if (t == @as(u32, @bitCast(st[LAST_TAIL])) and t < m) ringDist(@bitCast(st[HEAD_CACHE]), t, m) else 0;
+        if (avail == 0 or avail > cap) {
+            if (t >= m) return CORRUPT;
+            // Acquire: pairs with the producer's publishing store; the elements below it are written.
+            const hc = @atomicLoad(u32, word(c + RING_HEAD), .acquire);
+            if (hc >= m) return CORRUPT;
+            st[HEAD_CACHE] = @bitCast(hc);
+            avail = ringDist(hc, t, m);
+            if (avail == 0 or avail > cap) {
+                // Empty, or `t` was stale: confirm with a fresh tail before reporting.
+                const fresh = @atomicLoad(u32, word(c + RING_TAIL), .seq_cst);
+                if (fresh == t) {
+                    if (avail == 0) {
+                        st[LAST_TAIL] = @bitCast(t);
+                        return NONE;
+                    }
+                    st[LAST_TAIL] = -1;
+                    return CORRUPT; // head - tail beyond the capacity, tail unchanged: not a race
+                }
+                t = fresh;
+                continue;
+            }
+        }
+        e.take(ringSlot(d, k, t));
+        const next = ringAdd(t, 1, m);
+        // Commit (seq_cst, x86 `lock cmpxchg`): fails if the producer overwrote this
+        // element or another consumer took it; then the value read is dropped.
+        if (@cmpxchgStrong(u32, word(c + RING_TAIL), t, next, .seq_cst, .seq_cst)) |found| {
+            t = found;
+            continue;
+        }
+        st[LAST_TAIL] = @bitCast(next);
+        // The CAS was a full fence, so the handshake's waiters load may follow it directly.
+        wake(c + RING_NOT_FULL, true);
+        return OK;
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -1389,6 +1573,88 @@ test "mpmc byte calls: any element type through the scratch block" {
         try std.testing.expectEqual(@as(u64, 0xaabbccdd +% i), scratch[1] & 0xffff_ffff); // 12 bytes moved
     }
     try std.testing.expectEqual(NONE, shmkit_mpmc_pop_bytes(s));
+}
+
+test "ring push and pop: full, empty, wrap at the modulus, the epoch, caches across another handle's moves" {
+    var mem: [128 + 4 * 8]u8 align(64) = [_]u8{0} ** (128 + 4 * 8);
+    var ta = TestState{};
+    var tb = TestState{};
+    const b = addrOf(&mem);
+    const P = RingOf(.f64);
+    const head: *i32 = @ptrCast(@alignCast(&mem[0]));
+    const epoch: *i32 = @ptrCast(@alignCast(&mem[4]));
+    const tail: *i32 = @ptrCast(@alignCast(&mem[64]));
+    // capacity 4, positions wrap at 8 (half 4): slots at 128
+    try std.testing.expectEqual(OK, shmkit_ring_bind(ta.at(), b, 0, 128, 4, 8, 7));
+    try std.testing.expectEqual(OK, shmkit_ring_bind(tb.at(), b, 0, 128, 4, 8, 7));
+    var next: f64 = 0;
+    var want: f64 = 0;
+    for (0..5) |round| {
+        while (P.push(ta.at(), next) == OK) next += 1;
+        try std.testing.expectEqual(@as(f64, 4), next - want); // capacity elements fit
+        try std.testing.expectEqual(NONE, P.push(ta.at(), next));
+        // two consumers (two handles) take turns: each sees the other's commits
+        for (0..4) |i| {
+            const s = if ((i + round) % 2 == 0) ta.at() else tb.at();
+            try std.testing.expectEqual(want, P.pop(s));
+            want += 1;
+        }
+        try std.testing.expect(std.math.isNan(P.pop(tb.at())));
+        try std.testing.expectEqual(NONE, tb.i32s()[STATUS]);
+    }
+    // 20 elements pushed: the head wrapped at 8 twice and a half more; the epoch counts half-crossings
+    try std.testing.expectEqual(@as(i32, 20 % 8), head.*);
+    try std.testing.expectEqual(@as(i32, 20 / 4), epoch.*);
+    try std.testing.expectEqual(head.*, tail.*);
+    // NaN is an element; u8 checks its values
+    try std.testing.expectEqual(OK, P.push(ta.at(), std.math.nan(f64)));
+    try std.testing.expect(std.math.isNan(P.pop(ta.at())));
+    try std.testing.expectEqual(OK, ta.i32s()[STATUS]);
+    var tc = TestState{};
+    try std.testing.expectEqual(OK, shmkit_ring_bind(tc.at(), b, 0, 128, 4, 8, 1));
+    try std.testing.expectEqual(BADARG, P.push(tc.at(), 1)); // bound for another kind
+    try std.testing.expectEqual(INVALID, RingOf(.u8).push(tc.at(), 256));
+    try std.testing.expectEqual(OK, RingOf(.u8).push(tc.at(), 255));
+    try std.testing.expectEqual(@as(f64, 255), RingOf(.u8).pop(tc.at()));
+}
+
+test "ring: hostile positions are CORRUPT, never an access; bad bindings are BADARG" {
+    var mem: [128 + 4 * 8]u8 align(64) = [_]u8{0} ** (128 + 4 * 8);
+    var ts = TestState{};
+    const b = addrOf(&mem);
+    const s = ts.at();
+    const P = RingOf(.f64);
+    const head: *i32 = @ptrCast(@alignCast(&mem[0]));
+    const tail: *i32 = @ptrCast(@alignCast(&mem[64]));
+    try std.testing.expectEqual(BADARG, P.push(s, 1)); // never bound
+    try std.testing.expectEqual(OK, shmkit_ring_bind(s, b, 0, 128, 3, 6, 7));
+    for ([_]i32{ 6, -1, std.math.maxInt(i32) }) |bad| {
+        head.* = bad;
+        try std.testing.expectEqual(CORRUPT, P.push(s, 1));
+        try std.testing.expect(std.math.isNan(P.pop(s)));
+        try std.testing.expectEqual(CORRUPT, ts.i32s()[STATUS]);
+        head.* = 0;
+        tail.* = bad;
+        try std.testing.expectEqual(CORRUPT, P.push(s, 1));
+        try std.testing.expect(std.math.isNan(P.pop(s)));
+        try std.testing.expectEqual(CORRUPT, ts.i32s()[STATUS]);
+        tail.* = 0;
+    }
+    // head 5 positions past tail with capacity 3: overfull, reported once the tail is confirmed
+    head.* = 5;
+    try std.testing.expect(std.math.isNan(P.pop(s)));
+    try std.testing.expectEqual(CORRUPT, ts.i32s()[STATUS]);
+    try std.testing.expectEqual(NONE, P.push(s, 1)); // the producer sees it as full and writes nothing
+    for (mem[128..]) |x| try std.testing.expectEqual(@as(u8, 0), x);
+    // bindings
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 7, 7)); // not a multiple
+    try std.testing.expectEqual(BADARG, P.push(s, 1)); // and the block is unbound
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 3, 7)); // one lap only
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 0, 6, 7));
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 6, 8)); // i64n keeps TypeScript's path
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 4, 128, 3, 6, 7));
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b + 1, 0, 128, 3, 6, 7));
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 1 << 30, 3 << 30, 7)); // modulus above 2^31
 }
 
 test "encode: integer checks by converting back accept exactly what @trunc(v) == v in range accepted" {

@@ -1,5 +1,5 @@
 /**
- * Binding a Queue or SpscQueue handle to the native fast paths (zig/fastpath.zig): one
+ * Binding a Queue, SpscQueue or RingBuffer handle to the native fast paths (zig/fastpath.zig): one
  * FFI call per push or pop, numeric elements by value and every other type as bytes.
  * Where the queue lies is bound natively into the handle's state block once, so each
  * call passes only that block's address and the value (docs/DECISIONS.md "Fast
@@ -47,6 +47,16 @@ function boundState(bind: (st: number) => number): FastState {
 export function bindSpsc(m: Memory, control: number, data: number, slots: number, kind: number): FastCalls {
   const { spscBind } = native(), push = native().spscPush[kind]!, pop = native().spscPop[kind]!;
   const state = boundState((st) => spscBind(st, m.base, control, data, slots, kind, 0, 0, 0)), st = state.address;
+  return { push: (v) => push(st, v), pop: () => pop(st), state };
+}
+
+/**
+ * RingBuffer of a typed-array kind (fastKind 0-7): capacity elements at `data`, control
+ * words at `control`, positions wrapping at `modulus`.
+ */
+export function bindRing(m: Memory, control: number, data: number, capacity: number, modulus: number, kind: number): FastCalls {
+  const { ringBind } = native(), push = native().ringPush[kind]!, pop = native().ringPop[kind]!;
+  const state = boundState((st) => ringBind(st, m.base, control, data, capacity, modulus, kind)), st = state.address;
   return { push: (v) => push(st, v), pop: () => pop(st), state };
 }
 

@@ -24,7 +24,9 @@
  * format always had: blocks keep their size, and rings created before the claim existed
  * hold 0 there, i.e. "no producer".
  */
-import type { ElementType, NumericView } from "../segment/elements.ts";
+import { type ElementType, fastKind, type NumericView } from "../segment/elements.ts";
+import { FAST_CORRUPT, FAST_F64, FAST_INVALID, FAST_NONE, FAST_OK, FAST_STATUS } from "../../ffi/native.ts";
+import { bindRing } from "./fast_path.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import { Memory } from "../segment/memory.ts";
@@ -106,6 +108,15 @@ export class RingBuffer<T> extends Handle {
   #lastHead = -1;
   #headCache = 0;
   #lastTail = -1;
+  /**
+   * Native tryPush / tryPop for the typed-array kinds (zig/fastpath.zig `shmkit_ring_*`:
+   * one FFI call, the same protocol and the same caches kept in its state block, by the
+   * same rule, so its moves and the TypeScript paths' drop each other's caches); bound
+   * with every argument but the value, undefined for other types and with pause points.
+   */
+  readonly #pushN: ((v: number) => number) | undefined;
+  readonly #popN: (() => number) | undefined;
+  readonly #status: Int32Array | undefined;
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
@@ -130,6 +141,13 @@ export class RingBuffer<T> extends Handle {
       this.#accepts = type.accepts as (v: unknown) => boolean;
     }
     this.#scratch = new Memory(0, new ArrayBuffer(Math.ceil(type.size / 64) * 64));
+    const kind = fastKind(type as ElementType<unknown>);
+    if (PAUSE_POINT === undefined && this.#fast !== undefined && kind !== undefined && kind <= FAST_F64) {
+      const fast = bindRing(this.m, p.control, p.data, cap, this.#M, kind);
+      this.#pushN = fast.push;
+      this.#popN = fast.pop;
+      this.#status = fast.state.words;
+    }
     this.#claim = new WriterClaim(
       seg.name,
       p.offset,
@@ -199,6 +217,17 @@ export class RingBuffer<T> extends Handle {
     return v;
   }
 
+  /** The native calls' CORRUPT (or a refused argument: a damaged entry or a bug), worded as the TypeScript path's. */
+  #nativeCorrupt(code: number): ShmError {
+    if (code === FAST_CORRUPT) {
+      return new ShmError(
+        "CORRUPT",
+        `ring "${this.name}": a position outside [0, ${this.#M}), or head more than ${this.capacity} positions past tail`,
+      );
+    }
+    return new ShmError("CORRUPT", `ring "${this.name}": native fast path refused its arguments (${code})`);
+  }
+
   /** Head − tail beyond the capacity, with the tail unchanged: the control words are damaged. */
   #overfull(avail: number): ShmError {
     return new ShmError("CORRUPT", `ring "${this.name}": head is ${avail} positions past tail, capacity ${this.capacity}`);
@@ -232,6 +261,13 @@ export class RingBuffer<T> extends Handle {
   tryPush(value: T): boolean {
     const m = this.mem();
     if (!this.#producing) this.claimProducer();
+    if (this.#pushN !== undefined && typeof value === "number") {
+      const rc = this.#pushN(value);
+      if (rc === FAST_OK) return true;
+      if (rc === FAST_NONE) return false;
+      if (rc === FAST_INVALID) this.type.write(this.#scratch, 0, value); // throws the type's own INVALID_ARGUMENT
+      throw this.#nativeCorrupt(rc);
+    }
     const i32 = m.i32;
     const h = i32[this.#head]; // written only by the producer (us)
     // h < 0: the -1 "no cache" mark is also what a damaged head could hold.
@@ -335,6 +371,14 @@ export class RingBuffer<T> extends Handle {
   /** Removes and returns the oldest element, or undefined when the ring is empty. */
   tryPop(): T | undefined {
     const m = this.mem();
+    if (this.#popN !== undefined) {
+      const v = this.#popN();
+      if (v === v) return v as T;
+      const status = this.#status![FAST_STATUS];
+      if (status === FAST_OK) return v as T; // the element was NaN
+      if (status === FAST_NONE) return undefined;
+      throw this.#nativeCorrupt(status);
+    }
     const i32 = m.i32;
     let t = i32[this.#tail]; // a stale value only makes the CAS below fail
     for (;;) {
