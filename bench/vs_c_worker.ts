@@ -141,7 +141,10 @@ function produceStruct(q: SpscQueue<Msg> | Queue<Msg> | RingBuffer<Msg>, n: numb
 /**
  * The queues build each message in the handle's staging struct (setters into private
  * memory; no object per message, no boxed doubles on Deno) and push its bytes, as C
- * fills a struct and copies it into the slot.
+ * fills a struct and copies it into the slot. The fill is written out again rather than
+ * shared with produceStruct: JavaScriptCore shares one function's inline caches between
+ * all its callers' objects, and a fill that saw both a plain object and a view would be
+ * polymorphic in both rows.
  */
 function produceStaged(q: SpscQueue<Msg> | Queue<Msg>, n: number, bad: number): void {
   const idle = idler("producer");

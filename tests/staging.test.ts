@@ -9,62 +9,15 @@
  * mixed: tests/struct_queue.test.ts. No timing is asserted.
  */
 import assert from "node:assert/strict";
-import {
-  array,
-  bool,
-  f32,
-  f64,
-  i16,
-  i64,
-  i64AsNumber,
-  Queue,
-  SpscQueue,
-  string,
-  struct,
-  u16,
-  u32,
-  u64,
-  u64AsNumber,
-  u8,
-} from "../mod.ts";
+import { array, f64, Queue, SpscQueue, string, struct, u32, u8 } from "../mod.ts";
 import { test } from "./harness.ts";
 import { Particle, particle, whole } from "./helpers/particle.ts";
 import { queueGeometry } from "./helpers/queue_geometry.ts";
+import { EVERY_KEY, EveryField, type EveryValue, everyValue } from "./helpers/every_field.ts";
 import { segmentTest } from "./helpers/segments.ts";
 
-const Inner = struct({ a: u8, b: f64 });
-const S = struct({
-  u: u8,
-  i: i16,
-  w: u32,
-  f: f32,
-  d: f64,
-  ok: bool,
-  big: i64,
-  ubig: u64,
-  n: u64AsNumber,
-  sn: i64AsNumber,
-  name: string(8),
-  inner: Inner,
-  xs: array(u16, 3),
-});
-type SV = ReturnType<typeof S.read>;
-const value = (k: number): SV => ({
-  u: 200 + k,
-  i: -300 - k,
-  w: 4_000_000_000 + k,
-  f: 1.5 + k,
-  d: -k - 0.125,
-  ok: k % 2 === 0,
-  big: -(2n ** 62n) - BigInt(k),
-  ubig: 2n ** 63n + BigInt(k),
-  n: 2 ** 50 + k,
-  sn: -(2 ** 51) - k,
-  name: `n${k}`,
-  inner: { a: k, b: k / 4 },
-  xs: [k, k + 1, 65535],
-});
-const KEYS = Object.keys(value(0)) as (keyof SV)[];
+const S = EveryField, value = everyValue, KEYS = EVERY_KEY;
+type SV = EveryValue;
 /** For each field, values its type refuses. */
 const BAD: { [K in keyof SV]: unknown[] } = {
   u: [256, -1, 1.5, "1", 1n],

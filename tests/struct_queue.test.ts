@@ -8,28 +8,13 @@
  * duplicated or torn. No timing is asserted.
  */
 import assert from "node:assert/strict";
-import {
-  array,
-  bool,
-  f32,
-  f64,
-  i16,
-  i64,
-  Queue,
-  SharedAtomic,
-  SpscQueue,
-  string,
-  struct,
-  u16,
-  u32,
-  u64AsNumber,
-  u8,
-} from "../mod.ts";
+import { array, bool, f64, i64, Queue, SharedAtomic, SpscQueue, string, struct, u32, u8 } from "../mod.ts";
 import { lastJson, run, type Runtime } from "./helpers/procs.ts";
 import { segmentTest } from "./helpers/segments.ts";
 import { assertExactlyOnce } from "./helpers/tally.ts";
 import { test } from "./harness.ts";
 import { Particle, particle } from "./helpers/particle.ts";
+import { EVERY_KEY, EveryField, everyValue } from "./helpers/every_field.ts";
 
 const WORKER = new URL("./workers/struct_queue_worker.ts", import.meta.url);
 
@@ -94,35 +79,8 @@ for (const cls of ["SpscQueue", "Queue"] as const) {
   test(
     `struct ${cls}: tryPopView gives every field type as tryPop does, one reused view, and refuses non-struct types`,
     segmentTest("sq", 1 << 20, (seg) => {
-      const Inner = struct({ a: u8, b: f64 });
-      const S = struct({
-        u: u8,
-        i: i16,
-        w: u32,
-        f: f32,
-        d: f64,
-        ok: bool,
-        big: i64,
-        n: u64AsNumber,
-        name: string(8),
-        inner: Inner,
-        xs: array(u16, 3),
-      });
-      const q = make.create(seg, "s", S, 4);
-      const value = (k: number) => ({
-        u: 200 + k,
-        i: -300 - k,
-        w: 4_000_000_000 + k,
-        f: 1.5 + k,
-        d: -k - 0.125,
-        ok: k % 2 === 0,
-        big: -(2n ** 62n) - BigInt(k),
-        n: 2 ** 50 + k,
-        name: `n${k}`,
-        inner: { a: k, b: k / 4 },
-        xs: [k, k + 1, 65535],
-      });
-      const keys = Object.keys(value(0)) as (keyof ReturnType<typeof value>)[];
+      const q = make.create(seg, "s", EveryField, 4);
+      const value = everyValue, keys = EVERY_KEY;
       let view: Readonly<ReturnType<typeof value>> | undefined;
       for (let round = 0; round < 3; round++) {
         q.push(value(2 * round));
