@@ -5,9 +5,11 @@
  * Modes:
  *   produce <seg> <ring> <n> <single|bulk>     push 1..n (f64), spinning while full
  *   consume <seg> <ring> <n> <single|bulk>     pop n values, check they are exactly 1..n in order
- *   overwrite <seg> <ring> <n>                 pushOverwrite n structs, then set the "done" atomic
- *   drain <seg> <ring>                         pop structs until "done" is set and the ring is empty;
- *                                              check no duplicate, no reordering, no torn struct
+ *   overwrite <seg> <ring> <n> [f64]           pushOverwrite n structs (f64: the numbers 1..n), then set
+ *                                              the "done" atomic
+ *   drain <seg> <ring> [f64]                   pop structs (f64: numbers, through the native tryPop) until
+ *                                              "done" is set and the ring is empty; check no duplicate, no
+ *                                              reordering, no torn struct
  *   hold <seg> <ring>                          push 1 (f64), claiming the producer role, print
  *                                              "holding", wait to be killed
  */
@@ -77,14 +79,22 @@ if (mode === "produce" || mode === "consume") {
   }
 } else if (mode === "overwrite") {
   const n = Number(argv[3]);
-  const ring = RingBuffer.open(seg, ringName, Sample);
   const done = SharedAtomic.open(seg, "done", i32);
   let dropped = 0;
-  for (let s = 1; s <= n; s++) if (ring.pushOverwrite(sample(s))) dropped++;
+  if (argv[4] === "f64") {
+    const ring = RingBuffer.open(seg, ringName, f64);
+    for (let s = 1; s <= n; s++) if (ring.pushOverwrite(s)) dropped++;
+  } else {
+    const ring = RingBuffer.open(seg, ringName, Sample);
+    for (let s = 1; s <= n; s++) if (ring.pushOverwrite(sample(s))) dropped++;
+  }
   done.store(1);
   console.log(JSON.stringify({ pushed: n, dropped }));
 } else if (mode === "drain") {
-  const ring = RingBuffer.open(seg, ringName, Sample);
+  // f64: the elements are the sequence numbers themselves (whole by construction).
+  const numbers = argv[3] === "f64";
+  const ring = (numbers ? RingBuffer.open(seg, ringName, f64) : RingBuffer.open(seg, ringName, Sample)) as RingBuffer<unknown>;
+  const seqOf = (v: unknown) => (numbers ? v as number : (v as ReturnType<typeof sample>).seq);
   const done = SharedAtomic.open(seg, "done", i32);
   let last = 0;
   let count = 0;
@@ -103,11 +113,11 @@ if (mode === "produce" || mode === "consume") {
       if (v !== undefined) out[k++] = v;
     } else k = ring.popBulk(out);
     for (let i = 0; i < k; i++) {
-      const v = out[i];
-      if (!isWhole(v)) torn++;
-      if (v.seq <= last) notIncreasing++;
-      last = v.seq;
-      sum += v.seq;
+      const v = out[i], seq = seqOf(v);
+      if (!numbers && !isWhole(v)) torn++;
+      if (seq <= last) notIncreasing++;
+      last = seq;
+      sum += seq;
       count++;
     }
     if (k === 0 && finished) break;
