@@ -131,7 +131,7 @@ export interface BytesCalls {
    * of the element, each `size` bytes rounded up to 8. At byte 0 the element type's
    * `write` stages a value, a pop leaves one and `read` reads it: Memory, so the type's
    * own code checks and converts, exactly as on the TypeScript path. At `stageAt` a
-   * staging view (staging.ts `StructStage`) keeps the struct it builds, which no pop
+   * staging view (struct_views.ts `QueueViews`) keeps the struct it builds, which no pop
    * overwrites.
    */
   readonly scratch: Memory;
@@ -160,17 +160,20 @@ function scratchOf(size: number): { at: number; bytes: number; stageAt: number; 
  */
 export function bindSpscBytes(m: Memory, control: number, data: number, slots: number, size: number): BytesCalls {
   const { spscBind, spscPushBytes, spscPopBytes } = native();
-  const { at, bytes, stageAt, scratch } = scratchOf(size);
-  const state = boundState((st) => spscBind(st, m.base, control, data, slots, FAST_BYTES, size, at, bytes));
-  const st = state.address;
-  return {
-    push: () => spscPushBytes(st, 0),
-    pushStaged: () => spscPushBytes(st, stageAt),
-    pop: () => spscPopBytes(st),
-    scratch,
-    stageAt,
-    state,
-  };
+  const block = scratchOf(size);
+  const state = boundState((st) => spscBind(st, m.base, control, data, slots, FAST_BYTES, size, block.at, block.bytes));
+  return bytesCalls(block, state, spscPushBytes, spscPopBytes);
+}
+
+/** A bound byte handle's calls: pushes from either copy of `block`, pops into the first. */
+function bytesCalls(
+  block: ReturnType<typeof scratchOf>,
+  state: FastState,
+  push: (state: number, from: number) => number,
+  pop: (state: number) => number,
+): BytesCalls {
+  const st = state.address, { stageAt, scratch } = block;
+  return { push: () => push(st, 0), pushStaged: () => push(st, stageAt), pop: () => pop(st), scratch, stageAt, state };
 }
 
 /**
@@ -181,16 +184,8 @@ export function bindSpscBytes(m: Memory, control: number, data: number, slots: n
  */
 export function bindBytes(m: Memory, place: MpmcPlace, size: number): BytesCalls {
   const { mpmcPushBytes, mpmcPopBytes } = native();
-  const { at, bytes, stageAt, scratch } = scratchOf(size);
-  const state = mpmcState(m, place, size, at, bytes), st = state.address;
-  return {
-    push: () => mpmcPushBytes(st, 0),
-    pushStaged: () => mpmcPushBytes(st, stageAt),
-    pop: () => mpmcPopBytes(st),
-    scratch,
-    stageAt,
-    state,
-  };
+  const block = scratchOf(size);
+  return bytesCalls(block, mpmcState(m, place, size, block.at, block.bytes), mpmcPushBytes, mpmcPopBytes);
 }
 
 /**

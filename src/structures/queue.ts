@@ -306,7 +306,7 @@ export class Queue<T> extends Handle {
    */
   tryPopView(): Readonly<T> | undefined {
     const m = this.mem();
-    const views = this.#views ??= new QueueViews(this.type, this.#bytes);
+    const views = this.#structViews();
     const view = views.popped("tryPopView");
     const b = this.#bytes;
     if (b !== undefined) {
@@ -349,7 +349,12 @@ export class Queue<T> extends Handle {
    */
   staging(): T {
     this.mem(); // CLOSED once closed
-    return (this.#views ??= new QueueViews(this.type, this.#bytes)).staging("staging");
+    return this.#structViews().staging("staging");
+  }
+
+  /** This handle's struct views (tryPopView, staging), made at the first use. */
+  #structViews(): QueueViews<T> {
+    return this.#views ??= new QueueViews(this.type, this.#bytes);
   }
 
   /**
@@ -374,7 +379,7 @@ export class Queue<T> extends Handle {
    */
   tryPushStaged(): boolean {
     const m = this.mem();
-    if (this.#readInto === undefined) new QueueViews(this.type, undefined).staging("tryPushStaged"); // throws: not a struct
+    if (this.#readInto === undefined) this.#structViews().staging("tryPushStaged"); // throws: not a struct
     const b = this.#bytes;
     if (b !== undefined) {
       const rc = b.pushStaged();
@@ -382,7 +387,7 @@ export class Queue<T> extends Handle {
       if (rc === FAST_NONE) return false;
       if (rc !== FAST_SLOW) throw this.#fastError(rc, undefined);
     }
-    return tryPushTs(this.#core, m, (this.#views ??= new QueueViews(this.type, b)).stagedValue());
+    return tryPushTs(this.#core, m, this.#structViews().stagedValue());
   }
 
   /**

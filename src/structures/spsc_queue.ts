@@ -374,7 +374,7 @@ export class SpscQueue<T> extends Handle {
    */
   tryPopView(): Readonly<T> | undefined {
     this.mem(); // CLOSED once closed
-    const view = (this.#views ??= new QueueViews(this.type, this.#bytes)).popped("tryPopView");
+    const view = this.#structViews().popped("tryPopView");
     if (!this.#consuming) this.claimConsumer();
     const rc = this.#bytes!.pop(); // a struct type has no fast kind
     if (rc === FAST_OK) return view;
@@ -414,7 +414,12 @@ export class SpscQueue<T> extends Handle {
    */
   staging(): T {
     this.mem(); // CLOSED once closed
-    return (this.#views ??= new QueueViews(this.type, this.#bytes)).staging("staging");
+    return this.#structViews().staging("staging");
+  }
+
+  /** This handle's struct views (tryPopView, staging), made at the first use. */
+  #structViews(): QueueViews<T> {
+    return this.#views ??= new QueueViews(this.type, this.#bytes);
   }
 
   /**
@@ -436,7 +441,7 @@ export class SpscQueue<T> extends Handle {
    */
   tryPushStaged(): boolean {
     this.mem(); // CLOSED once closed
-    if (this.#readInto === undefined) new QueueViews(this.type, undefined).staging("tryPushStaged"); // throws: not a struct
+    if (this.#readInto === undefined) this.#structViews().staging("tryPushStaged"); // throws: not a struct
     if (!this.#producing) this.claimProducer();
     const rc = this.#bytes!.pushStaged();
     if (rc === FAST_OK) return true;
