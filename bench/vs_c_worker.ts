@@ -223,15 +223,22 @@ function consumeBulkQueue(
   sum: number,
   idle: (p: number) => void,
 ): number {
-  // Queue pops into one reused Float64Array (popBulkInto), as C pops into one buffer;
-  // SpscQueue has no popBulkInto and fills one reused array.
-  const into = q instanceof Queue ? new Float64Array(batch) : undefined;
+  // Pops into one reused Float64Array (popBulkInto), as C pops into one buffer; except a
+  // Bun SpscQueue consumer, which pops into one reused array (popBulk): measured
+  // (`deno run -A bench/vs_c.ts --rounds 5 --only spsc-bulk64`, two runs each, 2026-12-02),
+  // Bun↔Bun 3.64 ns a message against 4.68-4.79 with popBulkInto, Deno→Bun 3.42-3.44
+  // against 4.74-4.88, although popBulkInto is the faster call in one thread (a Bun
+  // push+pop of 64: 2.3 against 3.4 ns an element). The faster consumer finds smaller
+  // batches and pulls the producer's lines more often. A Deno consumer is faster with
+  // popBulkInto either way (2.29-2.37 against 4.59-4.68). docs/DECISIONS.md "Bulk copies".
+  const typed = !(q instanceof SpscQueue && "Bun" in globalThis);
+  const into = new Float64Array(batch);
   const out: number[] = [];
   for (let got = 0; got < count;) {
     const want = Math.min(batch, count - got); // never past `count`: the clock stops exactly there
     let k: number;
-    if (into !== undefined) {
-      k = (q as Queue<number>).popBulkInto(want === batch ? into : into.subarray(0, want));
+    if (typed) {
+      k = q.popBulkInto(want === batch ? into : into.subarray(0, want));
       for (let j = 0; j < k; j++) sum += into[j];
     } else {
       out.length = 0;

@@ -51,6 +51,7 @@ import { waitStalled, waitStalledAsync } from "./stall_wait.ts";
 import { type BulkOut, type FastBulk, popBulk, popBulkFast, pushBulk, pushBulkFast } from "./queue_bulk.ts";
 import { type QueueCore, queueCore, tryPopTs, tryPushTs } from "./queue_core.ts";
 import { QueueViews } from "./struct_views.ts";
+import { checkBulkTarget } from "./span_copy.ts";
 import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import { checkCapacity, type Placement } from "../segment/structure.ts";
@@ -498,13 +499,7 @@ export class Queue<T> extends Handle {
    */
   popBulkInto(target: NumericView): number {
     const m = this.mem();
-    const typed = ArrayBuffer.isView(target) && !(target instanceof DataView);
-    const big = target instanceof BigInt64Array || target instanceof BigUint64Array;
-    const bigType = this.type.typedArray === BigInt64Array || this.type.typedArray === BigUint64Array;
-    if (!typed || (this.#numeric ? big : !(bigType && big))) {
-      const what = typed ? target.constructor.name : typeof target;
-      throw new ShmError("INVALID_ARGUMENT", `popBulkInto: a queue of ${this.type.name} cannot fill a ${what}`);
-    }
+    checkBulkTarget(this.type as ElementType<unknown>, this.#numeric, target);
     if (this.#fastKind >= 0) {
       const core = this.#core as QueueCore<unknown> as QueueCore<number>;
       return popBulkFast(core, m, this.#bulk!, target.length, target as unknown as BulkOut);

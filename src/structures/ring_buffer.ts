@@ -36,9 +36,11 @@ import { type AsyncWaitOptions, notify, type WaitOptions, waitOrThrow, waitOrThr
 import type { Selectable } from "../wait/select.ts";
 import { WriterClaim } from "./writer_claim.ts";
 import { PAUSE_POINT, pauseHere } from "./pause.ts";
-import { CLAIM, copyOut, EPOCH, HEAD, NOT_EMPTY, NOT_FULL, RING_MAX_CAPACITY, type Span, spec, TAIL } from "./ring_layout.ts";
+import { CLAIM, EPOCH, HEAD, NOT_EMPTY, NOT_FULL, RING_MAX_CAPACITY, spec, TAIL } from "./ring_layout.ts";
+import { copyIn, copyOut, sameKind, type Span } from "./span_copy.ts";
 
-export { _ringTesting, RING_MAX_CAPACITY, type Span } from "./ring_layout.ts";
+export { _ringTesting, RING_MAX_CAPACITY } from "./ring_layout.ts";
+export type { Span } from "./span_copy.ts";
 
 /**
  * A ring buffer in shared memory for one producer and any number of consumers.
@@ -343,15 +345,10 @@ export class RingBuffer<T> extends Handle {
     const k = n < free ? n : free;
     if (k <= 0) return 0;
     const s = this.#slot(h);
-    const first = Math.min(k, this.capacity - s); // elements before the end of the data region
     const view = this.#view;
-    if (view !== undefined && span.constructor === view.constructor) {
-      const src = span as unknown as NumericView;
-      // deno-lint-ignore no-explicit-any
-      const v = view as any;
-      v.set(k === n && first === k ? src : src.subarray(0, first), s);
-      if (first < k) v.set(src.subarray(first, k), 0);
-    } else {
+    if (sameKind(view, span)) copyIn(view!, this.capacity, s, span, k);
+    else {
+      const first = Math.min(k, this.capacity - s); // elements before the end of the data region
       const type = this.type;
       const size = this.#size;
       const fast = this.#fast;

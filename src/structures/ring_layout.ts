@@ -1,10 +1,9 @@
 /**
- * RingBuffer's block layout (docs/FORMAT.md, kind 7), its StructureSpec, the bulk copy
- * out of the data region, and the test helpers that move a ring's positions.
+ * RingBuffer's block layout (docs/FORMAT.md, kind 7), its StructureSpec, and the test
+ * helpers that move a ring's positions.
  */
-import { assertElementType, type ElementType, type NumericView } from "../segment/elements.ts";
+import { assertElementType, type ElementType } from "../segment/elements.ts";
 import { Kind } from "../segment/kinds.ts";
-import type { Memory } from "../segment/memory.ts";
 import type { Segment } from "../segment/segment.ts";
 import type { StructureSpec } from "../segment/structure.ts";
 
@@ -23,54 +22,6 @@ export const CLAIM = 16;
 export function spec<T>(type: ElementType<T>): StructureSpec {
   assertElementType(type);
   return { kind: Kind.RING, type, controlBytes: 128, dataBytes: (n) => n * type.size };
-}
-
-/**
- * Anything bulk operations accept: a JS array or a typed array.
- *
- * @example
- * ```ts
- * import { RingBuffer, Segment, type Span, u32 } from "@shmkit/shmkit";
- * import assert from "node:assert/strict";
- * using seg = Segment.create("doc-span-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
- * const ring = RingBuffer.create(seg, "ids", u32, 16);
- * const batch: Span<number> = [1, 2, 3]; // an array or a typed array
- * assert.equal(ring.pushBulk(batch), 3);
- * assert.equal(ring.tryPop(), 1);
- * ```
- */
-export type Span<T> = ArrayLike<T> & { [n: number]: T };
-
-/**
- * Copies k elements from slot `s` on (wrapping at `capacity`) into out[0..k): one typed
- * array `set` per run when `out` is a typed array of the view's kind.
- */
-export function copyOut<T>(
-  m: Memory,
-  view: NumericView | undefined,
-  type: ElementType<T>,
-  data: number,
-  capacity: number,
-  s: number,
-  k: number,
-  out: Span<T>,
-): void {
-  const first = Math.min(k, capacity - s);
-  if (view !== undefined && out.constructor === view.constructor) {
-    // deno-lint-ignore no-explicit-any
-    const o = out as any;
-    o.set(view.subarray(s, s + first), 0);
-    if (first < k) o.set(view.subarray(0, k - first), first);
-  } else if (view !== undefined) {
-    for (let i = 0; i < first; i++) out[i] = view[s + i] as T;
-    for (let i = first; i < k; i++) out[i] = view[i - first] as T;
-  } else {
-    const size = type.size;
-    let at = data + s * size;
-    for (let i = 0; i < first; i++, at += size) out[i] = type.read(m, at);
-    at = data;
-    for (let i = first; i < k; i++, at += size) out[i] = type.read(m, at);
-  }
 }
 
 /**

@@ -24,7 +24,8 @@
  *
  * Block layout: spsc_layout.ts.
  */
-import { type ElementType, fastKind, structReadInto } from "../segment/elements.ts";
+import { type ElementType, fastKind, type NumericView, structReadInto } from "../segment/elements.ts";
+import { checkBulkTarget, copyIn, copyOut, sameKind, type Span } from "./span_copy.ts";
 import { FAST_INVALID, FAST_NONE, FAST_OK, FAST_STATUS, type FastState } from "../../ffi/native.ts";
 import { bindSpsc, bindSpscBytes, type BytesCalls, fastError } from "./fast_path.ts";
 import type { Memory } from "../segment/memory.ts";
@@ -125,6 +126,8 @@ export class SpscQueue<T> extends Handle {
    */
   readonly #view: { [i: number]: T } | undefined;
   readonly #accepts: ((v: unknown) => boolean) | undefined; // `unknown`: keeps the class covariant in T
+  /** Elements are numbers of a numeric kind (what `popBulkInto` accepts a number array for). */
+  readonly #numeric: boolean;
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
     super(seg, p);
@@ -147,6 +150,7 @@ export class SpscQueue<T> extends Handle {
       throw new ShmError("CORRUPT", `queue "${p.name}": elements leave the segment`);
     }
     const kind = fastKind(type as ElementType<unknown>);
+    this.#numeric = kind !== undefined;
     this.#kind = kind !== undefined && p.data % type.size === 0 ? kind : -1;
     // Only the calls this element type uses are bound (binding costs most of an open).
     if (this.#kind >= 0) {
@@ -511,19 +515,23 @@ export class SpscQueue<T> extends Handle {
     const free = (r - w - 1 + slots) % slots;
     const k = Math.min(free, values.length);
     const view = this.#view;
-    const accepts = this.#accepts;
-    for (let i = k; i < values.length; i++) {
-      const v = values[i];
-      if (view === undefined || !accepts!(v)) this.#staging.stage(v); // those not written below
+    const region = view as unknown as NumericView | undefined;
+    if (sameKind(region, values)) copyIn(region!, slots, w, values, k); // every value fits: nothing to check
+    else {
+      const accepts = this.#accepts;
+      for (let i = k; i < values.length; i++) {
+        const v = values[i];
+        if (view === undefined || !accepts!(v)) this.#staging.stage(v); // those not written below
+      }
+      let at = w;
+      for (let i = 0; i < k; i++) {
+        const v = values[i]; // unpublished until the store below
+        if (view !== undefined && accepts!(v)) view[at] = v;
+        else this.type.write(m, this.#data + at * this.#size, v);
+        if (++at === slots) at = 0;
+      }
     }
-    let at = w;
-    for (let i = 0; i < k; i++) {
-      const v = values[i]; // unpublished until the store below
-      if (view !== undefined && accepts!(v)) view[at] = v;
-      else this.type.write(m, this.#data + at * this.#size, v);
-      if (++at === slots) at = 0;
-    }
-    Atomics.store(i32, this.#write, at);
+    Atomics.store(i32, this.#write, (w + k) % slots);
     if (k > 0) notify(m, (this.#write << 2) - WRITE + NOT_EMPTY, 1);
     return k;
   }
@@ -534,24 +542,72 @@ export class SpscQueue<T> extends Handle {
     if (!(Number.isInteger(max) && max >= 0)) {
       throw new ShmError("INVALID_ARGUMENT", `popBulk max must be a non-negative integer, got ${max}`);
     }
+    this.#drain(m, max, out, out.length);
+    return out;
+  }
+
+  /**
+   * Removes up to `target.length` elements (consumer only, oldest first) into `target`,
+   * from index 0, and returns how many: popBulk without an array per call, as Queue's
+   * `popBulkInto`. A typed array of the element's own kind is filled with one
+   * memcpy-like copy per run. Numbers (every numeric element type but i64/u64) go into
+   * a typed array of numbers, converted as typed-array stores convert; i64 / u64
+   * (bigint) into a BigInt64Array or BigUint64Array. Anything else is INVALID_ARGUMENT,
+   * with nothing taken. An i64AsNumber or u64AsNumber element beyond ±(2^53 − 1) is
+   * consumed and dropped, and OUT_OF_RANGE thrown after the others are in `target`.
+   *
+   * @example
+   * ```ts
+   * import { f64, Segment, SpscQueue } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-spsc-into-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const q = SpscQueue.create(seg, "samples", f64, 256);
+   * assert.equal(q.pushBulk(Float64Array.of(0.5, 1.5, 2.5)), 3);
+   * const batch = new Float64Array(64); // reused for every call
+   * const k = q.popBulkInto(batch);
+   * assert.deepEqual(Array.from(batch.subarray(0, k)), [0.5, 1.5, 2.5]);
+   * assert.equal(q.popBulkInto(batch), 0);
+   * ```
+   */
+  popBulkInto(target: NumericView): number {
+    const m = this.mem();
+    checkBulkTarget(this.type as ElementType<unknown>, this.#numeric, target);
+    return this.#drain(m, target.length, target as unknown as Span<T>, 0);
+  }
+
+  /**
+   * Takes up to `max` elements (claiming the consumer role) into out[from..], then
+   * stores the read index past them and wakes a parked producer. An element the type's
+   * `read` refuses (an i64AsNumber beyond ±(2^53 − 1), a damaged string) is consumed
+   * and dropped, the others still delivered in order, and the first such error thrown
+   * at the end. Returns how many went to `out`.
+   */
+  #drain(m: Memory, max: number, out: Span<T>, from: number): number {
     if (!this.#consuming) this.claimConsumer();
     const i32 = m.i32;
     const slots = this.#slots;
     const r = this.#index(i32, this.#read, false);
     const w = (this.#cachedWrite = this.#index(i32, this.#write, true));
     const k = Math.min((w - r + slots) % slots, max);
-    let at = r;
-    const view = this.#view;
-    try {
-      for (let i = 0; i < k; i++) {
-        out.push(view !== undefined ? view[at] : this.type.read(m, this.#data + at * this.#size));
+    let n = k;
+    let failure: unknown;
+    if (this.#view !== undefined) copyOut(m, this.#view as unknown as NumericView, this.type, this.#data, slots, r, k, out, from);
+    else {
+      n = 0;
+      for (let i = 0, at = r; i < k; i++) {
+        try {
+          out[from + n] = this.type.read(m, this.#data + at * this.#size);
+          n++;
+        } catch (e) {
+          failure ??= e;
+        }
         if (++at === slots) at = 0;
       }
-    } finally {
-      Atomics.store(i32, this.#read, (r + k) % slots);
-      if (k > 0) notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
     }
-    return out;
+    Atomics.store(i32, this.#read, (r + k) % slots);
+    if (k > 0) notify(m, (this.#read << 2) - READ + NOT_FULL, 1);
+    if (failure !== undefined) throw failure;
+    return n;
   }
 
   /**

@@ -2,8 +2,10 @@
  * Multi-process queue worker. Usage:
  *   queue_worker.ts <segment> <queue> produce <producerId> <count> [spsc]
  *   queue_worker.ts <segment> <queue> consume <total> <producers> [spsc]
- *   variant `bulk` (Queue): producers use pushBulk only (runs of 1 to 70, plain arrays
- *   and Uint32Arrays in turn), consumers popBulk and popBulkInto only (1 to 100 per call).
+ *   variant `bulk` (Queue) or `spsc-bulk` (SpscQueue): producers use pushBulk only (runs
+ *   of 1 to 70, plain arrays and Uint32Arrays in turn), consumers popBulk and popBulkInto
+ *   only (1 to 100 per call; popBulkInto into a Float64Array and, for SpscQueue, also
+ *   into a Uint32Array, its own kind's copy).
  * Producers push producerId * 2^20 + seq for seq in [0, count). Consumers pop until the
  * shared "taken" counter reaches `total`, and report per producer: count, sum, order
  * violations (a value not greater than the previous one from the same producer).
@@ -14,8 +16,9 @@ import { args } from "../helpers/worker.ts";
 
 const [segName, qName, role, a, b, variant] = args;
 const seg = Segment.open(segName);
-const q = variant === "spsc" ? SpscQueue.open(seg, qName, u32) : Queue.open(seg, qName, u32);
-const bulk = variant === "bulk";
+const spsc = variant === "spsc" || variant === "spsc-bulk";
+const q: Queue<number> | SpscQueue<number> = spsc ? SpscQueue.open(seg, qName, u32) : Queue.open(seg, qName, u32);
+const bulk = variant === "bulk" || variant === "spsc-bulk";
 const deadline = Date.now() + 30_000;
 const SHIFT = 2 ** 20;
 
@@ -31,7 +34,7 @@ if (role === "produce") {
       const vs: ArrayLike<number> = (calls++ & 1) === 0
         ? Array.from({ length: k }, (_, j) => id * SHIFT + seq + j)
         : typed.subarray(0, k).map((_, j) => id * SHIFT + seq + j);
-      const n = (q as Queue<number>).pushBulk(vs);
+      const n = q.pushBulk(vs);
       seq += n;
       if (n === 0 && (++fullSpins & 0xffff) === 0 && Date.now() > deadline) throw new Error("producer timed out");
     }
@@ -55,15 +58,17 @@ if (role === "produce") {
   let spins = 0;
   const batch: number[] = [];
   const into = new Float64Array(100);
+  const own = new Uint32Array(100);
   for (;;) {
     // Mix single pops and bulk pops so both paths are exercised under contention.
     batch.length = 0;
     if (bulk) {
       const max = 1 + ((spins * 29) % 100);
-      if ((spins & 1) === 0) (q as Queue<number>).popBulk(max, batch);
+      if ((spins & 1) === 0) q.popBulk(max, batch);
       else {
-        const k = (q as Queue<number>).popBulkInto(into.subarray(0, max));
-        for (let j = 0; j < k; j++) batch.push(into[j]);
+        const target = spsc && (spins & 2) === 0 ? own : into;
+        const k = q.popBulkInto(target.subarray(0, max));
+        for (let j = 0; j < k; j++) batch.push(target[j]);
       }
     } else if ((spins & 1) === 0) {
       const v = q.tryPop();
