@@ -522,7 +522,11 @@ function version(cmd: string | undefined, args: string[], pattern: RegExp): stri
 function machineInfo(mode: string, rounds: number): Machine {
   let cpu = "unknown";
   try {
-    cpu = readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpu;
+    const info = readFileSync("/proc/cpuinfo", "utf8");
+    cpu = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpu;
+    // A VM's model name can stay "AMD EPYC" across CPU generations (Zen 4 was family 25, Zen 5 is 26): say which.
+    const family = info.match(/^cpu family\s*:\s*(\d+)$/m)?.[1], model = info.match(/^model\s*:\s*(\d+)$/m)?.[1];
+    if (family !== undefined && model !== undefined) cpu += ` (family ${family}, model ${model})`;
   } catch { /* not Linux */ }
   return {
     cpu,
