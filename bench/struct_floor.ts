@@ -6,9 +6,12 @@
  * bytes, no object filled); a producer that builds every message, into a reused object
  * it pushes or into the staging struct it pushes with tryPushStaged (setters into the
  * handle's private block), popped with tryPopView; then the JavaScript parts alone: the
- * struct's generated `write` (what a push runs before its native call), its `readInto`
- * (what tryPopInto runs after it), and the same `readInto` written by hand, to show the
- * cost is the engine's stores of doubles into object fields, not the generated code.
+ * struct's generated `write` (what a push runs before its native call), from a literal
+ * and from a `create()` object, its `readInto` (what tryPopInto runs after it) into a
+ * `create()` target and into a literal one, and the same `readInto` written by hand. On
+ * Deno the literal rows show what a literal with the struct's field names costs
+ * (docs/DECISIONS.md "Struct values"); the hand-written row, that the generated code
+ * costs nothing of its own.
  * Every loop folds what it read into a checksum that is checked. Best of 6 rounds.
  *
  *   deno run -A bench/struct_floor.ts     bun bench/struct_floor.ts
@@ -43,7 +46,11 @@ const N = 1_000_000, AT = 64;
 const q = SpscQueue.create(seg, "q", Msg, 1024);
 const readInto = structReadInto(Msg)!;
 const mem = seg.memory, u = mem.u32, f = mem.f64;
-const src = msg(7), dst = msg(0);
+// The targets and the refilled objects come from Msg.create(): an object literal with
+// Msg's field names in its order would share V8's hidden class with the struct() call's
+// own literal, whose fields hold objects, and box every double stored into it (the
+// "literal" row shows that cost; docs/DECISIONS.md "Struct values").
+const src = msg(7), dst = Msg.create(), literal: M = { id: 0, flags: 0, t: 0, x: 0, y: 0, z: 0, vx: 0, vy: 0, vz: 0 };
 const want = sum(src) * N;
 let wantFilled = 0;
 for (let i = 0; i < N; i++) wantFilled += sum(msg(i & 1023));
@@ -69,7 +76,7 @@ const rows: [string, () => number][] = [
   // handle's staging view (setters into private memory) it pushes by bytes.
   ["fill object+tryPush+tryPopView", () => {
     let s = 0;
-    const o = msg(0);
+    const o = Msg.create();
     for (let i = 0; i < N; i++) {
       const k = i & 1023;
       o.id = k, o.flags = k ^ 5, o.t = k + 0.25, o.x = -k - 0.5, o.y = k * 2.5, o.z = k / 8;
@@ -99,9 +106,24 @@ const rows: [string, () => number][] = [
     }
     return s === src.vz * N ? want : s;
   }],
+  ["struct write from create()", () => {
+    let s = 0;
+    const o = Msg.create();
+    Object.assign(o, src);
+    for (let i = 0; i < N; i++) {
+      Msg.write(mem, AT, o);
+      s += f[(AT >> 3) + 7]; // vz
+    }
+    return s === src.vz * N ? want : s;
+  }],
   ["struct readInto", () => {
     let s = 0;
     for (let i = 0; i < N; i++) s += sum(readInto(mem, AT, dst));
+    return s;
+  }],
+  ["struct readInto a literal", () => {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += sum(readInto(mem, AT, literal));
     return s;
   }],
   ["readInto by hand", () => {

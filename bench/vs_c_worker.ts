@@ -122,7 +122,7 @@ function produceStruct(q: SpscQueue<Msg> | Queue<Msg> | RingBuffer<Msg>, n: numb
   if (!(q instanceof RingBuffer)) return produceStaged(q, n, bad);
   const idle = idler("producer");
   // One message object, refilled: what a careful user does (tryPush copies it into the slot).
-  const m: Msg = { id: 0, flags: 0, t: 0, x: 0, y: 0, z: 0, vx: 0, vy: 0, vz: 0 };
+  const m: Msg = Msg64.create();
   for (let i = 0; i < n; i++) {
     const d = i === bad ? i + 1 : i;
     m.id = d;
@@ -201,8 +201,10 @@ function consumeStruct(
   idle: (p: number) => void,
 ): number {
   // SpscQueue and Queue pop into one reused object, as C copies into one struct; a
-  // RingBuffer (no tryPopInto) returns a new object per element.
-  const target: Msg = { id: 0, flags: 0, t: 0, x: 0, y: 0, z: 0, vx: 0, vy: 0, vz: 0 };
+  // RingBuffer (no tryPopInto) returns a new object per element. The target comes from
+  // create(), not a literal, which on Deno would box every double stored into it
+  // (docs/DECISIONS.md "Struct values").
+  const target: Msg = Msg64.create();
   const pop = q instanceof RingBuffer ? () => q.tryPop() : () => q.tryPopInto(target);
   for (let got = 0; got < count;) {
     const m = pop();

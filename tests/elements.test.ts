@@ -414,6 +414,48 @@ test("elements: struct fields with odd names (unicode, __proto__, constructor, q
   assert.equal((globalThis as Record<string, unknown>).shmkitInjected, undefined, "a field name is never run as code");
 });
 
+test("elements: struct create() is every field's zero, a fresh ordinary object each call, also for odd field names", () => {
+  const Inner = struct({ a: u8, b: f32 });
+  const T = struct({
+    x: f64,
+    id: u32,
+    on: bool,
+    name: string(8),
+    xs: array(i16, 3),
+    inner: Inner,
+    big: i64,
+    ubig: u64,
+    n64: i64AsNumber,
+  });
+  const zero = { x: 0, id: 0, on: false, name: "", xs: [0, 0, 0], inner: { a: 0, b: 0 }, big: 0n, ubig: 0n, n64: 0 };
+  const a = T.create(), b = T.create();
+  assert.deepEqual(a, zero); // strict: same prototype (Object.prototype), same own properties
+  assert.equal(Object.getPrototypeOf(a), Object.prototype);
+  assert.equal(Object.getPrototypeOf(a.inner), Object.prototype);
+  assert.deepEqual(Object.keys(a), Object.keys(T.fields));
+  assert.notEqual(a, b);
+  assert.notEqual(a.inner, b.inner);
+  a.x = 2.5, a.inner.a = 3, a.xs[1] = 7;
+  assert.deepEqual(b, zero, "values share nothing");
+  assert.deepEqual(T.create(), zero, "create() reads bytes nothing writes");
+  assert.deepEqual(structuredClone(a), { ...zero, x: 2.5, inner: { a: 3, b: 0 }, xs: [0, 7, 0] });
+  // A value from create() and one from read are the same kind of object, and a target.
+  withSegment((seg) => {
+    const arr = SharedArray.create(seg, "c", T, 1);
+    arr.set(0, a);
+    assert.deepEqual(arr.get(0), a);
+    assert.deepEqual(Object.keys(arr.get(0) as object), Object.keys(a));
+  });
+  // Names Object.prototype has are own properties too (defined, not assigned).
+  const Odd = struct(Object.fromEntries(ODD_NAMES.map((n, i) => [n, i % 2 === 0 ? u32 : string(8)])));
+  const o = Odd.create() as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(o), Object.prototype);
+  for (const [i, n] of ODD_NAMES.entries()) {
+    assert.ok(Object.hasOwn(o, n), `own property ${JSON.stringify(n)}`);
+    assert.equal(o[n], i % 2 === 0 ? 0 : "");
+  }
+});
+
 test("elements: struct errors keep their codes and messages, also for odd field names", () => {
   const T = struct(Object.fromEntries([["__proto__", u8], ['a"b', f64], ["😀", string(2)], ["constructor", bool]]));
   const messageOf = (fn: () => unknown): string => throwsCode("INVALID_ARGUMENT", fn).message;

@@ -369,7 +369,7 @@ test(
     assert.equal(j.sum, 2 * ((99 * 100) / 2) + 50); // i + 0.5 and i for i < 100 (structs are checked in the child)
     assert.equal(j.empty, true);
     assert.equal(j.badRefused, true, "a struct with a bad field is INVALID_ARGUMENT, nothing queued");
-    assert.equal(j.intoOk, true, "tryPopInto through the plain struct reader");
+    assert.equal(j.intoOk, true, "create() and tryPopInto through the plain struct reader");
     assert.equal(j.viewOk, true, "tryPopView through the plain view");
     assert.equal(j.stagedOk, true, "staging() / tryPushStaged through the plain writable view");
   },

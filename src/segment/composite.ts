@@ -136,6 +136,30 @@ export interface Field {
 export interface StructType<T> extends ElementType<T> {
   /** The fields by name, with their offsets and types. */
   readonly fields: Readonly<Record<string, Field>>;
+  /**
+   * A new value of this struct, every field what all-zero bytes read as (0, 0n, false,
+   * "", nested structs and arrays likewise): an ordinary object, as `read` returns. The
+   * object to reuse as the target of `tryPopInto` / `popInto`, or to fill and push: on
+   * Deno an object literal with the struct's field names in its order shares V8's hidden
+   * class with the `struct({ ... })` call's own literal, and every number stored into it
+   * is boxed anew (a 64-byte struct's tryPopInto into a literal target 30 ns slower;
+   * docs/DECISIONS.md "Struct values"). Bun is as fast either way.
+   *
+   * @example
+   * ```ts
+   * import { f64, Segment, SpscQueue, struct, u32 } from "@shmkit/shmkit";
+   * import assert from "node:assert/strict";
+   * using seg = Segment.create("doc-struct-create-" + crypto.randomUUID().slice(0, 8), { size: 1 << 20, unlinkOnLastClose: true });
+   * const Tick = struct({ price: f64, qty: u32 });
+   * assert.deepEqual(Tick.create(), { price: 0, qty: 0 });
+   * const q = SpscQueue.create(seg, "ticks", Tick, 16);
+   * const out = Tick.create(); // one target for every pop
+   * q.push({ price: 10.5, qty: 3 });
+   * assert.equal(q.tryPopInto(out), out);
+   * assert.deepEqual(out, { price: 10.5, qty: 3 });
+   * ```
+   */
+  create(): T;
 }
 
 /**
@@ -184,20 +208,24 @@ function compileStruct(name: string, list: readonly Field[]): {
 } {
   const at = (off: number) => (off === 0 ? "o" : `(o + ${off})`);
   const views = new Set<string>(); // Memory views the inlined fields use, loaded once per call
-  const props: string[] = []; // read: one property of the object literal per field
+  const ctorArgs: string[] = []; // read: one argument of the value constructor per field
+  const inits: string[] = []; // the constructor: one own property per field
   const stores: string[] = []; // readInto: one assignment to the target per field
-  const field = (key: string, prop: string, expr: string) => {
-    props.push(`${prop}: ${expr}`);
-    // An assignment to t["__proto__"] would set the prototype: define that one instead.
-    stores.push(prop === key ? `t[${key}] = ${expr};` : `own(t, ${key}, ${expr});`);
+  const field = (name: string, key: string, expr: string) => {
+    const a = `a${ctorArgs.length}`;
+    ctorArgs.push(expr);
+    // A name Object.prototype has would not become an own property by assignment:
+    // `__proto__` sets the prototype, and a frozen Object.prototype's `toString` makes
+    // the assignment throw. Those few are defined instead.
+    const plain = !(name in Object.prototype);
+    inits.push(plain ? `this[${key}] = ${a};` : `own(this, ${key}, ${a});`);
+    stores.push(plain ? `t[${key}] = ${expr};` : `own(t, ${key}, ${expr});`);
   };
   const checks: string[] = []; // validate one field value (v0, v1, ...)
   const inlineWrites: string[] = [];
   const callWrites: string[] = []; // fields written by their type's `write`, which validated already
   list.forEach((f, i) => {
     const key = JSON.stringify(f.name);
-    // `"__proto__": x` in a literal would set the prototype; a computed key defines an own property.
-    const prop = f.name === "__proto__" ? `[${key}]` : key;
     const v = `v${i}`;
     const num = inlined.get(f.type);
     const as64 = f.type === i64AsNumber ? "i32" : f.type === u64AsNumber ? "u32" : undefined;
@@ -208,7 +236,7 @@ function compileStruct(name: string, list: readonly Field[]): {
       views.add(as64);
       const w = `(${at(f.offset)} >> 2)`;
       const tag = JSON.stringify(f.type.name);
-      field(key, prop, `words64(${tag}, u32[${w}], ${as64}[${w} + 1])`);
+      field(f.name, key, `words64(${tag}, u32[${w}], ${as64}[${w} + 1])`);
       const unsigned = as64 === "u32";
       checks.push(
         `if (!Number.isSafeInteger(${v})${unsigned ? ` || ${v} < 0` : ""}) throw badValue(${
@@ -221,16 +249,16 @@ function compileStruct(name: string, list: readonly Field[]): {
     } else if (num) {
       views.add(num.view);
       const slot = num.shift === 0 ? `${num.view}[o + ${f.offset}]` : `${num.view}[${at(f.offset)} >> ${num.shift}]`;
-      field(key, prop, `${slot}`);
+      field(f.name, key, `${slot}`);
       checks.push(`if (!(${num.test(v)})) throw badValue(${JSON.stringify(f.type.name)}, ${v});`);
       inlineWrites.push(`${slot} = ${v};`);
     } else if (f.type === bool) {
       views.add("u8");
-      field(key, prop, `u8[o + ${f.offset}] !== 0`);
+      field(f.name, key, `u8[o + ${f.offset}] !== 0`);
       checks.push(`if (typeof ${v} !== "boolean") throw badValue("bool", ${v});`);
       inlineWrites.push(`u8[o + ${f.offset}] = ${v} ? 1 : 0;`);
     } else {
-      field(key, prop, `t${i}.read(m, ${at(f.offset)})`);
+      field(f.name, key, `t${i}.read(m, ${at(f.offset)})`);
       checks.push(`c${i}(${v});`);
       callWrites.push(`t${i}.write(m, ${at(f.offset)}, ${v});`);
     }
@@ -242,11 +270,22 @@ function compileStruct(name: string, list: readonly Field[]): {
     `const ${list.map((f, i) => `v${i} = v[${JSON.stringify(f.name)}]`).join(", ")};`,
     ...checks,
   ].join("\n    ");
+  // Values are made by a constructor of this layout's own, not an object literal: V8
+  // gives every literal with the same keys in the same order one hidden class, which the
+  // caller's `struct({ x: f64, ... })` literal shares, its fields holding objects. Those
+  // fields can then hold anything, so each double stored into them is boxed anew: a
+  // 9-field readInto into such a target took Deno 30 ns, into one of these 3.4
+  // (docs/DECISIONS.md "Struct values"). The prototype is Object.prototype, so a value is
+  // an ordinary object (deepStrictEqual to a literal, structuredClone-able).
   const source = `"use strict";
+  function V(${ctorArgs.map((_, i) => `a${i}`).join(", ")}) {
+    ${inits.join("\n    ")}
+  }
+  V.prototype = Object.prototype;
   return {
     read(m, o) {
       ${loadViews}
-      return { ${props.join(", ")} };
+      return new V(${ctorArgs.join(", ")});
     },
     readInto(m, o, t) {
       ${loadViews}
@@ -352,6 +391,7 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
   const size = Math.ceil(offset / maxAlign) * maxAlign;
   const name = `struct{${entries.map(([n, t]) => `${n}:${t.name}`).join(",")}}`;
   const { read, readInto, write, check } = compileStruct(name, Object.values(laid));
+  const zero = new Memory(0, new ArrayBuffer(Math.ceil(size / 8) * 8)); // never written
   const type: StructType<StructValue<F>> = {
     name,
     size,
@@ -361,6 +401,7 @@ export function struct<F extends Record<string, ElementType<unknown>>>(fields: F
     fields: laid,
     read: read as (m: Memory, o: number) => StructValue<F>,
     write: write as (m: Memory, o: number, v: StructValue<F>) => void,
+    create: () => read(zero, 0) as StructValue<F>,
   };
   checkers.set(type as ElementType<unknown>, check);
   readers.set(type as ElementType<unknown>, readInto);

@@ -245,7 +245,8 @@ export class Queue<T> extends Handle {
   /**
    * Removes the oldest element into `target`, an object of the struct type's shape, and
    * returns `target`; undefined if the queue is empty. No object is allocated, so a
-   * consumer loop can reuse one result object. Struct element types only
+   * consumer loop can reuse one result object; make it with the type's `create()` (on
+   * Deno a literal target boxes every double stored into it). Struct element types only
    * (INVALID_ARGUMENT otherwise).
    *
    * @example
@@ -257,7 +258,7 @@ export class Queue<T> extends Handle {
    * const q = Queue.create(seg, "ticks", Tick, 64);
    * q.push({ id: 1, price: 10.5 });
    * q.push({ id: 2, price: 11 });
-   * const t = { id: 0, price: 0 }; // one object for every pop
+   * const t = Tick.create(); // one object for every pop (not a literal: see StructType.create)
    * assert.equal(q.tryPopInto(t), t);
    * assert.deepEqual(t, { id: 1, price: 10.5 });
    * q.tryPopInto(t);

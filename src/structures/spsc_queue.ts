@@ -318,7 +318,8 @@ export class SpscQueue<T> extends Handle {
   /**
    * Removes the oldest element (consumer only) into `target`, an object of the struct
    * type's shape, and returns `target`; undefined if empty. No object is allocated, so
-   * a consumer loop can reuse one result object. Struct element types only
+   * a consumer loop can reuse one result object; make it with the type's `create()` (on
+   * Deno a literal target boxes every double stored into it). Struct element types only
    * (INVALID_ARGUMENT otherwise).
    *
    * @example
@@ -330,7 +331,7 @@ export class SpscQueue<T> extends Handle {
    * const q = SpscQueue.create(seg, "points", Point, 16);
    * q.push({ x: 1.5, id: 1 });
    * q.push({ x: 2.5, id: 2 });
-   * const p = { x: 0, id: 0 }; // one object for every pop
+   * const p = Point.create(); // one object for every pop (not a literal: see StructType.create)
    * assert.equal(q.tryPopInto(p), p);
    * assert.deepEqual(p, { x: 1.5, id: 1 });
    * q.tryPopInto(p);

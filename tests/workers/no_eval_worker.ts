@@ -37,8 +37,9 @@ try {
   badRefused = (e as { code?: string }).code === "INVALID_ARGUMENT" && pq.tryPop() === undefined;
 }
 pq.push({ x: 2.5, id: 9 });
-const into = { x: 0, id: 0 };
-const intoOk = pq.tryPopInto(into) === into && into.x === 2.5 && into.id === 9;
+const into = P.create(); // the plain read of zero bytes
+const made = into.x === 0 && into.id === 0 && Object.getPrototypeOf(into) === Object.prototype;
+const intoOk = made && pq.tryPopInto(into) === into && into.x === 2.5 && into.id === 9;
 // The plain view (struct_view.ts): getters over the popped bytes, from both queues.
 ps.push({ x: 3.5, id: 4 });
 pq.push({ x: 4.5, id: 5 });
