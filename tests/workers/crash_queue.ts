@@ -2,7 +2,8 @@
  * Crash worker for Queue. Usage:
  *   crash_queue.ts <segment> produce <id>   pushes id * PER_ID + seq, seq = 0, 1, …;
  *                                           after each push that returned, acked[id] = seq + 1
- *   crash_queue.ts <segment> consume        pops (single and bulk) and counts each value in seen[]
+ *   crash_queue.ts <segment> consume        pops (tryPop, popBulk of 5 and, for u32, popBulkInto of 5) and
+ *                                           counts each value in seen[]
  *   crash_queue.ts <segment> push1 <v>      one push (with a pause point set: killed inside it)
  *   crash_queue.ts <segment> pop1           one pop, printing the value
  *   crash_queue.ts <segment> hold           claims the SpscQueue producer role and sleeps
@@ -84,13 +85,20 @@ if (role === "bulkloop") {
   } else {
     say("READY");
     const out: unknown[] = [];
+    const into = new Uint32Array(5);
     let i = 0;
     while (stop.load() === 0) {
       out.length = 0;
-      if ((i++ & 1) === 0) {
+      const step = i++ % 3;
+      if (step === 0) {
         const v = q.tryPop();
         if (v !== undefined) out.push(v);
-      } else q.popBulk(5, out);
+      } else if (step === 1 || structs) q.popBulk(5, out);
+      else {
+        // Numeric elements: the typed-array pop as well (killed inside its copy, too).
+        const k = (q as Queue<number>).popBulkInto(into);
+        for (let j = 0; j < k; j++) out.push(into[j]);
+      }
       for (const v of out) Atomics.add(seen, unwrap(v), 1);
     }
   }
