@@ -5,8 +5,7 @@
  * sample without one (text or `--json`), or as a live web page (`--web`, web.ts).
  */
 import type { SegmentReport, StructureReport } from "../segment/inspection.ts";
-import { ShmError } from "../errors.ts";
-import { inspectSegment, type Rates, rates } from "../inspect/mod.ts";
+import { inspectSegment } from "../inspect/mod.ts";
 import { exitForState, SCHEMA } from "./codes.ts";
 import {
   bytes,
@@ -22,6 +21,7 @@ import {
   whoText,
 } from "./format.ts";
 import { err, onExit, onResize, onSignals, out, outNow, rawKeys, stdoutIsTTY, terminalSize } from "./io.ts";
+import { type Sample, Sampler, Stopper } from "./sampler.ts";
 import { serveWeb } from "./web.ts";
 
 /** Options of `watch`. */
@@ -32,54 +32,6 @@ export interface WatchOptions {
   json: boolean;
   web: boolean;
   port: number;
-}
-
-/** One sample: the report (null while the segment does not exist) and rates since the previous one. */
-export interface Sample {
-  readonly time: number;
-  readonly report: SegmentReport | null;
-  readonly rates: Rates;
-}
-
-/** Takes samples of one segment, computing rates against the previous one. */
-export class Sampler {
-  #prev: SegmentReport | undefined;
-  constructor(readonly name: string) {}
-
-  sample(): Sample {
-    let report: SegmentReport | null;
-    try {
-      report = inspectSegment(this.name);
-    } catch (e) {
-      if (!(e instanceof ShmError && e.code === "NOT_FOUND")) throw e;
-      report = null;
-    }
-    const r = report !== null && this.#prev !== undefined ? rates(this.#prev, report) : {};
-    this.#prev = report ?? undefined;
-    return { time: report?.time ?? Date.now(), report, rates: r };
-  }
-}
-
-/** A stop switch: `stopped` resolves once `stop()` was called. */
-export class Stopper {
-  #resolve!: () => void;
-  readonly stopped: Promise<void> = new Promise((r) => (this.#resolve = r));
-  #done = false;
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  stop(): void {
-    this.#done = true;
-    this.#resolve();
-  }
-
-  /** Sleeps `ms`, or less when stopped meanwhile. */
-  sleep(ms: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopped]).finally(() => clearTimeout(timer));
-  }
 }
 
 /** Runs `watch`; resolves with the exit code. */

@@ -14,7 +14,7 @@ import { ShmError } from "../errors.ts";
 import { SCHEMA } from "./codes.ts";
 import { out, rawKeys, stdoutIsTTY } from "./io.ts";
 import { page } from "./page.ts";
-import { type Sample, Sampler, type Stopper } from "./watch.ts";
+import { type Sample, Sampler, type Stopper } from "./sampler.ts";
 
 /** What the page plots per sample: fill and rates of each structure. */
 export interface Point {

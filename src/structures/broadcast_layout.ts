@@ -8,6 +8,20 @@ import { ShmError } from "../errors.ts";
 import { Kind } from "../segment/kinds.ts";
 import type { StructureSpec } from "../segment/structure.ts";
 
+/**
+ * What a reader needs of its ring: BroadcastRing has these members. An interface here,
+ * so that broadcast_reader.ts depends on the layout alone and not on the ring, which
+ * imports the reader to make one.
+ */
+export interface ReaderSource<T> {
+  readonly type: ElementType<T>;
+  readonly capacity: number;
+  /** @internal The data offset, slot stride, element offset and the two position words. */
+  _geometry(): [number, number, number, number, number];
+  /** @internal Drops a closed reader from the ring's list. */
+  _forget(reader: object): void;
+}
+
 /** Largest capacity (keeps a reader's lag test far from the 2^31 period of slot stamps). */
 export const BROADCAST_MAX_CAPACITY = 2 ** 30;
 

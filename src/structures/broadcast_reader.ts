@@ -9,8 +9,7 @@ import type { Segment } from "../segment/segment.ts";
 import type { Placement } from "../segment/structure.ts";
 import { type AsyncWaitOptions, type WaitOptions, waitOrThrow, waitOrThrowAsync } from "../wait/wait.ts";
 import type { Selectable } from "../wait/select.ts";
-import { done, elementView, NEW_MESSAGE, POS_LO, published } from "./broadcast_layout.ts";
-import type { BroadcastRing } from "./broadcast.ts";
+import { done, elementView, NEW_MESSAGE, POS_LO, published, type ReaderSource } from "./broadcast_layout.ts";
 
 /**
  * One reader's cursor over a BroadcastRing. The cursor lives in the reader's process
@@ -36,7 +35,7 @@ import type { BroadcastRing } from "./broadcast.ts";
 export class BroadcastReader<T> extends Handle {
   /** Messages this reader lost because the writer overwrote them before they were read. */
   missed = 0;
-  readonly #ring: BroadcastRing<T>;
+  readonly #ring: ReaderSource<T>;
   readonly #type: ElementType<T>;
   readonly #cap: number;
   readonly #data: number;
@@ -53,7 +52,7 @@ export class BroadcastReader<T> extends Handle {
   readonly #vOff: number = 0;
 
   /** @internal Use BroadcastRing.reader(). */
-  constructor(seg: Segment, p: Placement, ring: BroadcastRing<T>, start: number) {
+  constructor(seg: Segment, p: Placement, ring: ReaderSource<T>, start: number) {
     super(seg, p);
     this.#ring = ring;
     this.#type = ring.type;
