@@ -6,13 +6,11 @@
  * bytes, no object filled); a producer that builds every message, into a reused object
  * it pushes or into the staging struct it pushes with tryPushStaged (setters into the
  * handle's private block), popped with tryPopView; then the JavaScript parts alone: the
- * struct's generated `write` (what a push runs before its native call), from a literal
- * and from a `create()` object, its `readInto` (what tryPopInto runs after it) into a
- * `create()` target and into a literal one, and the same `readInto` written by hand. On
- * Deno the literal rows show what a literal with the struct's field names costs
- * (docs/DECISIONS.md "Struct values"); the hand-written row, that the generated code
- * costs nothing of its own.
- * Every loop folds what it read into a checksum that is checked. Best of 6 rounds.
+ * struct's generated `write` (what a push runs before its native call), its `readInto`
+ * (what tryPopInto runs after it) into a `create()` target and into a literal one, and
+ * the same `readInto` written by hand. On Deno the literal row shows what a literal with
+ * the struct's field names costs (docs/DECISIONS.md "Struct values"); the hand-written
+ * row, that the generated code costs nothing of its own. Every loop folds what it read into a checksum that is checked. Best of 6 rounds.
  *
  *   deno run -A bench/struct_floor.ts     bun bench/struct_floor.ts
  *
@@ -102,16 +100,6 @@ const rows: [string, () => number][] = [
     let s = 0;
     for (let i = 0; i < N; i++) {
       Msg.write(mem, AT, src);
-      s += f[(AT >> 3) + 7]; // vz
-    }
-    return s === src.vz * N ? want : s;
-  }],
-  ["struct write from create()", () => {
-    let s = 0;
-    const o = Msg.create();
-    Object.assign(o, src);
-    for (let i = 0; i < N; i++) {
-      Msg.write(mem, AT, o);
       s += f[(AT >> 3) + 7]; // vz
     }
     return s === src.vz * N ? want : s;
