@@ -77,6 +77,8 @@ export function bind(s: RawSymbols, parts: RuntimeParts): Native {
     ringBind: s.shmkit_ring_bind,
     ringPush: FAST_KIND_NAMES.map((k) => s[`shmkit_ring_push_${k}`]),
     ringPop: FAST_KIND_NAMES.map((k) => s[`shmkit_ring_pop_${k}`]),
+    ringPushBytes: s.shmkit_ring_push_bytes,
+    ringPopBytes: s.shmkit_ring_pop_bytes,
     noop: s.shmkit_noop,
     benchSpscPairs: s.shmkit_bench_spsc_pairs,
     benchMpmcPairs: s.shmkit_bench_mpmc_pairs,

@@ -162,14 +162,31 @@ export interface Native {
   mpmcPopBytes(state: number): number;
   /**
    * Binds `state` to a RingBuffer: control words at `control`, `capacity` elements of
-   * `kind` (a typed-array kind, fastKind() 0-7) at `data`, positions wrapping at
+   * `kind` (a typed-array kind, fastKind() 0-7) at `data`, or with FAST_BYTES of `size`
+   * bytes moved through the scratch block at `scratch` (a FastBuffer of `scratchLength`
+   * bytes, at least `size`; 0, 0, 0 for a typed-array kind), positions wrapping at
    * `modulus`. FAST_OK or FAST_BADARG.
    */
-  ringBind(state: number, base: number, control: number, data: number, capacity: number, modulus: number, kind: number): number;
+  ringBind(
+    state: number,
+    base: number,
+    control: number,
+    data: number,
+    capacity: number,
+    modulus: number,
+    kind: number,
+    size: number,
+    scratch: number,
+    scratchLength: number,
+  ): number;
   /** RingBuffer push (the producer's; its claim is TypeScript's), by fastKind(): codes as spscPush (full before an invalid value). */
   readonly ringPush: readonly ((state: number, value: number) => number)[];
   /** RingBuffer pop (a consumer's CAS commit), by fastKind(); as spscPop. */
   readonly ringPop: readonly ((state: number) => number)[];
+  /** RingBuffer push of the element at byte `from` of the bound scratch block (FAST_BYTES): codes as spscPushBytes. */
+  ringPushBytes(state: number, from: number): number;
+  /** RingBuffer pop into the bound scratch block (a consumer's CAS commit): FAST_OK, FAST_NONE (empty) or a negative code. */
+  ringPopBytes(state: number): number;
   /** An empty native call (benchmarks: the FFI overhead alone). */
   noop(): void;
   /** A new private state block for the fast paths (cached indices and a status word). */
@@ -238,4 +255,4 @@ export const FAST_POP_CHECKED = 0;
 export const FAST_PUSH_CHECKED = 6;
 
 /** The ABI version this TypeScript was written for (zig/root.zig `shmkit_abi_version`). */
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;

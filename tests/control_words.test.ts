@@ -44,16 +44,43 @@ test(
   }),
 );
 
-test(
-  "RingBuffer: tryPop with head − tail > capacity is CORRUPT, not an endless loop",
-  segmentTest("cw-overfull", 1 << 20, (seg) => {
-    const r = RingBuffer.create(seg, "r", u32, 8);
-    r.push(1);
-    seg.memory.i32[control(seg, "r", 0)] = 8 + 5; // head
-    assert.throws(() => r.tryPop(), isCorrupt);
-    assert.throws(() => r.read(0), isCorrupt);
-  }),
-);
+// u32 through the numeric native calls, the struct through the byte-copy calls.
+const RingElem = struct({ a: u32, x: f64 });
+for (const elem of ["u32", "struct"] as const) {
+  const make = (seg: Segment, cap: number) =>
+    (elem === "u32" ? RingBuffer.create(seg, "r", u32, cap) : RingBuffer.create(seg, "r", RingElem, cap)) as RingBuffer<unknown>;
+  const value = (i: number) => (elem === "u32" ? i : { a: i, x: i / 2 });
+  test(
+    `RingBuffer<${elem}>: tryPop with head − tail > capacity is CORRUPT, not an endless loop`,
+    segmentTest("cw-overfull", 1 << 20, (seg) => {
+      const r = make(seg, 8);
+      r.push(value(1));
+      seg.memory.i32[control(seg, "r", 0)] = 8 + 5; // head
+      assert.throws(() => r.tryPop(), isCorrupt);
+      assert.throws(() => r.read(0), isCorrupt);
+    }),
+  );
+
+  test(
+    `RingBuffer<${elem}>: positions outside [0, M) are CORRUPT, never a slot outside the ring`,
+    segmentTest("cw-pos", 1 << 20, (seg) => {
+      const r = make(seg, 6); // not a power of two: slot = pos % capacity
+      const after = SharedArray.create(seg, "after", u32, 64);
+      for (const bad of [-7, 2 ** 31 - 1, 6 * Math.floor(2 ** 31 / 6)]) {
+        seg.memory.i32[control(seg, "r", 0)] = bad; // head
+        assert.throws(() => r.tryPush(value(1)), isCorrupt);
+        assert.throws(() => r.size, isCorrupt);
+        seg.memory.i32[control(seg, "r", 0)] = 0;
+        seg.memory.i32[control(seg, "r", 64)] = bad; // tail
+        assert.throws(() => r.tryPop(), isCorrupt);
+        seg.memory.i32[control(seg, "r", 64)] = 0;
+      }
+      assert.ok(after.toArray().every((v) => v === 0), "nothing written past the ring");
+      r.push(value(3)); // the words restored, the ring works again
+      assert.deepEqual(r.tryPop(), value(3));
+    }),
+  );
+}
 
 test(
   "RingBuffer: popBulk with head − tail > capacity is CORRUPT instead of reading the next structure",
@@ -64,19 +91,6 @@ test(
     next.fill(0xdeadbeef);
     seg.memory.i32[control(seg, "r", 0)] = 40; // head: 40 elements "retained" in a ring of 4
     assert.throws(() => r.popBulk(new Array(40)), isCorrupt);
-  }),
-);
-
-test(
-  "RingBuffer: positions outside [0, M) are CORRUPT, never a slot outside the ring",
-  segmentTest("cw-pos", 1 << 20, (seg) => {
-    const r = RingBuffer.create(seg, "r", u32, 6); // not a power of two: slot = pos % capacity
-    seg.memory.i32[control(seg, "r", 0)] = -7; // head
-    assert.throws(() => r.tryPush(1), isCorrupt);
-    assert.throws(() => r.size, isCorrupt);
-    seg.memory.i32[control(seg, "r", 0)] = 0;
-    seg.memory.i32[control(seg, "r", 64)] = -1; // tail
-    assert.throws(() => r.tryPop(), isCorrupt);
   }),
 );
 

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { ABI_VERSION } from "../ffi/native.ts";
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { SYMBOLS } from "../ffi/symbols.ts";
 import { test } from "./harness.ts";
 import { cleanup, copyJsrSet, exec, execOk, list, root, tempDir, userEnv, zigBin } from "./helpers/package.ts";
@@ -38,6 +38,23 @@ async function readelf(): Promise<string | undefined> {
 function skip(what: string, why: string): void {
   console.log(`SKIPPED (optional): ${what}: ${why}`);
 }
+
+test(
+  "native: the Zig unit tests pass (zig/*.zig `test` blocks: fast paths, hostile indices and positions, bindings)",
+  async () => {
+    const out = await exec(zigBin(), ["build", "test", "--summary", "all"], { cwd: root, timeout: 280_000 });
+    const said = out.stdout + out.stderr;
+    assert.equal(out.code, 0, said);
+    const m = /(\d+)\/(\d+) tests passed/.exec(said);
+    assert.ok(m, `no test count in: ${said}`);
+    assert.equal(m[1], m[2], said);
+    // Every `test` block of zig/ ran (a file the root stopped importing would drop its tests silently).
+    const blocks = readdirSync(`${root}/zig`).filter((f) => f.endsWith(".zig"))
+      .reduce((n, f) => n + (readFileSync(`${root}/zig/${f}`, "utf8").match(/^test "/gm)?.length ?? 0), 0);
+    assert.equal(Number(m[1]), blocks, `${m[1]} Zig tests ran, zig/ has ${blocks}`);
+  },
+  { timeout: 300_000 },
+);
 
 test(
   "native: the same sources give the same bytes (a copy at another path, its own prefix and fresh caches, against native/)",

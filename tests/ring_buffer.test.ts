@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Segment } from "../src/segment/segment.ts";
-import { f64, i32, string, struct, u32, u8 } from "../src/segment/elements.ts";
+import { f64, i32, i64AsNumber, string, struct, u32, u8 } from "../src/segment/elements.ts";
 import { SharedAtomic } from "../src/structures/atomic.ts";
 import { SharedArray } from "../src/structures/array.ts";
 import { _ringTesting, RingBuffer } from "../src/structures/ring_buffer.ts";
@@ -400,6 +400,47 @@ for (
     { timeout: 40_000 },
   );
 }
+
+// Structs through the native byte calls: one producer, a Deno and a Bun consumer committing by CAS.
+test(
+  "ring: a struct stream to a Deno and a Bun consumer at once (native byte calls): every element exactly once, whole, in order per consumer",
+  withSegment(async (seg, name) => {
+    const n = 200_000;
+    RingBuffer.create(seg, "sx", Sample, 100); // not a power of two
+    SharedAtomic.create(seg, "done", i32);
+    const [p, c1, c2] = await runAll([
+      ["bun", worker, ["feed", name, "sx", String(n)]],
+      ["deno", worker, ["drain", name, "sx"]],
+      ["bun", worker, ["drain", name, "sx"]],
+    ], 30_000);
+    const pr = lastJson<{ pushed: number }>(p);
+    const a = lastJson<{ count: number; sum: number; notIncreasing: number; torn: number }>(c1);
+    const b = lastJson<{ count: number; sum: number; notIncreasing: number; torn: number }>(c2);
+    assert.equal(pr.pushed, n);
+    assert.equal(a.torn + b.torn, 0);
+    assert.equal(a.notIncreasing + b.notIncreasing, 0);
+    assert.equal(a.count + b.count, n, "nothing lost or taken twice");
+    assert.equal(a.sum + b.sum, (n * (n + 1)) / 2);
+  }),
+  { timeout: 40_000 },
+);
+
+test(
+  "ring: a 64-bit element beyond 2^53 (i64AsNumber) is consumed with OUT_OF_RANGE, and the next one follows",
+  withSegment((seg) => {
+    const r = RingBuffer.create(seg, "big", i64AsNumber, 4);
+    r.push(1);
+    r.push(2);
+    r.push(3);
+    // The second element's bytes made 2^60 (another program's value no JS number holds exactly).
+    const at = r.offset + seg.memory.u32[(r.offset + 12) >> 2] + 8;
+    new BigInt64Array(seg.memory.buffer, at, 1)[0] = 2n ** 60n;
+    assert.equal(r.tryPop(), 1);
+    assert.equal(code(() => r.tryPop()), "OUT_OF_RANGE");
+    assert.equal(r.tryPop(), 3, "the refused element was consumed");
+    assert.equal(r.tryPop(), undefined);
+  }),
+);
 
 // ---- single producer, enforced (claim word at control +16, src/structures/writer_claim.ts) ----
 

@@ -13,4 +13,7 @@
 /// 7: the byte pushes take the scratch offset to copy from (shmkit_spsc_push_bytes,
 ///    shmkit_mpmc_push_bytes: a staging view's second copy), and shmkit_spsc_bind the scratch length;
 ///    RingBuffer's native push and pop (shmkit_ring_bind, shmkit_ring_push_f64, ...).
-pub const version: i32 = 7;
+/// 8: RingBuffer of any element type in one call: shmkit_ring_bind takes kind BYTES with the
+///    element size and a scratch block (as shmkit_spsc_bind), shmkit_ring_push_bytes and
+///    shmkit_ring_pop_bytes.
+pub const version: i32 = 8;

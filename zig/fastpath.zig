@@ -607,20 +607,28 @@ const LAST_TAIL = 5;
 
 /// Binds the state block at `state` to a RingBuffer in the mapping at `base`: control
 /// words at `ctrl`, `capacity` (1 to 2^30) elements of `kind` (a typed-array kind,
-/// i8 … f64: the 64-bit "as number" kinds keep TypeScript's path) at `data`, positions
-/// wrapping at `modulus` (a multiple of `capacity`, at least twice it, at most 2^31).
-/// The elements must lie in the mapping: TypeScript checks it. OK, or BADARG.
-pub export fn shmkit_ring_bind(state: f64, base: f64, ctrl: u32, data: u32, capacity: u32, modulus: u32, kind: u32) i32 {
+/// i8 … f64), or with kind BYTES of `size` bytes moved through the scratch block at
+/// `scratch` (8-aligned, `scratch_len` bytes, at least `size`: TypeScript's), at `data`;
+/// positions wrapping at `modulus` (a multiple of `capacity`, at least twice it, at
+/// most 2^31). The elements must lie in the mapping: TypeScript checks it. OK, or BADARG.
+pub export fn shmkit_ring_bind(state: f64, base: f64, ctrl: u32, data: u32, capacity: u32, modulus: u32, kind: u32, size: u32, scratch: f64, scratch_len: u32) i32 {
     const d = unbound(state) orelse return BADARG;
     const b = baseOf(base) orelse return BADARG;
-    if (capacity < 1 or capacity > 1 << 30 or ctrl % 8 != 0 or kind > @intFromEnum(Kind.f64)) return BADARG;
+    if (capacity < 1 or capacity > 1 << 30 or ctrl % 8 != 0) return BADARG;
     if (modulus > 1 << 31 or modulus % capacity != 0 or modulus / capacity < 2) return BADARG;
-    const bytes = sizeOfKind(kind);
+    var buf: usize = 0;
+    var bytes: u32 = undefined;
+    if (kind <= @intFromEnum(Kind.f64)) {
+        bytes = sizeOfKind(kind); // the 64-bit "as number" kinds move as BYTES (TypeScript decodes them)
+    } else if (kind == BYTES and size > 0 and scratch_len >= size) {
+        buf = addressOf(scratch, 8) orelse return BADARG;
+        bytes = size;
+    } else return BADARG;
     d.* = .{
         .bound = 0,
         .kind = kind,
         .base = b,
-        .buf = 0,
+        .buf = buf,
         .ctrl = ctrl,
         .data = data,
         .slots = capacity,
@@ -629,7 +637,7 @@ pub export fn shmkit_ring_bind(state: f64, base: f64, ctrl: u32, data: u32, capa
         .stride = bytes,
         .size = bytes,
         .rec = 0,
-        .buf_len = 0,
+        .buf_len = if (kind == BYTES) scratch_len else 0,
         .modulus = modulus,
     };
     const st = stateOf(state).?;
@@ -649,10 +657,12 @@ inline fn ringAdd(p: u32, k: u32, m: u32) u32 {
     return if (q >= m) q - m else q;
 }
 
-inline fn ringSlot(d: *const Desc, comptime k: Kind, pos: u32) usize {
+/// The address of position `pos`'s element (`size` bytes each); inside the data region
+/// whatever `pos` is, as the slot index is below the capacity.
+inline fn ringSlot(d: *const Desc, size: usize, pos: u32) usize {
     const cap = d.capacity;
     const i = if (cap & (cap - 1) == 0) pos & (cap - 1) else pos % cap;
-    return d.base + d.data + @as(usize, i) * @sizeOf(Elem(k));
+    return d.base + d.data + @as(usize, i) * size;
 }
 
 /// RingBuffer's numeric calls for kind `k`, exported once per kind as SpscOf's.
@@ -663,37 +673,8 @@ fn RingOf(comptime k: Kind) type {
         /// CORRUPT or BADARG.
         fn push(state: f64, value: f64) callconv(.c) i32 {
             const h0 = handleOf(state, RING_BOUND) orelse return BADARG;
-            const d = h0.d;
-            const st = h0.st;
-            if (d.kind != @intFromEnum(k)) return BADARG;
-            const c = d.base + d.ctrl;
-            const m = d.modulus;
-            // Own position: only the producer writes it.
-            const h = @atomicLoad(u32, word(c + RING_HEAD), .monotonic);
-            const tc: u32 = @bitCast(st[TAIL_CACHE]);
-            if (h != @as(u32, @bitCast(st[LAST_HEAD])) or h >= m or ringDist(h, tc, m) >= d.capacity) {
-                if (h >= m) return CORRUPT;
-                // Acquire: pairs with the consumer's commit (a seq_cst CAS after its read of
-                // the slot), so the write below cannot overtake that read.
-                const t = @atomicLoad(u32, word(c + RING_TAIL), .acquire);
-                if (t >= m) return CORRUPT;
-                st[TAIL_CACHE] = @bitCast(t);
-                if (ringDist(h, t, m) >= d.capacity) {
-                    st[LAST_HEAD] = @bitCast(h);
-                    return NONE;
-                }
-            }
-            const e = NumPut(k).of(value);
-            if (!e.ok()) return INVALID; // the slot is unpublished until the head store
-            e.put(ringSlot(d, k, h));
-            const q = ringAdd(h, 1, m);
-            // The epoch first, so a reader of totalWritten never sees it behind the head
-            // (ring_buffer.ts #publish).
-            const half = m / 2;
-            if ((q >= half) != (h >= half)) _ = @atomicRmw(u32, word(c + RING_EPOCH), .Add, 1, .seq_cst);
-            publish(c + RING_HEAD, q, c + RING_NOT_EMPTY);
-            st[LAST_HEAD] = @bitCast(q);
-            return OK;
+            if (h0.d.kind != @intFromEnum(k)) return BADARG;
+            return ringPut(h0.d, h0.st, @sizeOf(Elem(k)), NumPut(k).of(value));
         }
 
         /// Pops one element: the value, or NaN with the state block's STATUS word saying
@@ -704,14 +685,51 @@ fn RingOf(comptime k: Kind) type {
             const st = h0.st;
             if (d.kind != @intFromEnum(k)) return fail(state, BADARG);
             var t = NumTake(k){};
-            return popResult(st, ringTake(d, st, k, &t), t);
+            return popResult(st, ringTake(d, st, @sizeOf(Elem(k)), &t), t);
         }
     };
 }
 
-/// A consumer's pop: ring_buffer.ts `tryPop`, step for step. OK (the element in `e`),
-/// NONE or CORRUPT.
-inline fn ringTake(d: *const Desc, st: [*]i32, comptime k: Kind, e: *NumTake(k)) i32 {
+/// The producer's push: ring_buffer.ts `tryPush`, step for step. `e.ok()` says whether
+/// the element is valid (checked after the full test, as tryPush does), `e.put(address
+/// of the slot)` writes it. OK, NONE (full), INVALID or CORRUPT. Shared by the numeric
+/// and the byte-copy pushes.
+inline fn ringPut(d: *const Desc, st: [*]i32, size: usize, e: anytype) i32 {
+    const c = d.base + d.ctrl;
+    const m = d.modulus;
+    // Own position: only the producer writes it.
+    const h = @atomicLoad(u32, word(c + RING_HEAD), .monotonic);
+    const tc: u32 = @bitCast(st[TAIL_CACHE]);
+    if (h != @as(u32, @bitCast(st[LAST_HEAD])) or h >= m or ringDist(h, tc, m) >= d.capacity) {
+        if (h >= m) return CORRUPT;
+        // Acquire: pairs with the consumer's commit (a seq_cst CAS after its read of
+        // the slot), so the write below cannot overtake that read.
+        const t = @atomicLoad(u32, word(c + RING_TAIL), .acquire);
+        if (t >= m) return CORRUPT;
+        st[TAIL_CACHE] = @bitCast(t);
+        if (ringDist(h, t, m) >= d.capacity) {
+            st[LAST_HEAD] = @bitCast(h);
+            return NONE;
+        }
+    }
+    if (!e.ok()) return INVALID; // the slot is unpublished until the head store
+    e.put(ringSlot(d, size, h));
+    const q = ringAdd(h, 1, m);
+    // The epoch first, so a reader of totalWritten never sees it behind the head
+    // (ring_buffer.ts #publish).
+    const half = m / 2;
+    if ((q >= half) != (h >= half)) _ = @atomicRmw(u32, word(c + RING_EPOCH), .Add, 1, .seq_cst);
+    publish(c + RING_HEAD, q, c + RING_NOT_EMPTY);
+    st[LAST_HEAD] = @bitCast(q);
+    return OK;
+}
+
+/// A consumer's pop: ring_buffer.ts `tryPop`, step for step. OK (the element taken by
+/// `e.take`), NONE or CORRUPT. The element is copied before the commit and may be torn
+/// by an overwrite then; the commit fails in that case and the copy is taken again, so
+/// only an element whose commit succeeded is ever returned (or, for the byte calls,
+/// left in the scratch block). Shared by the numeric and the byte-copy pops.
+inline fn ringTake(d: *const Desc, st: [*]i32, size: usize, e: anytype) i32 {
     const c = d.base + d.ctrl;
     const m = d.modulus;
     const cap = d.capacity;
@@ -741,7 +759,7 @@ inline fn ringTake(d: *const Desc, st: [*]i32, comptime k: Kind, e: *NumTake(k))
                 continue;
             }
         }
-        e.take(ringSlot(d, k, t));
+        e.take(ringSlot(d, size, t));
         const next = ringAdd(t, 1, m);
         // Commit (seq_cst, x86 `lock cmpxchg`): fails if the producer overwrote this
         // element or another consumer took it; then the value read is dropped.
@@ -754,6 +772,24 @@ inline fn ringTake(d: *const Desc, st: [*]i32, comptime k: Kind, e: *NumTake(k))
         wake(c + RING_NOT_FULL, true);
         return OK;
     }
+}
+
+/// Pushes the element staged at byte `from` of the handle's scratch block (the producer;
+/// a value TypeScript has already checked). OK, NONE (full), CORRUPT or BADARG.
+pub export fn shmkit_ring_push_bytes(state: f64, from: u32) i32 {
+    const h = handleOf(state, RING_BOUND) orelse return BADARG;
+    if (h.d.kind != BYTES) return BADARG;
+    const e = bytesFrom(h.d, from) orelse return BADARG;
+    return ringPut(h.d, h.st, h.d.size, e);
+}
+
+/// Pops the oldest element into the handle's scratch block (a consumer's CAS commit).
+/// OK, NONE (empty), CORRUPT or BADARG.
+pub export fn shmkit_ring_pop_bytes(state: f64) i32 {
+    const h = handleOf(state, RING_BOUND) orelse return BADARG;
+    if (h.d.kind != BYTES) return BADARG;
+    const e = bytesOf(h.d);
+    return ringTake(h.d, h.st, h.d.size, &e);
 }
 
 // ---------------------------------------------------------------------------------
@@ -1585,8 +1621,8 @@ test "ring push and pop: full, empty, wrap at the modulus, the epoch, caches acr
     const epoch: *i32 = @ptrCast(@alignCast(&mem[4]));
     const tail: *i32 = @ptrCast(@alignCast(&mem[64]));
     // capacity 4, positions wrap at 8 (half 4): slots at 128
-    try std.testing.expectEqual(OK, shmkit_ring_bind(ta.at(), b, 0, 128, 4, 8, 7));
-    try std.testing.expectEqual(OK, shmkit_ring_bind(tb.at(), b, 0, 128, 4, 8, 7));
+    try std.testing.expectEqual(OK, shmkit_ring_bind(ta.at(), b, 0, 128, 4, 8, 7, 0, 0, 0));
+    try std.testing.expectEqual(OK, shmkit_ring_bind(tb.at(), b, 0, 128, 4, 8, 7, 0, 0, 0));
     var next: f64 = 0;
     var want: f64 = 0;
     for (0..5) |round| {
@@ -1611,11 +1647,65 @@ test "ring push and pop: full, empty, wrap at the modulus, the epoch, caches acr
     try std.testing.expect(std.math.isNan(P.pop(ta.at())));
     try std.testing.expectEqual(OK, ta.i32s()[STATUS]);
     var tc = TestState{};
-    try std.testing.expectEqual(OK, shmkit_ring_bind(tc.at(), b, 0, 128, 4, 8, 1));
+    try std.testing.expectEqual(OK, shmkit_ring_bind(tc.at(), b, 0, 128, 4, 8, 1, 0, 0, 0));
     try std.testing.expectEqual(BADARG, P.push(tc.at(), 1)); // bound for another kind
     try std.testing.expectEqual(INVALID, RingOf(.u8).push(tc.at(), 256));
     try std.testing.expectEqual(OK, RingOf(.u8).push(tc.at(), 255));
     try std.testing.expectEqual(@as(f64, 255), RingOf(.u8).pop(tc.at()));
+}
+
+test "ring byte calls: 12-byte elements through the scratch block, full, empty, wrap, two consumers, hostile positions" {
+    var mem: [128 + 3 * 12 + 4]u8 align(64) = [_]u8{0} ** (128 + 3 * 12 + 4);
+    var ta = TestState{};
+    var tb = TestState{};
+    const b = addrOf(&mem);
+    var sa = [4]u64{ 0, 0, 0, 0 }; // two copies of 16 (12 rounded up to 8)
+    var sb = [2]u64{ 0, 0 };
+    const head: *i32 = @ptrCast(@alignCast(&mem[0]));
+    const tail: *i32 = @ptrCast(@alignCast(&mem[64]));
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(ta.at(), b, 0, 128, 3, 6, BYTES, 12, addrOf(&sa), 8)); // smaller than one element
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(ta.at(), b, 0, 128, 3, 6, BYTES, 0, addrOf(&sa), 32));
+    try std.testing.expectEqual(OK, shmkit_ring_bind(ta.at(), b, 0, 128, 3, 6, BYTES, 12, addrOf(&sa), 32));
+    try std.testing.expectEqual(OK, shmkit_ring_bind(tb.at(), b, 0, 128, 3, 6, BYTES, 12, addrOf(&sb), 16));
+    try std.testing.expectEqual(BADARG, RingOf(.f64).push(ta.at(), 1)); // bound for bytes
+    try std.testing.expectEqual(BADARG, shmkit_ring_push_bytes(ta.at(), 21)); // 12 bytes at 21 leave the 32
+    var want: u64 = 0;
+    var next: u64 = 0;
+    for (0..4) |round| { // 12 elements through 3 slots: positions wrap at 6 twice
+        while (true) {
+            sa[2] = 0x0102030405060708 *% (next + 1); // the second copy, as a staging view keeps it
+            sa[3] = 0xaabbccdd +% next;
+            const rc = shmkit_ring_push_bytes(ta.at(), 16);
+            if (rc == NONE) break;
+            try std.testing.expectEqual(OK, rc);
+            next += 1;
+        }
+        try std.testing.expectEqual(@as(u64, 3), next - want);
+        for (0..3) |i| {
+            const use_a = (i + round) % 2 == 0;
+            const got: *[2]u64 = if (use_a) sa[0..2] else &sb;
+            got.* = .{ 0, 0 };
+            try std.testing.expectEqual(OK, if (use_a) shmkit_ring_pop_bytes(ta.at()) else shmkit_ring_pop_bytes(tb.at()));
+            try std.testing.expectEqual(0x0102030405060708 *% (want + 1), got[0]);
+            try std.testing.expectEqual(@as(u64, 0xaabbccdd +% want), got[1] & 0xffff_ffff); // 12 bytes moved
+            try std.testing.expectEqual(@as(u64, 0), got[1] >> 32);
+            want += 1;
+        }
+        try std.testing.expectEqual(NONE, shmkit_ring_pop_bytes(tb.at()));
+    }
+    try std.testing.expectEqual(@as(i32, 12 % 6), head.*);
+    for (mem[128 + 36 ..]) |x| try std.testing.expectEqual(@as(u8, 0), x); // nothing past the three slots
+    // hostile positions: CORRUPT before any access
+    for ([_]i32{ 6, -1, std.math.maxInt(i32) }) |bad| {
+        head.* = bad;
+        try std.testing.expectEqual(CORRUPT, shmkit_ring_push_bytes(ta.at(), 0));
+        try std.testing.expectEqual(CORRUPT, shmkit_ring_pop_bytes(tb.at()));
+        head.* = 0;
+        tail.* = bad;
+        try std.testing.expectEqual(CORRUPT, shmkit_ring_push_bytes(ta.at(), 0));
+        try std.testing.expectEqual(CORRUPT, shmkit_ring_pop_bytes(tb.at()));
+        tail.* = 0;
+    }
 }
 
 test "ring: hostile positions are CORRUPT, never an access; bad bindings are BADARG" {
@@ -1627,7 +1717,7 @@ test "ring: hostile positions are CORRUPT, never an access; bad bindings are BAD
     const head: *i32 = @ptrCast(@alignCast(&mem[0]));
     const tail: *i32 = @ptrCast(@alignCast(&mem[64]));
     try std.testing.expectEqual(BADARG, P.push(s, 1)); // never bound
-    try std.testing.expectEqual(OK, shmkit_ring_bind(s, b, 0, 128, 3, 6, 7));
+    try std.testing.expectEqual(OK, shmkit_ring_bind(s, b, 0, 128, 3, 6, 7, 0, 0, 0));
     for ([_]i32{ 6, -1, std.math.maxInt(i32) }) |bad| {
         head.* = bad;
         try std.testing.expectEqual(CORRUPT, P.push(s, 1));
@@ -1647,14 +1737,14 @@ test "ring: hostile positions are CORRUPT, never an access; bad bindings are BAD
     try std.testing.expectEqual(NONE, P.push(s, 1)); // the producer sees it as full and writes nothing
     for (mem[128..]) |x| try std.testing.expectEqual(@as(u8, 0), x);
     // bindings
-    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 7, 7)); // not a multiple
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 7, 7, 0, 0, 0)); // not a multiple
     try std.testing.expectEqual(BADARG, P.push(s, 1)); // and the block is unbound
-    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 3, 7)); // one lap only
-    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 0, 6, 7));
-    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 6, 8)); // i64n keeps TypeScript's path
-    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 4, 128, 3, 6, 7));
-    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b + 1, 0, 128, 3, 6, 7));
-    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 1 << 30, 3 << 30, 7)); // modulus above 2^31
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 3, 7, 0, 0, 0)); // one lap only
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 0, 6, 7, 0, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 3, 6, 8, 0, 0, 0)); // i64n moves as BYTES
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 4, 128, 3, 6, 7, 0, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b + 1, 0, 128, 3, 6, 7, 0, 0, 0));
+    try std.testing.expectEqual(BADARG, shmkit_ring_bind(s, b, 0, 128, 1 << 30, 3 << 30, 7, 0, 0, 0)); // modulus above 2^31
 }
 
 test "encode: integer checks by converting back accept exactly what @trunc(v) == v in range accepted" {

@@ -56,8 +56,30 @@ export function bindSpsc(m: Memory, control: number, data: number, slots: number
  */
 export function bindRing(m: Memory, control: number, data: number, capacity: number, modulus: number, kind: number): FastCalls {
   const { ringBind } = native(), push = native().ringPush[kind]!, pop = native().ringPop[kind]!;
-  const state = boundState((st) => ringBind(st, m.base, control, data, capacity, modulus, kind)), st = state.address;
+  const state = boundState((st) => ringBind(st, m.base, control, data, capacity, modulus, kind, 0, 0, 0)), st = state.address;
   return { push: (v) => push(st, v), pop: () => pop(st), state };
+}
+
+/**
+ * RingBuffer of any other element type (structs, strings, arrays, the 64-bit "as
+ * number" kinds) of `size` bytes: one native call per push or pop, the value checked
+ * and converted by the type's own code in `scratch`, a popped element only after its
+ * commit (so an element torn by an overwrite is never decoded).
+ */
+export function bindRingBytes(
+  m: Memory,
+  control: number,
+  data: number,
+  capacity: number,
+  modulus: number,
+  size: number,
+): BytesCalls {
+  const { ringBind, ringPushBytes, ringPopBytes } = native();
+  const block = scratchOf(size);
+  const state = boundState((st) =>
+    ringBind(st, m.base, control, data, capacity, modulus, FAST_BYTES, size, block.at, block.bytes)
+  );
+  return bytesCalls(block, state, ringPushBytes, ringPopBytes);
 }
 
 /** Queue's calls: the single ones, and the bulk ones over the isolate's FastBuffer. */

@@ -26,7 +26,7 @@
  */
 import { type ElementType, fastKind, type NumericView } from "../segment/elements.ts";
 import { FAST_CORRUPT, FAST_F64, FAST_INVALID, FAST_NONE, FAST_OK, FAST_STATUS } from "../../ffi/native.ts";
-import { bindRing } from "./fast_path.ts";
+import { bindRing, bindRingBytes, type BytesCalls } from "./fast_path.ts";
 import { ShmError } from "../errors.ts";
 import { Handle } from "../segment/handle.ts";
 import { Memory } from "../segment/memory.ts";
@@ -118,6 +118,14 @@ export class RingBuffer<T> extends Handle {
    */
   readonly #pushN: ((v: number) => number) | undefined;
   readonly #popN: (() => number) | undefined;
+  /**
+   * Every other element type (structs, strings, arrays, bigint and the 64-bit "as
+   * number" kinds): one native call per tryPush / tryPop too, the element's bytes
+   * crossing through a private scratch block that the type's own `write` fills (and so
+   * checks) and its `read` decodes after the pop has committed (zig/fastpath.zig
+   * `shmkit_ring_*_bytes`). Undefined with #pushN, and with pause points.
+   */
+  readonly #bytes: BytesCalls | undefined;
   readonly #status: Int32Array | undefined;
 
   private constructor(seg: Segment, p: Placement, type: ElementType<T>) {
@@ -149,6 +157,11 @@ export class RingBuffer<T> extends Handle {
       this.#pushN = fast.push;
       this.#popN = fast.pop;
       this.#status = fast.state.words;
+    } else if (PAUSE_POINT === undefined) {
+      // The native code trusts these bounds, never the segment's bytes (zig/fastpath.zig):
+      // the elements must lie inside this mapping, which the entry checks already imply.
+      if (p.data + cap * type.size > this.m.size) throw new ShmError("CORRUPT", `ring "${p.name}": elements leave the segment`);
+      this.#bytes = bindRingBytes(this.m, p.control, p.data, cap, this.#M, type.size);
     }
     this.#claim = new WriterClaim(
       seg.name,
@@ -270,6 +283,19 @@ export class RingBuffer<T> extends Handle {
       if (rc === FAST_INVALID) this.type.write(this.#scratch, 0, value); // throws the type's own INVALID_ARGUMENT
       throw this.#nativeCorrupt(rc);
     }
+    const b = this.#bytes;
+    if (b !== undefined) {
+      try {
+        this.type.write(b.scratch, 0, value); // checks it: INVALID_ARGUMENT with nothing pushed
+      } catch (e) {
+        if (this.#looksFull(m.i32)) return false; // a full ring is reported before the value, as below
+        throw e;
+      }
+      const rc = b.push();
+      if (rc === FAST_OK) return true;
+      if (rc === FAST_NONE) return false;
+      throw this.#nativeCorrupt(rc);
+    }
     const i32 = m.i32;
     const h = i32[this.#head]; // written only by the producer (us)
     // h < 0: the -1 "no cache" mark is also what a damaged head could hold.
@@ -288,6 +314,12 @@ export class RingBuffer<T> extends Handle {
     else this.type.write(m, this.#data + this.#slot(h) * this.#size, value);
     this.#publish(i32, h, 1);
     return true;
+  }
+
+  /** Whether the producer sees no free slot (the positions checked, as tryPush reads them). */
+  #looksFull(i32: Int32Array): boolean {
+    const h = this.#pos(i32[this.#head]);
+    return this.#dist(h, this.#pos(Atomics.load(i32, this.#tail))) >= this.capacity;
   }
 
   /** Appends `value`; throws FULL when the ring is full. */
@@ -365,7 +397,12 @@ export class RingBuffer<T> extends Handle {
     return k;
   }
 
-  /** Removes and returns the oldest element, or undefined when the ring is empty. */
+  /**
+   * Removes and returns the oldest element, or undefined when the ring is empty. A
+   * stored value the type cannot return (an i64AsNumber / u64AsNumber beyond ±2^53,
+   * written by other code) is consumed and throws OUT_OF_RANGE, so the next pop returns
+   * the element after it.
+   */
   tryPop(): T | undefined {
     const m = this.mem();
     if (this.#popN !== undefined) {
@@ -375,6 +412,15 @@ export class RingBuffer<T> extends Handle {
       if (status === FAST_OK) return v as T; // the element was NaN
       if (status === FAST_NONE) return undefined;
       throw this.#nativeCorrupt(status);
+    }
+    const b = this.#bytes;
+    if (b !== undefined) {
+      const rc = b.pop();
+      // Decoded only now, after the commit: a value the type refuses (a 64-bit "as
+      // number" beyond 2^53) throws with the element consumed, as SpscQueue's does.
+      if (rc === FAST_OK) return this.type.read(b.scratch, 0);
+      if (rc === FAST_NONE) return undefined;
+      throw this.#nativeCorrupt(rc);
     }
     const i32 = m.i32;
     let t = i32[this.#tail]; // a stale value only makes the CAS below fail

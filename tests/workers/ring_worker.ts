@@ -7,6 +7,7 @@
  *   consume <seg> <ring> <n> <single|bulk>     pop n values, check they are exactly 1..n in order
  *   overwrite <seg> <ring> <n> [f64]           pushOverwrite n structs (f64: the numbers 1..n), then set
  *                                              the "done" atomic
+ *   feed <seg> <ring> <n>                      tryPush structs 1..n, spinning while full, then set the "done" atomic
  *   drain <seg> <ring> [f64]                   pop structs (f64: numbers, through the native tryPop) until
  *                                              "done" is set and the ring is empty; check no duplicate, no
  *                                              reordering, no torn struct
@@ -90,6 +91,19 @@ if (mode === "produce" || mode === "consume") {
   }
   done.store(1);
   console.log(JSON.stringify({ pushed: n, dropped }));
+} else if (mode === "feed") {
+  const n = Number(argv[3]);
+  const done = SharedAtomic.open(seg, "done", i32);
+  const ring = RingBuffer.open(seg, ringName, Sample);
+  let full = 0;
+  let s = 1;
+  for (const v = Sample.create(); s <= n && !timedOut();) {
+    v.seq = s, v.neg = -(s % 1_000_000), v.half = s / 2, v.check = (s * 2654435761) >>> 0;
+    if (ring.tryPush(v)) s++;
+    else full++;
+  }
+  done.store(1);
+  console.log(JSON.stringify({ pushed: s - 1, full }));
 } else if (mode === "drain") {
   // f64: the elements are the sequence numbers themselves (whole by construction).
   const numbers = argv[3] === "f64";
